@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+// botvisor: no package dependencies. Foundation, Glibc, libsqlite3 and libssl only.
+import PackageDescription
+
+let package = Package(
+    name: "botvisor",
+    products: [
+        .executable(name: "botvisord", targets: ["botvisord"]),
+        .executable(name: "botvisor-worker", targets: ["botvisor-worker"]),
+        .executable(name: "botvisorctl", targets: ["botvisorctl"]),
+    ],
+    targets: [
+        // C at the bottom.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
+        .target(name: "CLinux", path: "Sources/CLinux"),
+
+        // Shared plumbing.
+        .target(name: "Logging"),
+        .target(name: "IOCore", dependencies: ["CLinux", "Logging"]),
+        .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"]),
+        .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging"]),
+        .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "COpenSSL"]),
+        .target(name: "Storage", dependencies: ["CSQLite", "IOCore", "Logging"]),
+        .target(name: "IPC", dependencies: ["IOCore", "Logging"]),
+
+        // The daemon and the worker, as libraries with thin executables.
+        .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging"]),
+        .target(name: "BotWorker", dependencies: ["IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
+        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Supervisor"]),
+
+        // Tests.
+        .target(name: "TestSupport", dependencies: ["IOCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "IOCoreTests", dependencies: ["IOCore", "TestSupport"]),
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "IOCore", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IOCore", "TLS", "TestSupport"]),
+        .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "IOCore", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
+        .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+// BotWorker: filled by its issue.

@@ -1,0 +1,105 @@
+#define _GNU_SOURCE
+#include "CLinux.h"
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <errno.h>
+#include <string.h>
+#include <pthread.h>
+
+const uint32_t BV_EPOLLIN = EPOLLIN;
+const uint32_t BV_EPOLLOUT = EPOLLOUT;
+const uint32_t BV_EPOLLERR = EPOLLERR;
+const uint32_t BV_EPOLLHUP = EPOLLHUP;
+const uint32_t BV_EPOLLRDHUP = EPOLLRDHUP;
+const uint32_t BV_EPOLLONESHOT = EPOLLONESHOT;
+const uint32_t BV_EPOLLET = EPOLLET;
+const int BV_EPOLL_CTL_ADD = EPOLL_CTL_ADD;
+const int BV_EPOLL_CTL_MOD = EPOLL_CTL_MOD;
+const int BV_EPOLL_CTL_DEL = EPOLL_CTL_DEL;
+
+int bv_epoll_create(void) { return epoll_create1(EPOLL_CLOEXEC); }
+
+int bv_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data) {
+    struct epoll_event ev;
+    memset(&ev, 0, sizeof ev);
+    ev.events = events;
+    ev.data.u64 = data;
+    return epoll_ctl(epfd, op, fd, &ev);
+}
+
+int bv_epoll_wait(int epfd, bv_epoll_event *out, int maxevents, int timeout_ms) {
+    struct epoll_event evs[256];
+    if (maxevents > 256) maxevents = 256;
+    int n = epoll_wait(epfd, evs, maxevents, timeout_ms);
+    for (int i = 0; i < n; i++) {
+        out[i].events = evs[i].events;
+        out[i].data = evs[i].data.u64;
+    }
+    return n;
+}
+
+int bv_eventfd(unsigned int initval, int nonblocking) {
+    return eventfd(initval, EFD_CLOEXEC | (nonblocking ? EFD_NONBLOCK : 0));
+}
+int bv_eventfd_write(int fd, uint64_t value) { return eventfd_write(fd, value); }
+int bv_eventfd_read(int fd, uint64_t *value) { return eventfd_read(fd, value); }
+
+static void fill_set(sigset_t *set, const int *signals, int count) {
+    sigemptyset(set);
+    for (int i = 0; i < count; i++) sigaddset(set, signals[i]);
+}
+
+int bv_block_signals(const int *signals, int count) {
+    sigset_t set;
+    fill_set(&set, signals, count);
+    return pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+int bv_unblock_all_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    return pthread_sigmask(SIG_SETMASK, &set, NULL);
+}
+
+int bv_signalfd(const int *signals, int count) {
+    sigset_t set;
+    fill_set(&set, signals, count);
+    if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0) return -1;
+    return signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+}
+
+int bv_signalfd_read(int fd, int *pid) {
+    struct signalfd_siginfo info;
+    ssize_t n = read(fd, &info, sizeof info);
+    if (n < 0) return errno == EAGAIN ? 0 : -1;
+    if (n != sizeof info) { errno = EIO; return -1; }
+    if (pid) *pid = (int)info.ssi_pid;
+    return (int)info.ssi_signo;
+}
+
+int bv_pidfd_open(pid_t pid, unsigned int flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
+int bv_pidfd_send_signal(int pidfd, int sig) { return (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0); }
+
+int bv_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid) {
+    struct ucred cred;
+    socklen_t len = sizeof cred;
+    if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return -1;
+    *pid = cred.pid; *uid = cred.uid; *gid = cred.gid;
+    return 0;
+}
+
+int bv_set_nonblocking_cloexec(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+    int fdfl = fcntl(fd, F_GETFD);
+    if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) return -1;
+    return 0;
+}
+
+int bv_accept4(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
+int bv_socket_cloexec(int domain, int type) { return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }

@@ -1,0 +1,54 @@
+#ifndef BOTVISOR_CLINUX_H
+#define BOTVISOR_CLINUX_H
+/* The Linux calls Glibc does not export to Swift in a usable shape:
+ * epoll (struct epoll_event is packed on x86_64), eventfd, signalfd,
+ * pidfd_open/pidfd_send_signal (no glibc wrapper before 2.36), SO_PEERCRED. */
+#include <stdint.h>
+#include <sys/types.h>
+#include <signal.h>
+
+/** An epoll event with natural alignment. */
+typedef struct bv_epoll_event {
+    uint32_t events;
+    uint64_t data;
+} bv_epoll_event;
+
+extern const uint32_t BV_EPOLLIN;
+extern const uint32_t BV_EPOLLOUT;
+extern const uint32_t BV_EPOLLERR;
+extern const uint32_t BV_EPOLLHUP;
+extern const uint32_t BV_EPOLLRDHUP;
+extern const uint32_t BV_EPOLLONESHOT;
+extern const uint32_t BV_EPOLLET;
+extern const int BV_EPOLL_CTL_ADD;
+extern const int BV_EPOLL_CTL_MOD;
+extern const int BV_EPOLL_CTL_DEL;
+
+int bv_epoll_create(void);
+int bv_epoll_ctl(int epfd, int op, int fd, uint32_t events, uint64_t data);
+int bv_epoll_wait(int epfd, bv_epoll_event *events, int maxevents, int timeout_ms);
+
+int bv_eventfd(unsigned int initval, int nonblocking);
+int bv_eventfd_write(int fd, uint64_t value);
+int bv_eventfd_read(int fd, uint64_t *value);
+
+/** A signalfd for the given signals (they are blocked in the calling thread first). */
+int bv_signalfd(const int *signals, int count);
+/** Reads one siginfo; returns the signal number, 0 on EAGAIN, -1 on error. */
+int bv_signalfd_read(int fd, int *pid);
+/** Blocks the given signals in the calling thread (and threads it creates later). */
+int bv_block_signals(const int *signals, int count);
+int bv_unblock_all_signals(void);
+
+int bv_pidfd_open(pid_t pid, unsigned int flags);
+int bv_pidfd_send_signal(int pidfd, int sig);
+
+/** SO_PEERCRED of a connected Unix socket. */
+int bv_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
+
+/** Sets O_NONBLOCK and FD_CLOEXEC. */
+int bv_set_nonblocking_cloexec(int fd);
+int bv_accept4(int fd);
+int bv_socket_cloexec(int domain, int type);
+
+#endif

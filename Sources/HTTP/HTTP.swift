@@ -1,0 +1,1 @@
+// HTTP: filled by its issue.

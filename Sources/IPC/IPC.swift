@@ -1,0 +1,1 @@
+// IPC: filled by its issue.

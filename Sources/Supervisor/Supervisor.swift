@@ -1,0 +1,1 @@
+// Supervisor: filled by its issue.

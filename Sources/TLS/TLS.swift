@@ -1,0 +1,1 @@
+// TLS: filled by its issue.

@@ -1,0 +1,1 @@
+// WebSocket: filled by its issue.
