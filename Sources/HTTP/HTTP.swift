@@ -1,1 +1,0 @@
-// HTTP: filled by its issue.
