@@ -23,10 +23,12 @@ let package = Package(
         .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "COpenSSL"]),
         .target(name: "Storage", dependencies: ["CSQLite", "IOCore", "Logging"]),
         .target(name: "IPC", dependencies: ["IOCore", "Logging"]),
+        // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
+        .target(name: "Discord"),
 
         // The daemon and the worker, as libraries with thin executables.
         .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging"]),
-        .target(name: "BotWorker", dependencies: ["IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
+        .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
         .executableTarget(name: "botvisorctl", dependencies: ["Supervisor"]),
@@ -39,6 +41,8 @@ let package = Package(
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "IOCore", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+        .testTarget(name: "DiscordTests", dependencies: ["Discord"]),
+        .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

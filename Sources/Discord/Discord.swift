@@ -1,0 +1,1 @@
+// Discord vocabulary: filled by issue 3.
