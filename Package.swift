@@ -41,6 +41,7 @@ let package = Package(
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "IOCore", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
+        .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord"]),
         .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "TestSupport"]),
     ],

@@ -1,1 +1,0 @@
-// IPC: filled by its issue.
