@@ -1,1 +1,0 @@
-// Supervisor: filled by its issue.

@@ -1,0 +1,107 @@
+import Testing
+import Foundation
+@testable import Supervisor
+
+@Suite struct ConfigurationTests {
+    @Test func theShippedExampleParsesToTheDefaults() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../etc/botvisor.conf").path
+        let parsed = try Configuration.load(path: path, environment: [:])
+        #expect(parsed == Configuration(environment: [:]))
+        #expect(parsed.httpListen.description == "127.0.0.1:8750")
+        #expect(parsed.stateDirectory == "./botvisor-data")
+    }
+
+    @Test func systemdDirectoriesAreTheDefaults() {
+        let c = Configuration(environment: ["STATE_DIRECTORY": "/var/lib/botvisor", "RUNTIME_DIRECTORY": "/run/botvisor"])
+        #expect(c.stateDirectory == "/var/lib/botvisor")
+        #expect(c.runtimeDirectory == "/run/botvisor")
+    }
+
+    @Test func valuesAreParsedWithUnits() throws {
+        let c = try Configuration.parse("""
+            [http]
+            listen = [::1]:9000
+            [restart]
+            backoff_initial = 250ms
+            backoff_max = 2m
+            budget = 3
+            [logs]
+            retention = 7d
+            """, environment: [:])
+        #expect(c.httpListen == .init(host: "::1", port: 9000))
+        #expect(c.restart.initialBackoff == .milliseconds(250))
+        #expect(c.restart.maximumBackoff == .seconds(120))
+        #expect(c.restart.budget == 3)
+        #expect(c.logRetention == .seconds(7 * 86_400))
+    }
+
+    @Test(arguments: [
+        ("[http]\nlisten = nowhere\n", 2, "expected host:port"),
+        ("[http]\nlisten = 127.0.0.1:8750\nport = 1\n", 3, "unknown key `port` in [http]"),
+        ("[nope]\n", 1, "unknown section [nope]"),
+        ("listen = 1\n", 1, "before any [section]"),
+        ("[restart]\nbudget = -2\n", 2, "expected a positive integer"),
+        ("[restart]\n\n# c\nstop_timeout = soon\n", 4, "expected a positive duration"),
+        ("[logs]\nlevel = loud\n", 2, "expected trace|debug"),
+        ("[http]\nlisten = 1.2.3.4:1\nlisten = 1.2.3.4:2\n", 3, "set twice"),
+    ])
+    func badFilesAreErrorsWithFileAndLine(text: String, line: Int, message: String) {
+        do {
+            _ = try Configuration.parse(text, file: "/etc/botvisor.conf", environment: [:])
+            Issue.record("accepted a bad file")
+        } catch let error as ConfigurationError {
+            #expect(error.line == line)
+            #expect(error.description.hasPrefix("/etc/botvisor.conf:\(line): "))
+            #expect(error.message.contains(message))
+        } catch {
+            Issue.record("unexpected error \(error)")
+        }
+    }
+}
+
+@Suite struct RestartPolicyTests {
+    let t0 = ContinuousClock.now
+
+    @Test func backoffDoublesUpToTheCapAndSpendsTheBudget() {
+        var settings = RestartPolicy.Settings()
+        settings.initialBackoff = .seconds(1)
+        settings.maximumBackoff = .seconds(4)
+        settings.budget = 4
+        var policy = RestartPolicy(settings: settings)
+        var decisions: [RestartPolicy.Decision] = []
+        for i in 0..<5 {
+            let now = t0 + .seconds(i)
+            decisions.append(policy.workerExited(startedAt: now - .milliseconds(100), now: now, random: 0.999_999))
+        }
+        func approx(_ d: RestartPolicy.Decision, _ s: Double) -> Bool {
+            guard case .restart(let after) = d else { return false }
+            return abs(Double(after.components.seconds) + Double(after.components.attoseconds) / 1e18 - s) < 0.01
+        }
+        #expect(approx(decisions[0], 1))
+        #expect(approx(decisions[1], 2))
+        #expect(approx(decisions[2], 4))
+        #expect(approx(decisions[3], 4))
+        guard case .giveUp = decisions[4] else { Issue.record("budget not enforced"); return }
+    }
+
+    @Test func jitterKeepsTheDelayBetweenHalfAndAll() {
+        var policy = RestartPolicy()
+        guard case .restart(let low) = policy.workerExited(startedAt: t0, now: t0, random: 0) else { Issue.record(); return }
+        #expect(low == .milliseconds(500))
+    }
+
+    @Test func aHealthyRunResetsTheBackoffAndOldRestartsLeaveTheWindow() {
+        var settings = RestartPolicy.Settings()
+        settings.budget = 2
+        settings.budgetWindow = .seconds(60)
+        settings.healthyAfter = .seconds(30)
+        var policy = RestartPolicy(settings: settings)
+        _ = policy.workerExited(startedAt: t0, now: t0 + .seconds(1), random: 0.999_999)
+        _ = policy.workerExited(startedAt: t0 + .seconds(2), now: t0 + .seconds(3), random: 0.999_999)
+        // Long after: the window is empty again and the run was healthy.
+        let later = t0 + .seconds(200)
+        let decision = policy.workerExited(startedAt: later - .seconds(100), now: later, random: 0)
+        #expect(decision == .restart(after: settings.initialBackoff / 2))
+        #expect(policy.restartsInWindow(now: later) == 1)
+    }
+}
