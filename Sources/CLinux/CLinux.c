@@ -103,3 +103,48 @@ int bv_set_nonblocking_cloexec(int fd) {
 
 int bv_accept4(int fd) { return accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 int bv_socket_cloexec(int domain, int type) { return socket(domain, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0); }
+
+#include <spawn.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+
+pid_t bv_spawn(const char *path, char *const argv[], char *const envp[], int output_fd) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    if (posix_spawn_file_actions_init(&actions) != 0) return -1;
+    if (posix_spawnattr_init(&attr) != 0) { posix_spawn_file_actions_destroy(&actions); return -1; }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (output_fd >= 0) {
+        posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
+        posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
+    }
+    /* Close-on-exec hygiene even for descriptors someone forgot to mark. */
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3);
+    sigset_t empty, all;
+    sigemptyset(&empty);
+    sigfillset(&all);
+    posix_spawnattr_setsigmask(&attr, &empty);
+    posix_spawnattr_setsigdefault(&attr, &all);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    pid_t pid = -1;
+    int rc = posix_spawn(&pid, path, &actions, &attr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
+    if (rc != 0) { errno = rc; return -1; }
+    return pid;
+}
+
+int bv_pidfd_reap(int pidfd, int *code, int *signaled) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    /* P_PIDFD (Linux 5.4): waitid on the pidfd itself, so a recycled pid can never be reaped by mistake. */
+    if (waitid((idtype_t)3, (id_t)pidfd, &info, WEXITED | WNOHANG) != 0) return -1;
+    if (info.si_pid == 0) return 0;
+    *signaled = (info.si_code == CLD_KILLED || info.si_code == CLD_DUMPED) ? 1 : 0;
+    *code = info.si_status;
+    return 1;
+}
+
+int bv_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig); }
+int bv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }

@@ -50,5 +50,24 @@ int bv_peer_credentials(int fd, pid_t *pid, uid_t *uid, gid_t *gid);
 int bv_set_nonblocking_cloexec(int fd);
 int bv_accept4(int fd);
 int bv_socket_cloexec(int domain, int type);
+/** pipe2 with O_CLOEXEC. */
+int bv_pipe_cloexec(int fds[2]);
 
+#endif
+
+#ifndef BOTVISOR_CLINUX_SPAWN
+#define BOTVISOR_CLINUX_SPAWN
+/** Spawns `path` with `argv`/`envp` (NULL-terminated) in a new process group,
+ * stdin from /dev/null, stdout and stderr to `output_fd`, every other
+ * descriptor closed, the signal mask emptied and signal dispositions reset.
+ * Returns the pid, or -1 with errno set. */
+pid_t bv_spawn(const char *path, char *const argv[], char *const envp[], int output_fd);
+
+/** Reaps the child behind `pidfd` without blocking. Returns 1 and fills
+ * `code` (exit status or signal) and `signaled` when it has exited, 0 when it
+ * is still running, -1 on error. */
+int bv_pidfd_reap(int pidfd, int *code, int *signaled);
+
+/** Makes the calling process receive `sig` when its parent dies. */
+int bv_set_parent_death_signal(int sig);
 #endif
