@@ -27,7 +27,7 @@ let package = Package(
         .target(name: "Discord"),
 
         // The daemon and the worker, as libraries with thin executables.
-        .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging"]),
+        .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux"]),
         .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
