@@ -192,3 +192,19 @@ public func freePort() throws -> Int {
     defer { listener.close() }
     return listener.port
 }
+
+/// The path of a product built beside the test bundle (`botvisord`, `botvisor-worker` ...).
+public func productPath(_ name: String) -> String {
+    let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    return URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent(name).path
+}
+
+/// The repository's root directory (for etc/, systemd/ and scripts).
+public func repositoryRoot(file: String = #filePath) -> String {
+    var url = URL(fileURLWithPath: file)
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url.path }
+    }
+    return FileManager.default.currentDirectoryPath
+}
