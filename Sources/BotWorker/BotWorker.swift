@@ -1,1 +1,0 @@
-// BotWorker: filled by its issue.
