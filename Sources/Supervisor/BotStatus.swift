@@ -1,0 +1,27 @@
+import IPC
+
+/// What `botvisorctl status --json` and `GET /api/v1/bots/{name}` show for one bot.
+public struct BotStatus: Codable, Sendable, Equatable {
+    public var name: String
+    public var state: WorkerState
+    public var enabled: Bool
+    public var pid: Int32?
+    public var uptimeSeconds: Double?
+    public var restarts: Int
+    public var restartsInWindow: Int
+    public var lastExit: String?
+    /// Why the bot is failed, auth_failed or config_failed.
+    public var reason: String?
+    public var gatewayRTTMillis: Double?
+    public var memoryBytes: Int?
+    public var metrics: WorkerMetrics?
+
+    enum CodingKeys: String, CodingKey {
+        case name, state, enabled, pid, restarts, reason, metrics
+        case uptimeSeconds = "uptime_seconds"
+        case restartsInWindow = "restarts_in_window"
+        case lastExit = "last_exit"
+        case gatewayRTTMillis = "gateway_rtt_ms"
+        case memoryBytes = "memory_bytes"
+    }
+}
