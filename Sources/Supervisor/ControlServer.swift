@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import IOCore
+import Logging
+
+/// The control socket: JSON requests and replies, one per line. Every request
+/// is logged with the peer's uid (never its secrets).
+struct ControlServer: Sendable {
+    let listener: SocketListener
+    let logger: Logger
+    let handle: @Sendable (ControlRequest, uid_t) async -> ControlReply
+    static let maximumLineLength = 64 * 1024
+
+    init(path: String, group: String?, logger: Logger,
+         handle: @escaping @Sendable (ControlRequest, uid_t) async -> ControlReply) throws {
+        listener = try SocketListener.unix(path: path, mode: 0o660)
+        if let group {
+            guard let entry = getgrnam(group) else {
+                listener.close()
+                throw FleetError("CONFIG_INVALID", "control group \(group) does not exist")
+            }
+            guard chown(path, getuid(), entry.pointee.gr_gid) == 0 else {
+                let error = SystemError.last("chown \(path)")
+                listener.close()
+                throw error
+            }
+        }
+        self.logger = logger.with("socket", "control")
+        self.handle = handle
+    }
+
+    func run() async {
+        await withDiscardingTaskGroup { group in
+            while true {
+                let stream: SocketStream
+                do { stream = try await listener.accept() } catch { break }
+                group.addTask { await self.serve(stream) }
+            }
+        }
+    }
+
+    func close() { listener.close() }
+
+    private func serve(_ stream: SocketStream) async {
+        defer { stream.close() }
+        let uid = (try? stream.peerCredentials().uid) ?? uid_t.max
+        var buffer: [UInt8] = []
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        while true {
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = Array(buffer[..<newline])
+                buffer.removeFirst(newline + 1)
+                if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { continue }
+                let reply: ControlReply
+                do {
+                    let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
+                    logger.info("request", ["uid": uid, "command": request.command, "bots": (request.bots ?? []).joined(separator: ",")])
+                    reply = await handle(request, uid)
+                } catch {
+                    logger.warning("malformed control request", ["uid": uid, "bytes": line.count])
+                    reply = .failure("BAD_REQUEST", "expected one JSON object per line with a `command` field")
+                }
+                guard var bytes = try? encoder.encode(reply) else { return }
+                bytes.append(UInt8(ascii: "\n"))
+                do { try await stream.write(Array(bytes), deadline: .now + .seconds(10)) } catch { return }
+            }
+            if buffer.count > ControlServer.maximumLineLength {
+                logger.warning("control request too long; closing", ["uid": uid])
+                var bytes = (try? encoder.encode(ControlReply.failure("REQUEST_TOO_LARGE", "a request line is limited to 64 KiB"))) ?? Data()
+                bytes.append(UInt8(ascii: "\n"))
+                try? await stream.write(Array(bytes), deadline: .now + .seconds(2))
+                return
+            }
+            do {
+                if try await stream.read(into: &buffer, maxLength: 16_384, deadline: .now + .seconds(300)) == 0 { return }
+            } catch {
+                return
+            }
+        }
+    }
+}
