@@ -1,0 +1,299 @@
+// Stdlib only (the fuzzer builds this file with HTTPTypes.swift and HTTPParseError.swift).
+
+/// An incremental HTTP/1.1 request parser (RFC 9112): feed it bytes as they
+/// arrive, take complete requests out. Pipelined bytes after one request stay
+/// for the next. A pure state machine: no I/O, no clock.
+public struct HTTPRequestParser: Sendable {
+    public struct Limits: Sendable {
+        public var maximumRequestLine = 8 * 1024
+        public var maximumHeaderBytes = 16 * 1024
+        public var maximumHeaderCount = 100
+        public var maximumBody = 1024 * 1024
+        public init() {}
+    }
+
+    enum State: Sendable {
+        case head
+        case body(HTTPRequest, remaining: Int)
+        case chunkSize(HTTPRequest)
+        case chunkData(HTTPRequest, remaining: Int)
+        case chunkDataEnd(HTTPRequest)
+        case trailers(HTTPRequest)
+    }
+
+    public let limits: Limits
+    private var buffer: [UInt8] = []
+    private var start = 0
+    /// How far the search for the end of the head has looked.
+    private var scanned = 0
+    private var state: State = .head
+    /// The head of a request whose body has not fully arrived.
+    public private(set) var pendingHead: HTTPRequest?
+
+    public init(limits: Limits = Limits()) {
+        self.limits = limits
+    }
+
+    /// Appends received bytes.
+    public mutating func feed(_ bytes: some Collection<UInt8>) {
+        compact()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends bytes by reading directly into the parser's buffer.
+    public mutating func withWritableBuffer<R>(_ body: (inout [UInt8]) async throws -> R) async rethrows -> R {
+        compact()
+        return try await body(&buffer)
+    }
+
+    /// True when no byte of a next request has arrived.
+    public var isIdle: Bool {
+        if case .head = state { return start == buffer.count }
+        return false
+    }
+
+    /// Bytes received past the last complete request (for a protocol upgrade).
+    public var leftover: [UInt8] { Array(buffer[start...]) }
+
+    private mutating func compact() {
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            scanned = 0
+            start = 0
+        } else if start > 4096 && start * 2 > buffer.count {
+            buffer.removeFirst(start)
+            scanned -= start
+            start = 0
+        }
+    }
+
+    /// The next complete request, or nil when more bytes are needed.
+    public mutating func next() throws(HTTPParseError) -> HTTPRequest? {
+        while true {
+            switch state {
+            case .head:
+                guard let request = try parseHead() else { return nil }
+                try beginBody(request)
+                if case .head = state { return request }
+            case .body(var request, let remaining):
+                let available = buffer.count - start
+                guard available >= remaining else {
+                    pendingHead = request
+                    return nil
+                }
+                request.body.append(contentsOf: buffer[start..<(start + remaining)])
+                start += remaining
+                state = .head
+                pendingHead = nil
+                return request
+            case .chunkSize(let request):
+                guard let line = try takeLine(limit: 1024) else {
+                    pendingHead = request
+                    return nil
+                }
+                // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF; extensions are ignored.
+                let sizePart = line.prefix { $0 != UInt8(ascii: ";") }
+                let trimmed = sizePart.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
+                guard !trimmed.isEmpty, trimmed.count <= 8 else { throw .malformedChunk }
+                var size = 0
+                for c in trimmed {
+                    guard let v = HTTPRequest.hexValue(c) else { throw .malformedChunk }
+                    size = size << 4 | Int(v)
+                }
+                if size == 0 {
+                    state = .trailers(request)
+                } else {
+                    guard request.body.count + size <= limits.maximumBody else { throw .bodyTooLarge(limit: limits.maximumBody) }
+                    state = .chunkData(request, remaining: size)
+                }
+            case .chunkData(var request, let remaining):
+                let available = buffer.count - start
+                guard available > 0 else {
+                    pendingHead = request
+                    return nil
+                }
+                let n = min(available, remaining)
+                request.body.append(contentsOf: buffer[start..<(start + n)])
+                start += n
+                state = n == remaining ? .chunkDataEnd(request) : .chunkData(request, remaining: remaining - n)
+            case .chunkDataEnd(let request):
+                guard buffer.count - start >= 2 else {
+                    pendingHead = request
+                    return nil
+                }
+                guard buffer[start] == 13, buffer[start + 1] == 10 else { throw .malformedChunk }
+                start += 2
+                state = .chunkSize(request)
+            case .trailers(var request):
+                // RFC 9112 §7.1.2: trailer fields end with an empty line; we parse and keep them as headers.
+                guard let line = try takeLine(limit: limits.maximumHeaderBytes) else {
+                    pendingHead = request
+                    return nil
+                }
+                if line.isEmpty {
+                    state = .head
+                    pendingHead = nil
+                    return request
+                }
+                let (name, value) = try HTTPRequestParser.parseField(line)
+                guard request.headers.count < limits.maximumHeaderCount else { throw .tooManyHeaders(limit: limits.maximumHeaderCount) }
+                request.headers.add(name, value)
+                state = .trailers(request)
+            }
+        }
+    }
+
+    /// Takes one CRLF-terminated line (without the CRLF), or nil when incomplete.
+    private mutating func takeLine(limit: Int) throws(HTTPParseError) -> ArraySlice<UInt8>? {
+        var i = start
+        while i < buffer.count {
+            if buffer[i] == 10 {
+                guard i > start, buffer[i - 1] == 13 else { throw .bareLineFeed }
+                let line = buffer[start..<(i - 1)]
+                start = i + 1
+                return line
+            }
+            i += 1
+            if i - start > limit { throw .malformedChunk }
+        }
+        return nil
+    }
+
+    private mutating func parseHead() throws(HTTPParseError) -> HTTPRequest? {
+        // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
+        while buffer.count - start >= 2, buffer[start] == 13, buffer[start + 1] == 10 { start += 2 }
+        if scanned < start { scanned = start }
+        var end: Int?
+        var i = max(scanned, start + 3)
+        while i < buffer.count {
+            if buffer[i] == 10 && buffer[i - 1] == 13 && buffer[i - 2] == 10 && buffer[i - 3] == 13 {
+                end = i + 1
+                break
+            }
+            i += 1
+        }
+        guard let end else {
+            scanned = max(start, buffer.count - 3)
+            let pending = buffer.count - start
+            if pending > limits.maximumRequestLine, !buffer[start..<(start + limits.maximumRequestLine)].contains(10) {
+                throw .requestLineTooLong(limit: limits.maximumRequestLine)
+            }
+            if pending > limits.maximumHeaderBytes { throw .headersTooLarge(limit: limits.maximumHeaderBytes) }
+            return nil
+        }
+        guard end - start <= limits.maximumHeaderBytes + 4 else { throw .headersTooLarge(limit: limits.maximumHeaderBytes) }
+        let head = buffer[start..<(end - 4)]
+        start = end
+        scanned = end
+
+        var lines: [ArraySlice<UInt8>] = []
+        var lineStart = head.startIndex
+        for j in head.indices where head[j] == 10 {
+            guard j > lineStart, head[j - 1] == 13 else { throw .bareLineFeed }
+            lines.append(head[lineStart..<(j - 1)])
+            lineStart = j + 1
+        }
+        lines.append(head[lineStart...])
+        if lines[0].contains(13) { throw .malformedRequestLine }
+        guard lines[0].count <= limits.maximumRequestLine else { throw .requestLineTooLong(limit: limits.maximumRequestLine) }
+
+        let (method, target, version) = try HTTPRequestParser.parseRequestLine(lines[0])
+        var headers = HTTPHeaders()
+        guard lines.count - 1 <= limits.maximumHeaderCount else { throw .tooManyHeaders(limit: limits.maximumHeaderCount) }
+        for line in lines.dropFirst() {
+            // RFC 9112 §5.2: obs-fold in a request is rejected with 400.
+            if let first = line.first, first == 32 || first == 9 { throw .obsoleteLineFolding }
+            if line.contains(13) { throw .invalidHeader("bare CR") }
+            let (name, value) = try HTTPRequestParser.parseField(line)
+            headers.add(name, value)
+        }
+        return HTTPRequest(method: HTTPMethod(method), target: target, version: version, headers: headers)
+    }
+
+    static func parseRequestLine(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> (String, String, String) {
+        // RFC 9112 §3: method SP request-target SP HTTP-version, single spaces.
+        let parts = line.split(separator: 32, maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty, parts[0].allSatisfy(isTokenChar) else {
+            throw .malformedRequestLine
+        }
+        // The target has no whitespace or control characters (RFC 3986 characters only).
+        guard parts[1].allSatisfy({ $0 > 32 && $0 < 127 }) else { throw .malformedRequestLine }
+        let version = parts[2]
+        guard version.count == 8, version.starts(with: Array("HTTP/".utf8)),
+              isDigit(version[version.startIndex + 5]), version[version.startIndex + 6] == UInt8(ascii: "."),
+              isDigit(version[version.startIndex + 7]) else {
+            throw .malformedRequestLine
+        }
+        let versionString = String(decoding: version, as: UTF8.self)
+        guard versionString == "HTTP/1.1" || versionString == "HTTP/1.0" else { throw .unsupportedVersion(versionString) }
+        return (String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self), versionString)
+    }
+
+    static func parseField(_ line: ArraySlice<UInt8>) throws(HTTPParseError) -> (String, String) {
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { throw .invalidHeader("no colon") }
+        let name = line[line.startIndex..<colon]
+        // RFC 9112 §5.1: no whitespace between the field name and the colon.
+        guard !name.isEmpty, name.allSatisfy(isTokenChar) else { throw .invalidHeader("bad field name") }
+        var value = line[(colon + 1)...]
+        while let f = value.first, f == 32 || f == 9 { value.removeFirst() }
+        while let l = value.last, l == 32 || l == 9 { value.removeLast() }
+        // RFC 9110 §5.5: field values are VCHAR, SP, HTAB and obs-text; no other controls.
+        guard value.allSatisfy({ $0 == 9 || $0 >= 32 && $0 != 127 }) else { throw .invalidHeader("control character in value") }
+        return (String(decoding: name, as: UTF8.self), String(decoding: value, as: UTF8.self))
+    }
+
+    private mutating func beginBody(_ request: HTTPRequest) throws(HTTPParseError) {
+        let hosts = request.headers.values("Host")
+        if request.version == "HTTP/1.1" && hosts.isEmpty { throw .missingHost }
+        if hosts.count > 1 { throw .duplicateHost }
+        let transferEncodings = request.headers.values("Transfer-Encoding")
+        let contentLengths = request.headers.values("Content-Length")
+        if !transferEncodings.isEmpty {
+            // RFC 9112 §6.1: TE with Content-Length is a smuggling vector; reject.
+            guard contentLengths.isEmpty else { throw .conflictingFraming }
+            guard request.version == "HTTP/1.1" else { throw .conflictingFraming }
+            let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces().lowercased() }
+            guard codings.last == "chunked" else { throw .chunkedNotFinal }
+            if let other = codings.dropLast().first { throw .unsupportedTransferCoding(other) }
+            state = .chunkSize(request)
+            return
+        }
+        if !contentLengths.isEmpty {
+            // RFC 9110 §8.6: a list of identical values may be treated as one; differing values are an error.
+            let values = contentLengths.flatMap { $0.split(separator: ",", omittingEmptySubsequences: false) }.map { $0.trimmingSpaces() }
+            guard let first = values.first, values.allSatisfy({ $0 == first }) else { throw .conflictingFraming }
+            guard !first.isEmpty, first.count <= 18, first.utf8.allSatisfy(isDigit), let length = Int(first) else {
+                throw .invalidContentLength
+            }
+            guard length <= limits.maximumBody else { throw .bodyTooLarge(limit: limits.maximumBody) }
+            if length > 0 {
+                var r = request
+                r.body.reserveCapacity(length)
+                state = .body(r, remaining: length)
+            }
+        }
+    }
+
+    /// Whether `request` keeps the connection open after its response (RFC 9112 §9.3).
+    public static func keepsAlive(_ request: HTTPRequest) -> Bool {
+        if request.headers.contains("Connection", token: "close") { return false }
+        if request.version == "HTTP/1.0" { return request.headers.contains("Connection", token: "keep-alive") }
+        return true
+    }
+}
+
+@inline(__always) func isDigit(_ c: UInt8) -> Bool { c >= 48 && c <= 57 }
+
+/// RFC 9110 §5.6.2 tchar.
+@inline(__always) func isTokenChar(_ c: UInt8) -> Bool {
+    switch c {
+    case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        return true
+    case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+         UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+         UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+        return true
+    default:
+        return false
+    }
+}

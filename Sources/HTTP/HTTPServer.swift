@@ -1,0 +1,233 @@
+import IOCore
+import Logging
+import Synchronization
+
+/// Something that answers HTTP requests: a router, a middleware chain, a closure.
+public protocol HTTPResponder: Sendable {
+    func respond(to request: HTTPRequest) async -> HTTPResponse
+}
+
+/// A closure as a responder.
+public struct ClosureResponder: HTTPResponder {
+    let body: @Sendable (HTTPRequest) async -> HTTPResponse
+    public init(_ body: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) { self.body = body }
+    public func respond(to request: HTTPRequest) async -> HTTPResponse { await body(request) }
+}
+
+/// An HTTP/1.1 server: one task per connection in a task group, keep-alive,
+/// request framing and limits from `HTTPRequestParser`, deadlines against
+/// slow clients, and a graceful shutdown that lets in-flight requests finish.
+public final class HTTPServer: Sendable {
+    public struct Configuration: Sendable {
+        public var limits = HTTPRequestParser.Limits()
+        /// A request head must arrive completely within this time of its first byte (slowloris).
+        public var headTimeout: Duration = .seconds(10)
+        /// Each read of a request body must make progress within this time.
+        public var bodyReadTimeout: Duration = .seconds(30)
+        /// A keep-alive connection with no request in progress is closed after this time.
+        public var idleTimeout: Duration = .seconds(60)
+        /// Writing a response must make progress within this time.
+        public var writeTimeout: Duration = .seconds(30)
+        /// At shutdown, in-flight requests get this long before connections are closed.
+        public var shutdownGracePeriod: Duration = .seconds(10)
+        public init() {}
+    }
+
+    public let listener: SocketListener
+    public let configuration: Configuration
+    private let responder: any HTTPResponder
+    private let logger: Logger
+    private let connections = Mutex<ConnectionTable>(ConnectionTable())
+    private let shuttingDown = Atomic<Bool>(false)
+
+    struct ConnectionTable {
+        var nextID = 0
+        var entries: [Int: (stream: SocketStream, busy: Bool)] = [:]
+    }
+
+    public init(listener: SocketListener, configuration: Configuration = Configuration(), logger: Logger = Logger(label: "http"),
+                responder: any HTTPResponder) {
+        self.listener = listener
+        self.configuration = configuration
+        self.responder = responder
+        self.logger = logger
+    }
+
+    public convenience init(host: String = "127.0.0.1", port: Int, configuration: Configuration = Configuration(),
+                            logger: Logger = Logger(label: "http"), responder: any HTTPResponder) throws {
+        self.init(listener: try SocketListener.tcp(host: host, port: port), configuration: configuration, logger: logger, responder: responder)
+    }
+
+    public var port: Int { listener.port }
+
+    /// Serves until `shutdown()`; returns once every connection has ended.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            while !shuttingDown.load(ordering: .acquiring) {
+                let stream: SocketStream
+                do {
+                    stream = try await listener.accept()
+                } catch is StreamClosed {
+                    break
+                } catch {
+                    logger.error("accept failed", ["error": error])
+                    break
+                }
+                let id = connections.withLock { t -> Int in
+                    t.nextID += 1
+                    t.entries[t.nextID] = (stream, false)
+                    return t.nextID
+                }
+                group.addTask {
+                    await self.serve(stream, id: id)
+                    self.connections.withLock { _ = $0.entries.removeValue(forKey: id) }
+                    stream.close()
+                }
+            }
+        }
+    }
+
+    /// Stops accepting, closes idle connections, lets in-flight requests finish
+    /// (up to the grace period), then closes whatever is left.
+    public func shutdown() async {
+        guard !shuttingDown.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        listener.close()
+        closeIdleConnections()
+        let deadline = ContinuousClock.now + configuration.shutdownGracePeriod
+        while ContinuousClock.now < deadline {
+            if connections.withLock({ $0.entries.isEmpty }) { return }
+            try? await Reactor.shared.sleep(until: .now + .milliseconds(10))
+            closeIdleConnections()
+        }
+        let rest = connections.withLock { $0.entries.values.map(\.stream) }
+        for stream in rest { stream.close() }
+    }
+
+    private func closeIdleConnections() {
+        let idle = connections.withLock { $0.entries.values.filter { !$0.busy }.map(\.stream) }
+        for stream in idle { stream.close() }
+    }
+
+    private func setBusy(_ id: Int, _ busy: Bool) {
+        connections.withLock { t in
+            if var e = t.entries[id] {
+                e.busy = busy
+                t.entries[id] = e
+            }
+        }
+    }
+
+    // MARK: One connection
+
+    private func serve(_ stream: SocketStream, id: Int) async {
+        var parser = HTTPRequestParser(limits: configuration.limits)
+        var headDeadline: Deadline?
+        var sentContinue = false
+        while true {
+            let request: HTTPRequest?
+            do {
+                request = try parser.next()
+            } catch {
+                logger.notice("bad request", ["conn": id, "error": error])
+                await sendError(error.status, message: error.description, on: stream)
+                return
+            }
+            if let request {
+                setBusy(id, true)
+                headDeadline = nil
+                sentContinue = false
+                let keepAlive = await respond(to: request, parser: parser, on: stream)
+                setBusy(id, false)
+                if !keepAlive || shuttingDown.load(ordering: .acquiring) { return }
+                continue
+            }
+            // Need more bytes. RFC 9110 §10.1.1: answer 100-continue before reading the body.
+            if let pending = parser.pendingHead, !sentContinue,
+               pending.headers.contains("Expect", token: "100-continue"), pending.version == "HTTP/1.1" {
+                sentContinue = true
+                do { try await stream.write(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8), deadline: .now + configuration.writeTimeout) } catch { return }
+            }
+            let deadline: Deadline
+            if parser.isIdle {
+                if shuttingDown.load(ordering: .acquiring) { return }
+                deadline = .now + configuration.idleTimeout
+            } else if parser.pendingHead != nil {
+                deadline = .now + configuration.bodyReadTimeout
+            } else {
+                if headDeadline == nil { headDeadline = .now + configuration.headTimeout }
+                deadline = headDeadline!
+            }
+            let wasIdle = parser.isIdle
+            do {
+                let n = try await parser.withWritableBuffer { buffer in
+                    try await stream.read(into: &buffer, maxLength: 16_384, deadline: deadline)
+                }
+                if n == 0 { return }
+                if wasIdle { setBusy(id, true) }
+            } catch is DeadlineExceeded {
+                if !wasIdle {
+                    logger.notice("request timed out", ["conn": id])
+                    await sendError(.requestTimeout, message: "request not received in time", on: stream)
+                }
+                return
+            } catch {
+                return
+            }
+        }
+    }
+
+    /// Runs the responder and writes its response; returns whether to keep the connection.
+    private func respond(to request: HTTPRequest, parser: HTTPRequestParser, on stream: SocketStream) async -> Bool {
+        var response = await responder.respond(to: request)
+        let keepAlive = HTTPRequestParser.keepsAlive(request) && !shuttingDown.load(ordering: .acquiring)
+        let deadline = Deadline.now + configuration.writeTimeout
+        do {
+            if response.status.code == 101, let upgrade = response.upgrade {
+                try await stream.write(HTTPResponseWriter.head(response, bodyLength: nil, chunked: false, keepAlive: true, version: request.version), deadline: deadline)
+                await upgrade(stream, parser.leftover)
+                return false
+            }
+            let noBody = request.method == .head || response.status.code == 204 || response.status.code == 304
+                || (100..<200).contains(response.status.code)
+            switch response.body {
+            case .bytes(let bytes):
+                let length: Int? = (response.status.code == 204 || response.status.code == 304) ? nil : bytes.count
+                var out = HTTPResponseWriter.head(response, bodyLength: length, chunked: false, keepAlive: keepAlive, version: request.version)
+                if !noBody { out.append(contentsOf: bytes) }
+                try await stream.write(out, deadline: deadline)
+                return keepAlive
+            case .stream(let produce):
+                // HTTP/1.0 has no chunked coding: the body ends when the connection does.
+                let chunked = request.version == "HTTP/1.1"
+                let keep = keepAlive && chunked
+                response.headers.remove("Content-Length")
+                try await stream.write(HTTPResponseWriter.head(response, bodyLength: nil, chunked: chunked && !noBody, keepAlive: keep, version: request.version), deadline: deadline)
+                if noBody { return keep }
+                let writeTimeout = configuration.writeTimeout
+                try await produce { piece in
+                    guard !piece.isEmpty else { return }
+                    try await stream.write(chunked ? HTTPResponseWriter.chunk(piece) : piece, deadline: .now + writeTimeout)
+                }
+                if chunked { try await stream.write(Array("0\r\n\r\n".utf8), deadline: .now + writeTimeout) }
+                return keep
+            }
+        } catch {
+            logger.debug("response write failed", ["error": error])
+            return false
+        }
+    }
+
+    private func sendError(_ status: HTTPStatus, message: String, on stream: SocketStream) async {
+        let body = Array("{\"error\":{\"code\":\"HTTP_\(status.code)\",\"message\":\"\(message)\"}}".utf8)
+        let response = HTTPResponse(status: status, headers: ["Content-Type": "application/json"], bytes: body)
+        let head = HTTPResponseWriter.head(response, bodyLength: body.count, chunked: false, keepAlive: false, version: "HTTP/1.1")
+        try? await stream.write(head + body, deadline: .now + .seconds(5))
+        // Half-close and drain briefly so the client reads the response instead of a reset (RFC 9112 §9.6).
+        await stream.shutdownWrite()
+        var sink: [UInt8] = []
+        let drainUntil = Deadline.now + .milliseconds(200)
+        while (try? await stream.read(into: &sink, maxLength: 16_384, deadline: drainUntil)) ?? 0 > 0 {
+            sink.removeAll(keepingCapacity: true)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// JSON bodies in and out.
+extension HTTPResponse {
+    /// `value` encoded as JSON with `Content-Type: application/json`.
+    public static func json<T: Encodable>(_ value: T, status: HTTPStatus = .ok, headers: HTTPHeaders = [:],
+                                          encoder: JSONEncoder = HTTPJSON.encoder) -> HTTPResponse {
+        var headers = headers
+        headers.set("Content-Type", "application/json")
+        do {
+            return HTTPResponse(status: status, headers: headers, bytes: Array(try encoder.encode(value)))
+        } catch {
+            return HTTPResponse(status: .internalServerError, headers: headers,
+                                bytes: Array("{\"error\":{\"code\":\"INTERNAL\",\"message\":\"response encoding failed\"}}".utf8))
+        }
+    }
+}
+
+/// Shared coders with stable output.
+public enum HTTPJSON {
+    public static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+}
+
+/// A request body that is not the JSON a route expects.
+public struct JSONBodyError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+extension HTTPRequest {
+    /// Decodes the body as JSON into `T`; a clear error names what is wrong.
+    public func decodeJSON<T: Decodable>(_ type: T.Type, decoder: JSONDecoder = JSONDecoder()) throws -> T {
+        guard !body.isEmpty else { throw JSONBodyError(message: "the request body is empty; expected JSON") }
+        do {
+            return try decoder.decode(T.self, from: Data(body))
+        } catch let error as DecodingError {
+            switch error {
+            case .dataCorrupted: throw JSONBodyError(message: "the request body is not valid JSON")
+            case .keyNotFound(let key, let c):
+                throw JSONBodyError(message: "missing field `\((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))`")
+            case .typeMismatch(let t, let c), .valueNotFound(let t, let c):
+                throw JSONBodyError(message: "field `\(c.codingPath.map(\.stringValue).joined(separator: "."))` must be \(t)")
+            @unknown default: throw JSONBodyError(message: "the request body does not match the expected JSON")
+            }
+        }
+    }
+}
