@@ -108,16 +108,15 @@ int bv_socket_cloexec(int domain, int type) { return socket(domain, type | SOCK_
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
-pid_t bv_spawn(const char *path, char *const argv[], char *const envp[], int output_fd) {
+pid_t bv_spawn(const char *path, char *const argv[], char *const envp[], int input_fd, int output_fd, int error_fd) {
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     if (posix_spawn_file_actions_init(&actions) != 0) return -1;
     if (posix_spawnattr_init(&attr) != 0) { posix_spawn_file_actions_destroy(&actions); return -1; }
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    if (output_fd >= 0) {
-        posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
-        posix_spawn_file_actions_adddup2(&actions, output_fd, 2);
-    }
+    if (input_fd >= 0) posix_spawn_file_actions_adddup2(&actions, input_fd, 0);
+    else posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    if (output_fd >= 0) posix_spawn_file_actions_adddup2(&actions, output_fd, 1);
+    if (error_fd >= 0) posix_spawn_file_actions_adddup2(&actions, error_fd, 2);
     /* Close-on-exec hygiene even for descriptors someone forgot to mark. */
     posix_spawn_file_actions_addclosefrom_np(&actions, 3);
     sigset_t empty, all;

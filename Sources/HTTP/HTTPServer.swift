@@ -42,6 +42,7 @@ public final class HTTPServer: Sendable {
 
     struct ConnectionTable {
         var nextID = 0
+        var accepted = 0
         var entries: [Int: (stream: SocketStream, busy: Bool)] = [:]
     }
 
@@ -60,6 +61,13 @@ public final class HTTPServer: Sendable {
 
     public var port: Int { listener.port }
 
+    /// Connections open now.
+    public var connectionCount: Int { connections.withLock { $0.entries.count } }
+    /// Connections with a request in progress.
+    public var busyConnectionCount: Int { connections.withLock { $0.entries.values.filter(\.busy).count } }
+    /// Connections accepted since start.
+    public var acceptedCount: Int { connections.withLock { $0.accepted } }
+
     /// Serves until `shutdown()`; returns once every connection has ended.
     public func run() async {
         await withDiscardingTaskGroup { group in
@@ -69,12 +77,15 @@ public final class HTTPServer: Sendable {
                     stream = try await listener.accept()
                 } catch is StreamClosed {
                     break
+                } catch is CancellationError {
+                    break
                 } catch {
                     logger.error("accept failed", ["error": error])
                     break
                 }
                 let id = connections.withLock { t -> Int in
                     t.nextID += 1
+                    t.accepted += 1
                     t.entries[t.nextID] = (stream, false)
                     return t.nextID
                 }

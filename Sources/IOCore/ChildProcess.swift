@@ -19,21 +19,70 @@ public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
 
 /// A child spawned with `posix_spawn` into its own process group, watched
 /// through a pidfd: its exit wakes the reactor, and reaping by pidfd can never
-/// reap a recycled pid. stdout and stderr arrive on `output`.
+/// reap a recycled pid.
 public final class ChildProcess: Sendable {
+    /// What becomes of the child's stdout and stderr.
+    public enum Output: Sendable {
+        /// Both into one pipe, read from `output`.
+        case merged
+        /// Separate pipes: `output` and `errorOutput`.
+        case separate
+        /// Inherited from this process.
+        case inherit
+        /// Discarded.
+        case discard
+    }
+
     public let pid: pid_t
     private let pidfd: Int32
-    /// The read end of the child's stdout+stderr pipe.
+    /// The read end of the child's stdout (and stderr when merged).
     public let output: SocketStream?
+    /// The read end of the child's stderr when separate.
+    public let errorOutput: SocketStream?
+    /// The write end of the child's stdin, when asked for.
+    public let input: SocketStream?
     private let status = Mutex<ExitStatus?>(nil)
 
     /// Spawns `path`. The environment is exactly `environment`: nothing is inherited implicitly.
-    public init(path: String, arguments: [String], environment: [String: String], captureOutput: Bool = true) throws {
-        var pipeFDs: [Int32] = [-1, -1]
-        if captureOutput {
-            guard bv_pipe_cloexec(&pipeFDs) == 0 else { throw SystemError.last("pipe2") }
+    public init(path: String, arguments: [String], environment: [String: String], output: Output = .merged,
+                stdin: Bool = false) throws {
+        var fds: [Int32] = []
+        defer { for fd in fds { Glibc.close(fd) } }
+        func makePipe() throws -> (read: Int32, write: Int32) {
+            var p: [Int32] = [-1, -1]
+            guard bv_pipe_cloexec(&p) == 0 else { throw SystemError.last("pipe2") }
+            return (p[0], p[1])
         }
-        defer { if pipeFDs[1] >= 0 { Glibc.close(pipeFDs[1]) } }
+        var outPipe: (read: Int32, write: Int32)?
+        var errPipe: (read: Int32, write: Int32)?
+        var inPipe: (read: Int32, write: Int32)?
+        var childOut: Int32 = -1, childErr: Int32 = -1, childIn: Int32 = -1
+        switch output {
+        case .merged:
+            outPipe = try makePipe()
+            childOut = outPipe!.write
+            childErr = outPipe!.write
+        case .separate:
+            outPipe = try makePipe()
+            errPipe = try makePipe()
+            childOut = outPipe!.write
+            childErr = errPipe!.write
+        case .inherit:
+            break
+        case .discard:
+            let null = Glibc.open("/dev/null", O_WRONLY | O_CLOEXEC)
+            fds.append(null)
+            childOut = null
+            childErr = null
+        }
+        if stdin {
+            inPipe = try makePipe()
+            childIn = inPipe!.read
+        }
+        // The child's ends close in this process once spawned.
+        for fd in [outPipe?.write, errPipe?.write, inPipe?.read].compactMap({ $0 }) { fds.append(fd) }
+        func closeOurs() { for fd in [outPipe?.read, errPipe?.read, inPipe?.write].compactMap({ $0 }) { Glibc.close(fd) } }
+
         let argv = ([path] + arguments).map { strdup($0) }
         let envp = environment.map { strdup("\($0.key)=\($0.value)") }
         defer {
@@ -42,12 +91,12 @@ public final class ChildProcess: Sendable {
         }
         let spawned: pid_t = (argv + [nil]).withUnsafeBufferPointer { a in
             (envp + [nil]).withUnsafeBufferPointer { e in
-                bv_spawn(path, a.baseAddress, e.baseAddress, pipeFDs[1])
+                bv_spawn(path, a.baseAddress, e.baseAddress, childIn, childOut, childErr)
             }
         }
         guard spawned > 0 else {
             let err = SystemError.last("posix_spawn \(path)")
-            if pipeFDs[0] >= 0 { Glibc.close(pipeFDs[0]) }
+            closeOurs()
             throw err
         }
         pid = spawned
@@ -57,10 +106,13 @@ public final class ChildProcess: Sendable {
             kill(spawned, SIGKILL)
             var st: Int32 = 0
             waitpid(spawned, &st, 0)
+            closeOurs()
             throw err
         }
         pidfd = fd
-        output = pipeFDs[0] >= 0 ? try SocketStream(adopting: pipeFDs[0]) : nil
+        self.output = try outPipe.map { try SocketStream(adopting: $0.read) }
+        self.errorOutput = try errPipe.map { try SocketStream(adopting: $0.read) }
+        self.input = try inPipe.map { try SocketStream(adopting: $0.write) }
     }
 
     deinit {
@@ -83,12 +135,12 @@ public final class ChildProcess: Sendable {
     /// The exit status if the child was already reaped.
     public var exitStatus: ExitStatus? { status.withLock { $0 } }
 
-    /// Waits for the child to exit and reaps it. Safe to call from several tasks.
-    public func waitForExit() async throws -> ExitStatus {
+    /// Waits for the child to exit and reaps it.
+    public func waitForExit(deadline: Deadline? = nil) async throws -> ExitStatus {
         while true {
             if let done = try reap() { return done }
             do {
-                try await Reactor.shared.waitReadable(pidfd)
+                try await Reactor.shared.waitReadable(pidfd, deadline: deadline)
             } catch is StreamClosed {
                 continue
             }
@@ -106,5 +158,14 @@ public final class ChildProcess: Sendable {
             current = signaled != 0 ? .signaled(code) : .exited(code)
             return current
         }
+    }
+}
+
+extension SocketStream {
+    /// Reads until end of stream.
+    public func readToEnd(deadline: Deadline? = nil) async throws -> [UInt8] {
+        var out: [UInt8] = []
+        while try await read(into: &out, maxLength: 65_536, deadline: deadline) > 0 {}
+        return out
     }
 }

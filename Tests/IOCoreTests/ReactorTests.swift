@@ -134,7 +134,7 @@ actor OrderLog {
     }
 
     @Test func aKilledChildIsReapedWithItsSignal() async throws {
-        let child = try ChildProcess(path: "/bin/sleep", arguments: ["30"], environment: [:], captureOutput: false)
+        let child = try ChildProcess(path: "/bin/sleep", arguments: ["30"], environment: [:], output: .discard)
         #expect(child.signal(SIGKILL))
         #expect(try await child.waitForExit() == .signaled(SIGKILL))
         // Reaped: no zombie left behind.
@@ -143,7 +143,7 @@ actor OrderLog {
     }
 
     @Test func theChildRunsInItsOwnProcessGroupWithOnlyTheGivenEnvironment() async throws {
-        let child = try ChildProcess(path: "/bin/sh", arguments: ["-c", "ps -o pgid= -p $$; env"], environment: ["ONLY": "this"])
+        let child = try ChildProcess(path: "/bin/sh", arguments: ["-c", "ps -o pgid= -p $$; env"], environment: ["ONLY": "this"], output: .merged)
         var out: [UInt8] = []
         while try await child.output!.read(into: &out) > 0 {}
         _ = try await child.waitForExit()

@@ -163,10 +163,10 @@ import TestSupport
                 for i in 0..<10_000 { try db.execute("INSERT INTO logs (bot, ms) VALUES (?, ?)", ["alpha", Double(i) / 4]) }
             }
             // The WAL may hold the rows; the CLI reads through it like any SQLite client.
-            let count = try runProcess(Peer.sqlite3.path!, [path, "SELECT count(*), sum(ms) FROM logs; SELECT note FROM bots;"])
+            let count = try await runProcess(Peer.sqlite3.path!, [path, "SELECT count(*), sum(ms) FROM logs; SELECT note FROM bots;"])
             #expect(count.status == 0, "\(count.stderr)")
             #expect(count.stdout == "10000|12498750.0\nünïcode\n")
-            let check = try runProcess(Peer.sqlite3.path!, [path, "PRAGMA integrity_check; PRAGMA journal_mode;"])
+            let check = try await runProcess(Peer.sqlite3.path!, [path, "PRAGMA integrity_check; PRAGMA journal_mode;"])
             #expect(check.stdout == "ok\nwal\n")
         }
     }

@@ -12,7 +12,7 @@ import TestSupport
             // verify checks that ExecStart exists: point it at the binary we built.
             let local = unit.replacingOccurrences(of: "/usr/local/bin/botvisord", with: productPath("botvisord"))
             try local.write(toFile: "\(dir)/botvisor.service", atomically: true, encoding: .utf8)
-            let result = try runProcess(Self.analyze.path!, ["verify", "\(dir)/botvisor.service"], timeout: .seconds(60))
+            let result = try await runProcess(Self.analyze.path!, ["verify", "\(dir)/botvisor.service"], timeout: .seconds(60))
             #expect(result.status == 0, "systemd-analyze verify: \(result.stderr)")
             #expect(!result.stderr.contains("botvisor.service:"), "warnings: \(result.stderr)")
         }

@@ -46,7 +46,7 @@ public struct PythonModule: Sendable {
 
     public var isAvailable: Bool {
         guard let python = Peer.python3.path else { return false }
-        let result = try? runProcess(python, ["-c", "import \(name)"], timeout: .seconds(20))
+        let result = try? runProcessBlocking(python, ["-c", "import \(name)"], timeout: .seconds(20))
         return result?.status == 0
     }
 
@@ -61,7 +61,38 @@ public struct ProcessResult: Sendable {
 }
 
 /// Runs a program to completion (killed at `timeout`) and captures its output.
+/// Everything waits on the reactor: a test must never block the cooperative
+/// pool, or the server it talks to (on the same pool) starves.
 public func runProcess(_ path: String, _ arguments: [String], stdin: String? = nil,
+                       environment: [String: String]? = nil, timeout: Duration = .seconds(30)) async throws -> ProcessResult {
+    let child = try ChildProcess(path: path, arguments: arguments,
+                                 environment: environment ?? ProcessInfo.processInfo.environment,
+                                 output: .separate, stdin: stdin != nil)
+    let deadline = ContinuousClock.now + timeout
+    if let stdin, let input = child.input {
+        try? await input.write(Array(stdin.utf8), deadline: deadline)
+        input.close()
+    }
+    do {
+        async let out = child.output!.readToEnd(deadline: deadline)
+        async let err = child.errorOutput!.readToEnd(deadline: deadline)
+        let (o, e) = try await (out, err)
+        let status = try await child.waitForExit(deadline: deadline)
+        let code: Int32
+        switch status {
+        case .exited(let c): code = c
+        case .signaled(let sig): code = 128 + sig
+        }
+        return ProcessResult(status: code, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    } catch {
+        child.signalGroup(SIGKILL)
+        _ = try? await child.waitForExit()
+        throw error
+    }
+}
+
+/// `runProcess` for synchronous contexts that are not on the cooperative pool (test traits).
+public func runProcessBlocking(_ path: String, _ arguments: [String], stdin: String? = nil,
                        environment: [String: String]? = nil, timeout: Duration = .seconds(30)) throws -> ProcessResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: path)
@@ -132,45 +163,67 @@ public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async 
     return try await body(path)
 }
 
-/// A long-running child process (a peer server) that is killed when stopped or deinitialised.
-public final class BackgroundProcess: @unchecked Sendable {
-    // because `process` is only mutated in init and stop.
-    public let process: Process
-    private let output = Pipe()
+/// A long-running child process (a peer server), killed with its process group when stopped.
+public final class BackgroundProcess: Sendable {
+    public let child: ChildProcess
+    private let lines = LineReader()
 
-    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
-                currentDirectory: String? = nil) throws {
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        child = try ChildProcess(path: path, arguments: arguments,
+                                 environment: environment ?? ProcessInfo.processInfo.environment, output: .merged)
     }
 
-    /// Reads the next line the process prints (stdout and stderr merged), or nil at EOF.
-    public func readLine() -> String? {
-        var bytes: [UInt8] = []
-        let handle = output.fileHandleForReading
+    public var pid: Int32 { child.pid }
+
+    /// The next line the process prints (stdout and stderr merged), or nil at end of output.
+    public func readLine(deadline: Deadline? = .now + .seconds(30)) async throws -> String? {
+        try await lines.next(from: child.output!, deadline: deadline)
+    }
+
+    /// Reads lines until one satisfies `predicate`; returns it.
+    public func waitForLine(deadline: Deadline = .now + .seconds(30), _ predicate: (String) -> Bool) async throws -> String {
+        while let line = try await readLine(deadline: deadline) {
+            if predicate(line) { return line }
+        }
+        throw TimedOutWaiting(what: "a matching line of output")
+    }
+
+    public func stop() async {
+        if child.exitStatus == nil {
+            child.signalGroup(SIGTERM)
+            if (try? await child.waitForExit(deadline: .now + .seconds(5))) == nil {
+                child.signalGroup(SIGKILL)
+                _ = try? await child.waitForExit()
+            }
+        }
+    }
+
+    deinit {
+        if child.exitStatus == nil { child.signalGroup(SIGKILL) }
+    }
+}
+
+/// Splits a stream into lines across calls.
+final class LineReader: @unchecked Sendable {
+    // because only the one task that owns a BackgroundProcess reads its lines.
+    private var buffer: [UInt8] = []
+
+    func next(from stream: SocketStream, deadline: Deadline?) async throws -> String? {
         while true {
-            let chunk = handle.readData(ofLength: 1)
-            if chunk.isEmpty { return bytes.isEmpty ? nil : String(decoding: bytes, as: UTF8.self) }
-            if chunk[0] == UInt8(ascii: "\n") { return String(decoding: bytes, as: UTF8.self) }
-            bytes.append(chunk[0])
+            if let nl = buffer.firstIndex(of: 10) {
+                let line = String(decoding: buffer[..<nl], as: UTF8.self)
+                buffer.removeFirst(nl + 1)
+                return line
+            }
+            var chunk: [UInt8] = []
+            if try await stream.read(into: &chunk, maxLength: 4096, deadline: deadline) == 0 {
+                if buffer.isEmpty { return nil }
+                defer { buffer.removeAll() }
+                return String(decoding: buffer, as: UTF8.self)
+            }
+            buffer.append(contentsOf: chunk)
         }
     }
-
-    public func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
-    deinit { stop() }
 }
 
 /// Waits until a TCP port accepts connections.

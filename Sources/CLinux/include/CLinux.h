@@ -58,10 +58,11 @@ int bv_pipe_cloexec(int fds[2]);
 #ifndef BOTVISOR_CLINUX_SPAWN
 #define BOTVISOR_CLINUX_SPAWN
 /** Spawns `path` with `argv`/`envp` (NULL-terminated) in a new process group,
- * stdin from /dev/null, stdout and stderr to `output_fd`, every other
- * descriptor closed, the signal mask emptied and signal dispositions reset.
+ * stdin from `input_fd` (or /dev/null when -1), stdout to `output_fd`, stderr
+ * to `error_fd` (each inherited when -1), every other descriptor closed, the
+ * signal mask emptied and signal dispositions reset.
  * Returns the pid, or -1 with errno set. */
-pid_t bv_spawn(const char *path, char *const argv[], char *const envp[], int output_fd);
+pid_t bv_spawn(const char *path, char *const argv[], char *const envp[], int input_fd, int output_fd, int error_fd);
 
 /** Reaps the child behind `pidfd` without blocking. Returns 1 and fills
  * `code` (exit status or signal) and `signaled` when it has exited, 0 when it

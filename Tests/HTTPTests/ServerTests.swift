@@ -1,0 +1,227 @@
+import Testing
+import Foundation
+import Glibc
+import IOCore
+import TestSupport
+@testable import HTTP
+
+/// Runs `body` against a server on a free port and always shuts it down.
+func withServer<T>(configuration: HTTPServer.Configuration = .init(), responder: any HTTPResponder,
+                   _ body: (HTTPServer) async throws -> T) async throws -> T {
+    let server = try HTTPServer(port: 0, configuration: configuration, responder: responder)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { await server.run() }
+        do {
+            let result = try await body(server)
+            await server.shutdown()
+            try await group.waitForAll()
+            return result
+        } catch {
+            await server.shutdown()
+            try? await group.waitForAll()
+            throw error
+        }
+    }
+}
+
+/// Echo-style test routes.
+func testRouter(accepted: Counter? = nil) -> Router {
+    var r = Router()
+    r.get("/hello") { _ in HTTPResponse(headers: ["Content-Type": "text/plain"], bytes: Array("hello\n".utf8)) }
+    r.post("/echo") { req in HTTPResponse(headers: ["Content-Type": "application/octet-stream"], bytes: req.body) }
+    r.get("/slow") { req in
+        try? await Reactor.shared.sleep(until: .now + .milliseconds(Int64(req.query("ms") ?? "300")!))
+        return HTTPResponse(bytes: Array("slow done".utf8))
+    }
+    r.get("/stream") { _ in
+        HTTPResponse(body: .stream { write in
+            for i in 0..<5 { try await write(Array("part\(i)\n".utf8)) }
+        })
+    }
+    return r
+}
+
+actor Counter {
+    var value = 0
+    func increment() { value += 1 }
+}
+
+/// A raw client: writes bytes, reads until the server closes or `until` appears.
+func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async throws -> String {
+    let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(5)))
+    defer { s.close() }
+    try await s.write(bytes, deadline: .after(.seconds(5)))
+    var out: [UInt8] = []
+    while try await s.read(into: &out, maxLength: 65_536, deadline: .after(.seconds(10))) > 0 {}
+    return String(decoding: out, as: UTF8.self)
+}
+
+@Suite struct ServerTests {
+    @Test func garbageGets400ThenTheServerCloses() async throws {
+        try await withServer(responder: testRouter()) { server in
+            let reply = try await rawExchange(port: server.port, Array("\u{1}\u{2}garbage\r\n\r\n".utf8))
+            #expect(reply.hasPrefix("HTTP/1.1 400 Bad Request\r\n"))
+            #expect(reply.contains("Connection: close\r\n"))
+        }
+    }
+
+    @Test func aSlowlorisHeadIsCutOffAtTheDeadline() async throws {
+        var config = HTTPServer.Configuration()
+        config.headTimeout = .milliseconds(200)
+        try await withServer(configuration: config, responder: testRouter()) { server in
+            let s = try await SocketStream.connect(host: "127.0.0.1", port: server.port)
+            defer { s.close() }
+            try await s.write(Array("GET /hello HTTP/1.1\r\nHost: x\r\n".utf8))
+            var out: [UInt8] = []
+            // Trickle a header line every 50 ms; the server must give up by its deadline anyway.
+            for i in 0..<100 {
+                do { try await s.write(Array("X-\(i): y\r\n".utf8)) } catch { break }
+                if (try? await s.read(into: &out, maxLength: 4096, deadline: .after(.milliseconds(50)))) ?? 0 > 0 { break }
+            }
+            while (try? await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(5)))) ?? 0 > 0 {}
+            #expect(String(decoding: out, as: UTF8.self).hasPrefix("HTTP/1.1 408"))
+        }
+    }
+
+    @Test func gracefulShutdownFinishesAnInFlightRequest() async throws {
+        let server = try HTTPServer(port: 0, responder: testRouter())
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await server.run() }
+            let client = Task { try await rawExchange(port: server.port, Array("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n".utf8)) }
+            try await eventually(timeout: .seconds(5), "request in flight") { server.busyConnectionCount > 0 }
+            await server.shutdown()
+            let reply = try await client.value
+            #expect(reply.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(reply.hasSuffix("slow done"))
+            #expect(reply.contains("Connection: close"))
+            try await group.waitForAll()
+        }
+    }
+
+    @Test func aStreamedBodyIsChunked() async throws {
+        try await withServer(responder: testRouter()) { server in
+            let reply = try await rawExchange(port: server.port, Array("GET /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            #expect(reply.contains("Transfer-Encoding: chunked"))
+            #expect(reply.hasSuffix("6\r\npart4\n\r\n0\r\n\r\n"))
+        }
+    }
+
+    @Test func expectContinueGets100BeforeTheBody() async throws {
+        try await withServer(responder: testRouter()) { server in
+            let s = try await SocketStream.connect(host: "127.0.0.1", port: server.port)
+            defer { s.close() }
+            try await s.write(Array("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n".utf8))
+            var out: [UInt8] = []
+            while !String(decoding: out, as: UTF8.self).contains("\r\n\r\n") {
+                _ = try await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(5)))
+            }
+            #expect(String(decoding: out, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
+            try await s.write(Array("ok".utf8))
+            out.removeAll()
+            while !String(decoding: out, as: UTF8.self).hasSuffix("ok") {
+                _ = try await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(5)))
+            }
+            #expect(String(decoding: out, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+        }
+    }
+
+    @Test func athousandIdleConnectionsDoNotStopAnotherClient() async throws {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < 4096 {
+            limit.rlim_cur = min(limit.rlim_max, 8192)
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        try await withServer(responder: testRouter()) { server in
+            var idle: [SocketStream] = []
+            defer { idle.forEach { $0.close() } }
+            for _ in 0..<1000 {
+                idle.append(try await SocketStream.connect(host: "127.0.0.1", port: server.port, deadline: .after(.seconds(10))))
+            }
+            // Half of them send half a request head and stall.
+            for s in idle.prefix(500) { try await s.write(Array("GET /hello HTTP/1.1\r\n".utf8)) }
+            try await eventually(timeout: .seconds(20), "1000 connections accepted") { server.connectionCount >= 1000 }
+            let reply = try await rawExchange(port: server.port, Array("GET /hello HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
+            #expect(reply.hasSuffix("hello\n"))
+            #expect(server.connectionCount >= 1000)
+        }
+    }
+}
+
+@Suite struct CurlInteropTests {
+    func curl(_ args: [String]) async throws -> ProcessResult {
+        try await runProcess(Peer.curl.path!, ["-sS", "--max-time", "20"] + args, timeout: .seconds(30))
+    }
+
+    @Test(.enabled(if: Peer.curl.isAvailable, Peer.curl.missing))
+    func curlReusesOneKeepAliveConnectionForTwoRequests() async throws {
+        try await withServer(responder: testRouter()) { server in
+            let url = "http://127.0.0.1:\(server.port)/hello"
+            let result = try await curl(["-v", url, url])
+            #expect(result.stdout == "hello\nhello\n")
+            #expect(result.stderr.contains("Re-using existing connection") || result.stderr.contains("Reusing existing connection"))
+            #expect(server.acceptedCount == 1)
+        }
+    }
+
+    @Test(.enabled(if: Peer.curl.isAvailable, Peer.curl.missing))
+    func curlUploadsAChunkedBody() async throws {
+        try await withTemporaryDirectory { dir in
+            let payload = String(repeating: "botvisor chunked upload\n", count: 5000)
+            try payload.write(toFile: "\(dir)/body", atomically: true, encoding: .utf8)
+            try await withServer(responder: testRouter()) { server in
+                let result = try await curl(["-H", "Transfer-Encoding: chunked", "--data-binary", "@\(dir)/body",
+                                       "http://127.0.0.1:\(server.port)/echo"])
+                #expect(result.stdout == payload)
+            }
+        }
+    }
+
+    @Test(.enabled(if: Peer.curl.isAvailable, Peer.curl.missing))
+    func curlHeadGetsHeadersWithoutABody() async throws {
+        try await withServer(responder: testRouter()) { server in
+            let result = try await curl(["-I", "http://127.0.0.1:\(server.port)/hello"])
+            #expect(result.stdout.hasPrefix("HTTP/1.1 200 OK"))
+            #expect(result.stdout.contains("Content-Length: 6"))
+            #expect(!result.stdout.contains("hello"))
+        }
+    }
+
+    @Test(.enabled(if: Peer.curl.isAvailable, Peer.curl.missing))
+    func curlGets431ForAnOversizedHeaderAnd413ForAnOversizedBody() async throws {
+        var config = HTTPServer.Configuration()
+        config.limits.maximumBody = 1024
+        try await withServer(configuration: config, responder: testRouter()) { server in
+            let big = String(repeating: "x", count: 20_000)
+            let header = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Big: \(big)", "http://127.0.0.1:\(server.port)/hello"])
+            #expect(header.stdout == "431")
+            let body = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "--data-binary", String(repeating: "y", count: 5000),
+                                 "http://127.0.0.1:\(server.port)/echo"])
+            #expect(body.stdout == "413")
+        }
+    }
+}
+
+@Suite struct PythonHTTPClientInteropTests {
+    @Test(.enabled(if: Peer.python3.isAvailable, Peer.python3.missing))
+    func pythonHttpClientKeepsAliveAcrossRequests() async throws {
+        try await withServer(responder: testRouter()) { server in
+            let script = """
+                import http.client, sys
+                c = http.client.HTTPConnection("127.0.0.1", \(server.port), timeout=10)
+                out = []
+                for i in range(3):
+                    c.request("POST", "/echo", body=("ping%d" % i).encode())
+                    r = c.getresponse()
+                    out.append("%d %s" % (r.status, r.read().decode()))
+                c.request("GET", "/hello")
+                r = c.getresponse()
+                out.append("%d %s %s" % (r.status, r.getheader("Content-Length"), r.read().decode().strip()))
+                print("|".join(out))
+                """
+            let result = try await runProcess(Peer.python3.path!, ["-c", script])
+            #expect(result.stdout == "200 ping0|200 ping1|200 ping2|200 6 hello\n", "\(result.stderr)")
+            #expect(server.acceptedCount == 1)
+        }
+    }
+}
