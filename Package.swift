@@ -33,6 +33,9 @@ let package = Package(
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
         .executableTarget(name: "botvisorctl", dependencies: ["Supervisor"]),
 
+        // Benchmarks.
+        .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
+
         // Tests.
         .target(name: "TestSupport", dependencies: ["IOCore"], path: "Tests/TestSupport"),
         .testTarget(name: "IOCoreTests", dependencies: ["IOCore", "TestSupport"]),
