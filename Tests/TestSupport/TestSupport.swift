@@ -261,3 +261,41 @@ public func repositoryRoot(file: String = #filePath) -> String {
     }
     return FileManager.default.currentDirectoryPath
 }
+
+/// A throwaway certificate authority and certificates made with the `openssl` CLI.
+public struct TestPKI: Sendable {
+    public let directory: String
+    public var caCertificate: String { "\(directory)/ca.pem" }
+    /// A server certificate for `localhost` and 127.0.0.1.
+    public var serverCertificate: String { "\(directory)/server.pem" }
+    public var serverKey: String { "\(directory)/server.key" }
+    /// Certificate + key in one file (for servers that take one path).
+    public var serverBundle: String { "\(directory)/server-bundle.pem" }
+
+    /// Creates the CA and a server certificate in `directory`.
+    public static func make(in directory: String) async throws -> TestPKI {
+        guard let openssl = Peer.openssl.path else { throw TimedOutWaiting(what: "openssl") }
+        func run(_ args: [String]) async throws {
+            let r = try await runProcess(openssl, args, timeout: .seconds(60))
+            guard r.status == 0 else { throw PKIError(message: "openssl \(args.first ?? ""): \(r.stderr)") }
+        }
+        let d = directory
+        try await run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                       "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.pem", "-days", "2", "-subj", "/CN=botvisor test CA",
+                       "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try await run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                       "-keyout", "\(d)/server.key", "-out", "\(d)/server.csr", "-subj", "/CN=localhost"])
+        try "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
+            .write(toFile: "\(d)/ext.cnf", atomically: true, encoding: .utf8)
+        try await run(["x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.pem", "-CAkey", "\(d)/ca.key",
+                       "-CAcreateserial", "-out", "\(d)/server.pem", "-days", "2", "-extfile", "\(d)/ext.cnf"])
+        let bundle = try String(contentsOfFile: "\(d)/server.pem", encoding: .utf8) + String(contentsOfFile: "\(d)/server.key", encoding: .utf8)
+        try bundle.write(toFile: "\(d)/server-bundle.pem", atomically: true, encoding: .utf8)
+        return TestPKI(directory: d)
+    }
+}
+
+public struct PKIError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}

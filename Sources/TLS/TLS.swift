@@ -1,1 +1,0 @@
-// TLS: filled by its issue.
