@@ -15,10 +15,7 @@ public struct HTTPRequestParser: Sendable {
     enum State: Sendable {
         case head
         case body(HTTPRequest, remaining: Int)
-        case chunkSize(HTTPRequest)
-        case chunkData(HTTPRequest, remaining: Int)
-        case chunkDataEnd(HTTPRequest)
-        case trailers(HTTPRequest)
+        case chunked(HTTPRequest, ChunkedBodyDecoder)
     }
 
     public let limits: Limits
@@ -28,7 +25,12 @@ public struct HTTPRequestParser: Sendable {
     private var scanned = 0
     private var state: State = .head
     /// The head of a request whose body has not fully arrived.
-    public private(set) var pendingHead: HTTPRequest?
+    public var pendingHead: HTTPRequest? {
+        switch state {
+        case .head: nil
+        case .body(let request, _), .chunked(let request, _): request
+        }
+    }
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -77,86 +79,23 @@ public struct HTTPRequestParser: Sendable {
                 if case .head = state { return request }
             case .body(var request, let remaining):
                 let available = buffer.count - start
-                guard available >= remaining else {
-                    pendingHead = request
-                    return nil
-                }
+                guard available >= remaining else { return nil }
+                state = .head
                 request.body.append(contentsOf: buffer[start..<(start + remaining)])
                 start += remaining
-                state = .head
-                pendingHead = nil
                 return request
-            case .chunkSize(let request):
-                guard let line = try takeLine(limit: 1024) else {
-                    pendingHead = request
+            case .chunked(var request, var decoder):
+                // Drop the state's reference first, so appending to the body never copies it.
+                state = .head
+                let done = try decoder.decode(buffer, start: &start, body: &request.body)
+                guard done else {
+                    state = .chunked(request, decoder)
                     return nil
                 }
-                // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF; extensions are ignored.
-                let sizePart = line.prefix { $0 != UInt8(ascii: ";") }
-                let trimmed = sizePart.reversed().drop { $0 == 32 || $0 == 9 }.reversed()
-                guard !trimmed.isEmpty, trimmed.count <= 8 else { throw .malformedChunk }
-                var size = 0
-                for c in trimmed {
-                    guard let v = HTTPRequest.hexValue(c) else { throw .malformedChunk }
-                    size = size << 4 | Int(v)
-                }
-                if size == 0 {
-                    state = .trailers(request)
-                } else {
-                    guard request.body.count + size <= limits.maximumBody else { throw .bodyTooLarge(limit: limits.maximumBody) }
-                    state = .chunkData(request, remaining: size)
-                }
-            case .chunkData(var request, let remaining):
-                let available = buffer.count - start
-                guard available > 0 else {
-                    pendingHead = request
-                    return nil
-                }
-                let n = min(available, remaining)
-                request.body.append(contentsOf: buffer[start..<(start + n)])
-                start += n
-                state = n == remaining ? .chunkDataEnd(request) : .chunkData(request, remaining: remaining - n)
-            case .chunkDataEnd(let request):
-                guard buffer.count - start >= 2 else {
-                    pendingHead = request
-                    return nil
-                }
-                guard buffer[start] == 13, buffer[start + 1] == 10 else { throw .malformedChunk }
-                start += 2
-                state = .chunkSize(request)
-            case .trailers(var request):
-                // RFC 9112 §7.1.2: trailer fields end with an empty line; we parse and keep them as headers.
-                guard let line = try takeLine(limit: limits.maximumHeaderBytes) else {
-                    pendingHead = request
-                    return nil
-                }
-                if line.isEmpty {
-                    state = .head
-                    pendingHead = nil
-                    return request
-                }
-                let (name, value) = try HTTPRequestParser.parseField(line)
-                guard request.headers.count < limits.maximumHeaderCount else { throw .tooManyHeaders(limit: limits.maximumHeaderCount) }
-                request.headers.add(name, value)
-                state = .trailers(request)
+                for (name, value) in decoder.trailers { request.headers.add(name, value) }
+                return request
             }
         }
-    }
-
-    /// Takes one CRLF-terminated line (without the CRLF), or nil when incomplete.
-    private mutating func takeLine(limit: Int) throws(HTTPParseError) -> ArraySlice<UInt8>? {
-        var i = start
-        while i < buffer.count {
-            if buffer[i] == 10 {
-                guard i > start, buffer[i - 1] == 13 else { throw .bareLineFeed }
-                let line = buffer[start..<(i - 1)]
-                start = i + 1
-                return line
-            }
-            i += 1
-            if i - start > limit { throw .malformedChunk }
-        }
-        return nil
     }
 
     private mutating func parseHead() throws(HTTPParseError) -> HTTPRequest? {
@@ -255,7 +194,7 @@ public struct HTTPRequestParser: Sendable {
             let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingSpaces().lowercased() }
             guard codings.last == "chunked" else { throw .chunkedNotFinal }
             if let other = codings.dropLast().first { throw .unsupportedTransferCoding(other) }
-            state = .chunkSize(request)
+            state = .chunked(request, ChunkedBodyDecoder(maximumBody: limits.maximumBody, maximumTrailerBytes: limits.maximumHeaderBytes))
             return
         }
         if !contentLengths.isEmpty {
