@@ -20,7 +20,7 @@ let package = Package(
         .target(name: "IOCore", dependencies: ["CLinux", "Logging"]),
         .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"]),
         .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging"]),
-        .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "COpenSSL"]),
+        .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "COpenSSL", "Logging"]),
         .target(name: "Storage", dependencies: ["CSQLite", "IOCore", "Logging"]),
         .target(name: "IPC", dependencies: ["IOCore", "Logging"]),
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.

@@ -49,6 +49,9 @@ public struct HTTPResponseParser: Sendable {
         }
     }
 
+    /// Bytes received past the last complete response (after a 101, the new protocol's first bytes).
+    public var leftover: [UInt8] { Array(buffer[start...]) }
+
     /// Whether any byte of a response has arrived.
     public var hasStarted: Bool {
         if case .head = state { return start < buffer.count }

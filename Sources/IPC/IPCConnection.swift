@@ -14,8 +14,7 @@ public actor IPCConnection {
     private var outstanding: Set<UInt64> = []
     /// Replies that arrived before their requester started waiting.
     private var arrived: [UInt64: IPCEnvelope] = [:]
-    private var writing = false
-    private var writeWaiters: [CheckedContinuation<Void, Never>] = []
+    private let writeLock = AsyncLock()
     private var closed = false
 
     public init(stream: any ByteStream, maximumFrameSize: Int = IPCFrame.defaultMaximumSize) {
@@ -30,14 +29,8 @@ public actor IPCConnection {
 
     private func send(_ envelope: IPCEnvelope, deadline: Deadline?) async throws {
         let bytes = try envelope.encoded()
-        while writing {
-            await withCheckedContinuation { writeWaiters.append($0) }
-        }
-        writing = true
-        defer {
-            writing = false
-            if !writeWaiters.isEmpty { writeWaiters.removeFirst().resume() }
-        }
+        await writeLock.lock()
+        defer { writeLock.unlock() }
         if closed { throw IPCError.closed }
         try await stream.write(bytes, deadline: deadline)
     }

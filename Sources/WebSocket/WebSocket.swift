@@ -1,1 +1,0 @@
-// WebSocket: filled by its issue.
