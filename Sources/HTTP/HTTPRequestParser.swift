@@ -102,6 +102,12 @@ public struct HTTPRequestParser: Sendable {
         // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
         while buffer.count - start >= 2, buffer[start] == 13, buffer[start + 1] == 10 { start += 2 }
         if scanned < start { scanned = start }
+        // The limits are checked the same way however the bytes were split (the fuzzer checks this):
+        // a request line is too long when no LF appears within the limit.
+        let pending = buffer.count - start
+        if pending > limits.maximumRequestLine, !buffer[start..<(start + limits.maximumRequestLine)].contains(10) {
+            throw .requestLineTooLong(limit: limits.maximumRequestLine)
+        }
         var end: Int?
         var i = max(scanned, start + 3)
         while i < buffer.count {
@@ -113,11 +119,7 @@ public struct HTTPRequestParser: Sendable {
         }
         guard let end else {
             scanned = max(start, buffer.count - 3)
-            let pending = buffer.count - start
-            if pending > limits.maximumRequestLine, !buffer[start..<(start + limits.maximumRequestLine)].contains(10) {
-                throw .requestLineTooLong(limit: limits.maximumRequestLine)
-            }
-            if pending > limits.maximumHeaderBytes { throw .headersTooLarge(limit: limits.maximumHeaderBytes) }
+            if pending > limits.maximumHeaderBytes + 4 { throw .headersTooLarge(limit: limits.maximumHeaderBytes) }
             return nil
         }
         guard end - start <= limits.maximumHeaderBytes + 4 else { throw .headersTooLarge(limit: limits.maximumHeaderBytes) }
