@@ -1,1 +1,0 @@
-// Discord vocabulary: filled by issue 3.
