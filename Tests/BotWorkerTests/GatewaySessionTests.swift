@@ -1,0 +1,224 @@
+import Testing
+import Discord
+@testable import BotWorker
+
+@Suite struct GatewaySessionTests {
+    let t0 = ContinuousClock.now
+    typealias A = GatewaySession.Action
+
+    func hello(_ ms: Int = 41_250) -> GatewaySession.Input { .received(GatewayPayload(op: .hello, d: ["heartbeat_interval": .number(Double(ms))])) }
+    func ready(seq: Int = 1) -> GatewaySession.Input {
+        .received(GatewayPayload(op: .dispatch, d: ["session_id": "s1", "resume_gateway_url": "wss://resume.example/gw"], s: seq, t: "READY"))
+    }
+    func sent(_ actions: [A]) -> [JSON] {
+        actions.compactMap { if case .send(let s) = $0 { try? JSON.parse(s) } else { nil } }
+    }
+
+    /// A session through Hello and READY.
+    func readySession() -> GatewaySession {
+        var s = GatewaySession(token: "tok", intents: 513)
+        _ = s.handle(.start(gatewayURL: "wss://gateway.example"), now: t0, random: 0.5)
+        _ = s.handle(.connected, now: t0, random: 0.5)
+        _ = s.handle(hello(1000), now: t0, random: 0.5)
+        _ = s.handle(ready(), now: t0, random: 0.5)
+        return s
+    }
+
+    @Test func helloLeadsToIdentifyAndAFirstHeartbeatAfterJitter() {
+        var s = GatewaySession(token: "tok", intents: 513)
+        #expect(s.handle(.start(gatewayURL: "wss://gateway.example"), now: t0, random: 0)
+                == [.status(.connecting), .connect(url: "wss://gateway.example/?v=10&encoding=json")])
+        #expect(s.handle(.connected, now: t0, random: 0) == [])
+        let actions = s.handle(hello(1000), now: t0, random: 0.25)
+        #expect(actions.first == .scheduleHeartbeat(at: t0 + .milliseconds(250)))
+        let identify = sent(actions).first
+        #expect(identify?["op"]?.int == 2)
+        #expect(identify?["d"]?["token"]?.string == "tok")
+        #expect(identify?["d"]?["intents"]?.int == 513)
+        #expect(identify?["d"]?["properties"]?["os"]?.string == "linux")
+        let r = s.handle(ready(seq: 1), now: t0, random: 0)
+        #expect(r.contains(.status(.ready)))
+        #expect(r.contains(.sessionChanged(.init(sessionID: "s1", resumeURL: "wss://resume.example/gw", sequence: 1))))
+    }
+
+    @Test func heartbeatsCarryTheLastSequenceAndAMissingACKIsAZombie() {
+        var s = readySession()
+        _ = s.handle(.received(GatewayPayload(op: .dispatch, d: [:], s: 7, t: "GUILD_CREATE")), now: t0, random: 0)
+        let beat = s.handle(.heartbeatDue, now: t0 + .seconds(1), random: 0)
+        #expect(sent(beat).first == ["op": 1, "d": 7, "s": nil, "t": nil])
+        #expect(beat.contains(.scheduleHeartbeat(at: t0 + .seconds(2))))
+        #expect(s.handle(.received(GatewayPayload(op: .heartbeatACK)), now: t0 + .milliseconds(1030), random: 0)
+                == [.heartbeatAcknowledged(rtt: .milliseconds(30))])
+        _ = s.handle(.heartbeatDue, now: t0 + .seconds(2), random: 0)
+        // No ACK this time: the next due heartbeat closes with 4000 and resumes via the resume URL.
+        #expect(s.handle(.heartbeatDue, now: t0 + .seconds(3), random: 0) == [.close(code: 4000)])
+        #expect(s.handle(.disconnected(closeCode: 4000), now: t0 + .seconds(3), random: 0)
+                == [.status(.resuming), .connect(url: "wss://resume.example/gw/?v=10&encoding=json")])
+        _ = s.handle(.connected, now: t0, random: 0)
+        let resume = sent(s.handle(hello(), now: t0, random: 0)).first
+        #expect(resume == ["op": 6, "d": ["token": "tok", "session_id": "s1", "seq": 7], "s": nil, "t": nil])
+        #expect(s.handle(.received(GatewayPayload(op: .dispatch, d: [:], s: 8, t: "RESUMED")), now: t0, random: 0).contains(.status(.ready)))
+    }
+
+    @Test func reconnectAndResumableInvalidSessionResume() {
+        for payload in [GatewayPayload(op: .reconnect), GatewayPayload(op: .invalidSession, d: true)] {
+            var s = readySession()
+            #expect(s.handle(.received(payload), now: t0, random: 0) == [.close(code: 4000)])
+            #expect(s.handle(.disconnected(closeCode: 4000), now: t0, random: 0).contains(.connect(url: "wss://resume.example/gw/?v=10&encoding=json")))
+        }
+    }
+
+    @Test func aTCPDropAndReconnectableCodesResume() {
+        for code: Int? in [nil, 1000, 1001, 4000, 4001, 4002, 4003, 4005, 4008] {
+            var s = readySession()
+            #expect(s.handle(.disconnected(closeCode: code), now: t0, random: 0)
+                    == [.status(.resuming), .connect(url: "wss://resume.example/gw/?v=10&encoding=json")], "code \(String(describing: code))")
+        }
+    }
+
+    @Test func invalidSessionFalseAnd4007And4009IdentifyAfterARandomWait() {
+        var s = readySession()
+        let a = s.handle(.received(GatewayPayload(op: .invalidSession, d: false)), now: t0, random: 0)
+        #expect(a == [.sessionChanged(nil), .close(code: 4000)])
+        #expect(s.handle(.disconnected(closeCode: 4000), now: t0, random: 0.5) == [.status(.connecting), .wait(until: t0 + .milliseconds(3000))])
+        #expect(s.handle(.delayElapsed, now: t0 + .seconds(3), random: 0) == [.status(.connecting), .connect(url: "wss://gateway.example/?v=10&encoding=json")])
+        _ = s.handle(.connected, now: t0, random: 0)
+        #expect(sent(s.handle(hello(), now: t0, random: 0)).first?["op"]?.int == 2)
+        for code in [4007, 4009] {
+            var s = readySession()
+            let actions = s.handle(.disconnected(closeCode: code), now: t0, random: 1)
+            #expect(actions == [.sessionChanged(nil), .status(.connecting), .wait(until: t0 + .milliseconds(5000))])
+        }
+    }
+
+    @Test func fatalCodesNeverReconnect() {
+        for code in [4004, 4010, 4011, 4012, 4013, 4014] {
+            var s = readySession()
+            let actions = s.handle(.disconnected(closeCode: code), now: t0, random: 0)
+            #expect(actions.contains(.status(.failed)))
+            #expect(actions.contains { if case .fatal(code, _) = $0 { true } else { false } })
+            #expect(!actions.contains { if case .connect = $0 { true } else { false } })
+            #expect(s.handle(.delayElapsed, now: t0, random: 0).isEmpty)
+            #expect(s.handle(.disconnected(closeCode: nil), now: t0, random: 0).isEmpty)
+        }
+    }
+
+    @Test func anImportedSessionResumesOnTheFirstConnection() {
+        var s = GatewaySession(token: "tok", intents: 1, session: .init(sessionID: "old", resumeURL: "wss://r.example", sequence: 41))
+        #expect(s.handle(.start(gatewayURL: "wss://g.example"), now: t0, random: 0) == [.status(.resuming), .connect(url: "wss://r.example/?v=10&encoding=json")])
+        _ = s.handle(.connected, now: t0, random: 0)
+        #expect(sent(s.handle(hello(), now: t0, random: 0)).first?["d"]?["seq"]?.int == 41)
+    }
+
+    @Test func aHandoverStopDropsTCPWithoutAClose() {
+        var s = readySession()
+        #expect(s.handle(.stop(handover: true), now: t0, random: 0) == [.status(.stopped), .abort])
+        #expect(s.currentSession != nil)
+        var t = readySession()
+        #expect(t.handle(.stop(handover: false), now: t0, random: 0) == [.status(.stopped), .close(code: 1000), .sessionChanged(nil)])
+        #expect(t.handle(.disconnected(closeCode: 1000), now: t0, random: 0).isEmpty)
+    }
+
+    @Test func failedConnectsBackOffExponentially() {
+        var s = GatewaySession(token: "tok", intents: 1)
+        _ = s.handle(.start(gatewayURL: "wss://g.example"), now: t0, random: 0)
+        var waits: [Duration] = []
+        for _ in 0..<4 {
+            for a in s.handle(.connectFailed, now: t0, random: 1) { if case .wait(let until) = a { waits.append(until - t0) } }
+            _ = s.handle(.delayElapsed, now: t0, random: 1)
+        }
+        #expect(waits == [.seconds(1), .seconds(2), .seconds(4), .seconds(8)])
+    }
+}
+
+@Suite struct GatewaySendLimiterTests {
+    @Test func aBurstNeverExceeds120InAnyMinuteAndHeartbeatsAlwaysGo() {
+        var limiter = GatewaySendLimiter()
+        let t0 = ContinuousClock.now
+        var sentTimes: [ContinuousClock.Instant] = []
+        var now = t0
+        // 300 ordinary sends wanted as fast as possible, a heartbeat every 40 s.
+        var pending = 300
+        var nextBeat = t0
+        while pending > 0 && now < t0 + .seconds(300) {
+            if now >= nextBeat {
+                #expect(limiter.acquire(now: now, priority: true) == nil)
+                sentTimes.append(now)
+                nextBeat = now + .seconds(40)
+            }
+            if let until = limiter.acquire(now: now, priority: false) {
+                now = min(until, nextBeat)
+            } else {
+                sentTimes.append(now)
+                pending -= 1
+            }
+        }
+        #expect(pending == 0)
+        for t in sentTimes {
+            #expect(sentTimes.filter { $0 >= t && $0 - t < .seconds(60) }.count <= 120)
+        }
+    }
+
+    @Test func payloadsOver4096BytesAreRefused() {
+        #expect(throws: GatewaySendError.payloadTooLarge(4097)) { try GatewaySendLimiter.check(size: 4097) }
+        #expect(throws: Never.self) { try GatewaySendLimiter.check(size: 4096) }
+    }
+}
+
+@Suite struct RESTRateLimiterTests {
+    let t0 = ContinuousClock.now
+
+    @Test func routesKeepTheirMajorParameter() {
+        let a = RESTRoute(method: "POST", path: "/channels/111/messages")
+        let b = RESTRoute(method: "POST", path: "/channels/222/messages")
+        #expect(a.template == b.template && a.majorParameter == "111" && b.majorParameter == "222")
+        #expect(RESTRoute(method: "PATCH", path: "/channels/1/messages/99").template == "/channels/{id}/messages/{message_id}")
+        #expect(RESTRoute(method: "POST", path: "/interactions/5/tok/callback").isInteraction)
+        #expect(!RESTRoute(method: "GET", path: "/users/@me").isInteraction)
+    }
+
+    @Test func aBucketLearnedFromHeadersIsRespectedPerChannel() {
+        var l = RESTRateLimiter()
+        let a = RESTRoute(method: "POST", path: "/channels/111/messages")
+        let b = RESTRoute(method: "POST", path: "/channels/222/messages")
+        #expect(l.reserve(a, now: t0) == .go)
+        // Unknown bucket: a second request waits for the first answer.
+        if case .go = l.reserve(a, now: t0) { Issue.record("two in flight before the bucket was known") }
+        l.record(a, status: 200, headers: ["x-ratelimit-bucket": "h", "x-ratelimit-remaining": "1", "x-ratelimit-reset-after": "5"],
+                 retryAfter: nil, global: false, now: t0)
+        #expect(l.reserve(a, now: t0) == .go)
+        #expect(l.reserve(a, now: t0) == .waitUntil(t0 + .seconds(5)))
+        // Another channel has its own bucket.
+        #expect(l.reserve(b, now: t0) == .go)
+        #expect(l.reserve(a, now: t0 + .seconds(5)) == .go)
+    }
+
+    @Test func theGlobalLimitIs50PerSecondButInteractionsAreExempt() {
+        var l = RESTRateLimiter()
+        var went = 0
+        for i in 0..<60 {
+            let r = RESTRoute(method: "GET", path: "/channels/\(i)/messages/1")
+            if l.reserve(r, now: t0) == .go { went += 1 }
+        }
+        #expect(went == 50)
+        #expect(l.reserve(RESTRoute(method: "POST", path: "/interactions/1/t/callback"), now: t0) == .go)
+    }
+
+    @Test func aGlobal429LocksEveryRoute() {
+        var l = RESTRateLimiter()
+        let a = RESTRoute(method: "GET", path: "/users/@me")
+        _ = l.reserve(a, now: t0)
+        l.record(a, status: 429, headers: ["x-ratelimit-global": "true"], retryAfter: 1.5, global: true, now: t0)
+        #expect(l.reserve(RESTRoute(method: "POST", path: "/channels/9/messages"), now: t0) == .waitUntil(t0 + .milliseconds(1500)))
+    }
+
+    @Test func invalidRequestsCountOver10Minutes() {
+        var c = InvalidRequestCounter()
+        c.record(status: 401, scope: nil, now: t0)
+        c.record(status: 429, scope: "shared", now: t0)
+        c.record(status: 429, scope: "user", now: t0)
+        c.record(status: 200, scope: nil, now: t0)
+        #expect(c.count(now: t0) == 2)
+        #expect(c.count(now: t0 + .seconds(601)) == 0)
+    }
+}

@@ -1,0 +1,69 @@
+import Testing
+@testable import Discord
+
+@Suite struct JSONTests {
+    @Test func documentedPayloadsParse() throws {
+        let ready = try GatewayPayload.parse(Array(#"{"op":0,"s":1,"t":"READY","d":{"v":10,"user":{"id":"80351110224678912","username":"Nelly","bot":true},"guilds":[{"id":"41771983423143936","unavailable":true}],"session_id":"abc","resume_gateway_url":"wss://gateway-us-east1-b.discord.gg","application":{"id":"1","flags":0}}}"#.utf8))
+        #expect(ready.op == .dispatch && ready.t == "READY" && ready.s == 1)
+        #expect(ready.d["resume_gateway_url"]?.string == "wss://gateway-us-east1-b.discord.gg")
+        #expect(ready.d["guilds"]?[0]?["unavailable"]?.bool == true)
+        let hello = try GatewayPayload.parse(Array(#"{"op":10,"d":{"heartbeat_interval":45000},"s":null,"t":null}"#.utf8))
+        #expect(hello.op == .hello && hello.d["heartbeat_interval"]?.int == 45000 && hello.s == nil)
+    }
+
+    @Test func stringsEscapesAndNumbersRoundTrip() throws {
+        let text = #"{"a":"line\nbreak \"q\" \u00e9 \ud83d\ude00","b":[1,-2.5,3e2,true,false,null],"c":{}}"#
+        let v = try JSON.parse(text)
+        #expect(v["a"]?.string == "line\nbreak \"q\" é 😀")
+        #expect(v["b"]?.array == [1, -2.5, 300, true, false, nil])
+        #expect(try JSON.parse(v.serialized()) == v)
+    }
+
+    @Test(arguments: ["", "{", "[1,]", "{\"a\" 1}", "01", "\"\\x\"", "tru", "[1] x", "\"\u{1}\"", "\"\\ud800\""])
+    func malformedJSONIsRejected(text: String) {
+        #expect(throws: JSONError.self) { try JSON.parse(text) }
+    }
+
+    @Test func badGatewayPayloadsAreTypedErrors() {
+        #expect(throws: GatewayPayloadError.notAnObject) { try GatewayPayload.parse(Array("[1]".utf8)) }
+        #expect(throws: GatewayPayloadError.missingOpcode) { try GatewayPayload.parse(Array("{\"d\":1}".utf8)) }
+    }
+}
+
+@Suite struct VocabularyTests {
+    @Test func closeCodesClassify() {
+        for code in [4004, 4010, 4011, 4012, 4013, 4014] { #expect(GatewayCloseCode(rawValue: code).isFatal) }
+        for code in [4000, 4001, 4002, 4003, 4005, 4007, 4008, 4009] { #expect(!GatewayCloseCode(rawValue: code).isFatal) }
+        #expect(GatewayCloseCode.invalidSeq.requiresNewSession && GatewayCloseCode.sessionTimedOut.requiresNewSession)
+    }
+
+    @Test func intentsKnowWhichArePrivileged() {
+        #expect(GatewayIntents.privileged.rawValue == (1 << 1 | 1 << 8 | 1 << 15))
+        #expect(GatewayIntents.allKnown.contains([.guilds, .messageContent, .directMessagePolls]))
+        #expect(!GatewayIntents.allKnown.contains(GatewayIntents(rawValue: 1 << 17)))
+    }
+
+    @Test func messageLimitsReportEveryViolationByPath() {
+        #expect(MessageLimits.validate(["content": "hi"]).isEmpty)
+        #expect(MessageLimits.validate([:]).map(\.code) == ["50006"])
+        let long = String(repeating: "x", count: 2001)
+        #expect(MessageLimits.validate(["content": .string(long)]).map(\.path) == ["content"])
+        let embed: JSON = ["title": .string(String(repeating: "t", count: 257)), "fields": .array([["name": "n", "value": .string(String(repeating: "v", count: 1025))]])]
+        let errors = MessageLimits.validate(["embeds": [embed]])
+        #expect(errors.map(\.path) == ["embeds.0.title", "embeds.0.fields.0.value"])
+        let big: JSON = ["description": .string(String(repeating: "d", count: 4000))]
+        #expect(MessageLimits.validate(["embeds": [big, big]]).map(\.code) == ["MAX_EMBED_SIZE_EXCEEDED"])
+        let body = MessageLimits.invalidFormBody(errors)
+        #expect(body["code"]?.int == 50035)
+        #expect(body["errors"]?["embeds"]?["0"]?["title"]?["_errors"]?[0]?["code"]?.string == "BASE_TYPE_MAX_LENGTH")
+    }
+
+    @Test func commandNamesFollowDiscordsRules() {
+        #expect(MessageLimits.isValidCommandName("ping"))
+        #expect(MessageLimits.isValidCommandName("stock-check_2"))
+        #expect(!MessageLimits.isValidCommandName("Ping"))
+        #expect(!MessageLimits.isValidCommandName(""))
+        #expect(!MessageLimits.isValidCommandName(String(repeating: "a", count: 33)))
+        #expect(!MessageLimits.isValidCommandName("has space"))
+    }
+}
