@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "botvisord", targets: ["botvisord"]),
         .executable(name: "botvisor-worker", targets: ["botvisor-worker"]),
         .executable(name: "botvisorctl", targets: ["botvisorctl"]),
+        .executable(name: "botvisor-sim", targets: ["botvisor-sim"]),
     ],
     targets: [
         // C at the bottom.
@@ -25,6 +26,10 @@ let package = Package(
         .target(name: "IPC", dependencies: ["IOCore", "Logging"]),
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
         .target(name: "Discord"),
+
+        // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
+        .target(name: "DiscordSim", dependencies: ["Discord", "HTTP", "WebSocket", "IOCore", "Logging"]),
+        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim"]),
 
         // The daemon and the worker, as libraries with thin executables.
         .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux"]),
@@ -47,7 +52,7 @@ let package = Package(
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "IPC", "IOCore", "TestSupport"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord"]),
-        .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "TestSupport"]),
+        .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "DiscordSim", "HTTP", "WebSocket", "IPC", "IOCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,6 +19,11 @@ public enum MessageLimits {
         public var path: String
         public var code: String
         public var message: String
+        public init(path: String, code: String, message: String) {
+            self.path = path
+            self.code = code
+            self.message = message
+        }
     }
 
     /// Validates a message body (`content`, `embeds`); empty when valid.

@@ -1,0 +1,275 @@
+import Discord
+import HTTP
+import IOCore
+import Logging
+import WebSocket
+
+/// A Discord simulator on one loopback port: REST under `/api/v10`, the
+/// gateway as a WebSocket at `/gateway` (resume URL `/resume`, a distinct
+/// path so tests see whether it is used), and a control API under `/_sim`.
+/// It enforces Discord's limits and records every protocol violation it sees.
+public actor DiscordSimulator {
+    public struct Configuration: Sendable {
+        public var heartbeatInterval: Duration = .milliseconds(41_250)
+        /// An Identify must arrive this soon after Hello.
+        public var identifyTimeout: Duration = .seconds(20)
+        /// Identifies allowed per bot per 5 s (`max_concurrency`).
+        public var maxConcurrency = 1
+        /// Session starts per bot (`session_start_limit.total`).
+        public var sessionStartLimit = 1000
+        /// Sessions stay resumable this long after their connection drops.
+        public var resumeWindow: Duration = .seconds(120)
+        /// Interaction callbacks are accepted this long after the event was sent.
+        public var interactionDeadline: Duration = .seconds(3)
+        public var globalRequestsPerSecond = 50
+        /// Per-channel message bucket: `limit` per `window` (Discord's observed 5 per 5 s).
+        public var messageLimit = 5
+        public var messageWindow: Duration = .seconds(5)
+        /// Every other route's bucket.
+        public var routeLimit = 50
+        public var routeWindow: Duration = .seconds(1)
+        public var guildsPerBot = 2
+        public init() {}
+    }
+
+    /// A bot the simulator knows.
+    public struct Bot: Sendable {
+        public var name: String
+        public var token: String
+        public var userID: String
+        public var applicationID: String
+        /// Privileged intents the bot is approved for.
+        public var approvedIntents: GatewayIntents
+    }
+
+    struct Session {
+        var id: String
+        var bot: String
+        var sequence = 0
+        /// Every dispatch of the session, for replay on resume.
+        var log: [(seq: Int, payload: String)] = []
+        var connection: UInt64?
+        var disconnectedAt: ContinuousClock.Instant?
+        var intents: UInt64
+    }
+
+    struct Interaction {
+        var id: String
+        var token: String
+        var bot: String
+        var channelID: String
+        var sentAt: ContinuousClock.Instant
+        var acknowledged = false
+        var deferred = false
+    }
+
+    /// One stored message.
+    public struct Message: Sendable, Equatable {
+        public var id: String
+        public var channelID: String
+        public var authorID: String
+        public var content: String
+        public var embeds: JSON
+    }
+
+    /// An interaction callback as received.
+    public struct Callback: Sendable {
+        public var interactionID: String
+        public var type: Int
+        public var data: JSON
+        public var latency: Duration
+        public var status: Int
+    }
+
+    /// A REST call as received.
+    public struct RESTCall: Sendable {
+        public var bot: String?
+        public var method: String
+        public var path: String
+        public var status: Int
+    }
+
+    /// What the simulator counted, for tests and benchmarks.
+    public struct Stats: Sendable {
+        public var identifies: [String: Int] = [:]
+        public var resumes: [String: Int] = [:]
+        /// Resumes that came through the resume URL (`/resume`).
+        public var resumesViaResumeURL: [String: Int] = [:]
+        public var restCalls: [RESTCall] = []
+        public var callbacks: [Callback] = []
+        public var tooManyRequests = 0
+        public var violations: [String] = []
+        public var connectionsOpened: [String: Int] = [:]
+        public var closeCodesReceived: [String: [Int]] = [:]
+    }
+
+    public let configuration: Configuration
+    let logger: Logger
+    var bots: [String: Bot] = [:]
+    var byToken: [String: String] = [:]
+    var sessions: [String: Session] = [:]
+    var connections: [UInt64: GatewayConnection] = [:]
+    var nextConnectionID: UInt64 = 1
+    var interactions: [String: Interaction] = [:]
+    var messagesByChannel: [String: [Message]] = [:]
+    var commands: [String: JSON] = [:]
+    var stats = Stats()
+    var identifyTimes: [String: [ContinuousClock.Instant]] = [:]
+    var sessionStarts: [String: Int] = [:]
+    var nextSnowflake: UInt64 = 1_200_000_000_000_000_000
+    /// Forced failures for the next REST calls: status and count left.
+    var forcedFailures: [(status: Int, remaining: Int)] = []
+    var zombies: Set<String> = []
+    var buckets: [String: (count: Int, resetAt: ContinuousClock.Instant)] = [:]
+    var globalWindows: [String: [ContinuousClock.Instant]] = [:]
+    public nonisolated let port: Int
+    nonisolated let server: HTTPServer
+
+    /// Creates the simulator listening on `host:port` (0 picks a free port). Call `run()`.
+    public init(host: String = "127.0.0.1", port: Int = 0, configuration: Configuration = Configuration(),
+                logger: Logger = Logger(label: "discord-sim")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let router = SimulatorRouter()
+        let server = try HTTPServer(host: host, port: port, logger: logger, responder: router)
+        self.server = server
+        self.port = server.port
+        router.simulator.set(self)
+    }
+
+    /// Serves until `shutdown()`.
+    public nonisolated func run() async { await server.run() }
+
+    public func shutdown() async {
+        for (_, connection) in connections { connection.socket.abort() }
+        await server.shutdown()
+    }
+
+    public nonisolated var apiBase: String { "http://127.0.0.1:\(port)/api/v10" }
+    public nonisolated var gatewayURL: String { "ws://127.0.0.1:\(port)/gateway" }
+    nonisolated var resumeURL: String { "ws://127.0.0.1:\(port)/resume" }
+
+    // MARK: Bots
+
+    /// Registers a bot with `token`; returns it.
+    @discardableResult
+    public func addBot(name: String, token: String, approvedIntents: GatewayIntents = .privileged) -> Bot {
+        let bot = Bot(name: name, token: token, userID: snowflake(), applicationID: snowflake(), approvedIntents: approvedIntents)
+        bots[name] = bot
+        byToken[token] = name
+        return bot
+    }
+
+    public func bot(named name: String) -> Bot? { bots[name] }
+
+    func snowflake() -> String {
+        nextSnowflake += UInt64.random(in: 1...4096)
+        return String(nextSnowflake)
+    }
+
+    public func snapshot() -> Stats { stats }
+
+    public func messages(in channel: String) -> [Message] { messagesByChannel[channel] ?? [] }
+
+    public var allMessages: [Message] { messagesByChannel.values.flatMap { $0 } }
+
+    public func commandsRegistered(applicationID: String) -> JSON? { commands[applicationID] }
+
+    func violation(_ bot: String?, _ what: String) {
+        let line = "\(bot ?? "?"): \(what)"
+        logger.warning("protocol violation", ["what": line])
+        stats.violations.append(line)
+    }
+
+    // MARK: Dispatching events
+
+    /// Sends a dispatch on the bot's session (buffered for replay while it is disconnected).
+    @discardableResult
+    func dispatch(bot: String, event: String, data: JSON) -> Bool {
+        guard let sessionID = currentSession(of: bot), var session = sessions[sessionID] else { return false }
+        session.sequence += 1
+        let payload = GatewayPayload(op: .dispatch, d: data, s: session.sequence, t: event).serialized()
+        session.log.append((session.sequence, payload))
+        if session.log.count > 10_000 { session.log.removeFirst(session.log.count - 10_000) }
+        sessions[sessionID] = session
+        if let cid = session.connection, let connection = connections[cid] {
+            connection.enqueue(payload)
+        }
+        return true
+    }
+
+    /// The session a bot currently has (live or resumable).
+    func currentSession(of bot: String) -> String? {
+        sessions.first { $0.value.bot == bot }?.key
+    }
+
+    /// Injects an INTERACTION_CREATE for a slash command; returns the interaction id.
+    public func injectInteraction(bot name: String, command: String, options: JSON = [], userID: String = "5001",
+                                  guildID: String = "9001", channelID: String = "7001") -> String? {
+        guard let bot = bots[name] else { return nil }
+        let id = snowflake()
+        let token = "itok-\(id)-\(UInt32.random(in: 0...UInt32.max))"
+        interactions[id] = Interaction(id: id, token: token, bot: name, channelID: channelID, sentAt: .now)
+        let data: JSON = [
+            "id": .string(id), "application_id": .string(bot.applicationID), "type": 2, "token": .string(token), "version": 1,
+            "guild_id": .string(guildID), "channel_id": .string(channelID), "locale": "en-US",
+            "member": ["user": ["id": .string(userID), "username": .string("user\(userID)"), "discriminator": "0"], "permissions": "2147483647"],
+            "data": ["id": .string(snowflake()), "name": .string(command), "type": 1, "options": options],
+        ]
+        guard dispatch(bot: name, event: "INTERACTION_CREATE", data: data) else { return nil }
+        return id
+    }
+
+    /// Injects a MESSAGE_CREATE as if a user wrote `content` in `channelID`.
+    @discardableResult
+    public func injectMessage(bot name: String, content: String, authorID: String = "5001", guildID: String = "9001",
+                              channelID: String = "7001") -> String? {
+        guard bots[name] != nil else { return nil }
+        let id = snowflake()
+        let data: JSON = [
+            "id": .string(id), "channel_id": .string(channelID), "guild_id": .string(guildID), "content": .string(content),
+            "author": ["id": .string(authorID), "username": .string("user\(authorID)"), "discriminator": "0", "bot": false],
+            "timestamp": "2026-11-27T00:00:00.000000+00:00", "tts": false, "mention_everyone": false, "mentions": [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
+        ]
+        guard dispatch(bot: name, event: "MESSAGE_CREATE", data: data) else { return nil }
+        return id
+    }
+
+    // MARK: Faults
+
+    /// Sends op 7 (reconnect) on the bot's live connection.
+    public func sendReconnect(bot: String) { liveConnection(of: bot)?.enqueue(GatewayPayload(op: .reconnect).serialized()) }
+
+    /// Sends op 9 (invalid session); not resumable invalidates the session.
+    public func sendInvalidSession(bot: String, resumable: Bool) {
+        guard let c = liveConnection(of: bot) else { return }
+        if !resumable, let sid = currentSession(of: bot) { sessions[sid] = nil }
+        c.enqueue(GatewayPayload(op: .invalidSession, d: .bool(resumable)).serialized())
+    }
+
+    /// Closes the bot's live connection with `code`.
+    public func close(bot: String, code: Int) {
+        guard let c = liveConnection(of: bot) else { return }
+        if GatewayCloseCode(rawValue: code).requiresNewSession || GatewayCloseCode(rawValue: code).isFatal,
+           let sid = currentSession(of: bot) { sessions[sid] = nil }
+        c.closeWith(code: code)
+    }
+
+    /// Drops the bot's TCP connection without a close frame.
+    public func dropConnection(bot: String) { liveConnection(of: bot)?.socket.abort() }
+
+    /// Stops (or resumes) acknowledging the bot's heartbeats.
+    public func setZombie(bot: String, _ on: Bool) {
+        if on { zombies.insert(bot) } else { zombies.remove(bot) }
+    }
+
+    /// The next `count` REST calls answer `status` (429 or 5xx).
+    public func failNextRESTCalls(status: Int, count: Int) { forcedFailures.append((status, count)) }
+
+    func liveConnection(of bot: String) -> GatewayConnection? {
+        connections.values.first { $0.bot == bot && $0.sessionID != nil }
+    }
+
+    public var liveConnectionCount: Int { connections.values.filter { $0.sessionID != nil }.count }
+}

@@ -1,0 +1,80 @@
+import Discord
+import HTTP
+
+/// The control API for tests and demo mode, under `/_sim` (JSON in and out):
+///
+///     POST /_sim/bots                       {"name","token","approved_intents"?} -> the bot
+///     POST /_sim/interactions               {"bot","command","options"?,"user_id"?,"guild_id"?,"channel_id"?} -> {"id"}
+///     POST /_sim/messages                   {"bot","content","author_id"?,"guild_id"?,"channel_id"?} -> {"id"}
+///     POST /_sim/bots/{name}/reconnect      op 7
+///     POST /_sim/bots/{name}/invalid-session?resumable=true|false
+///     POST /_sim/bots/{name}/close?code=N
+///     POST /_sim/bots/{name}/drop           TCP drop without a close frame
+///     POST /_sim/bots/{name}/zombie?on=true|false
+///     POST /_sim/rest/fail                  {"status":429|500,"count":N}
+///     GET  /_sim/stats                      identifies, resumes, REST calls, callbacks, 429s, violations
+///     GET  /_sim/channels/{id}/messages     messages delivered to a channel
+extension DiscordSimulator {
+    func control(_ request: HTTPRequest) async -> HTTPResponse {
+        let parts = request.path.split(separator: "/").map(String.init).dropFirst()  // drop "_sim"
+        let body = (try? JSON.parse(request.body)) ?? [:]
+        func bad(_ message: String) -> HTTPResponse { .discord(400, ["error": .string(message)]) }
+        switch (request.method, Array(parts)) {
+        case (.post, ["bots"]):
+            guard let name = body["name"]?.string, let token = body["token"]?.string else { return bad("name and token required") }
+            let approved = body["approved_intents"]?.double.map { GatewayIntents(rawValue: UInt64($0)) } ?? .privileged
+            let bot = addBot(name: name, token: token, approvedIntents: approved)
+            return .discord(200, ["name": .string(bot.name), "user_id": .string(bot.userID), "application_id": .string(bot.applicationID)])
+        case (.post, ["interactions"]):
+            guard let bot = body["bot"]?.string, let command = body["command"]?.string else { return bad("bot and command required") }
+            guard let id = injectInteraction(bot: bot, command: command, options: body["options"] ?? [],
+                                             userID: body["user_id"]?.string ?? "5001", guildID: body["guild_id"]?.string ?? "9001",
+                                             channelID: body["channel_id"]?.string ?? "7001") else { return bad("no session for \(bot)") }
+            return .discord(200, ["id": .string(id)])
+        case (.post, ["messages"]):
+            guard let bot = body["bot"]?.string, let content = body["content"]?.string else { return bad("bot and content required") }
+            guard let id = injectMessage(bot: bot, content: content, authorID: body["author_id"]?.string ?? "5001",
+                                         guildID: body["guild_id"]?.string ?? "9001", channelID: body["channel_id"]?.string ?? "7001") else {
+                return bad("no session for \(bot)")
+            }
+            return .discord(200, ["id": .string(id)])
+        case (.post, let p) where p.count == 3 && p[0] == "bots":
+            let name = p[1]
+            switch p[2] {
+            case "reconnect": sendReconnect(bot: name)
+            case "invalid-session": sendInvalidSession(bot: name, resumable: request.query("resumable") == "true")
+            case "close": close(bot: name, code: Int(request.query("code") ?? "4000") ?? 4000)
+            case "drop": dropConnection(bot: name)
+            case "zombie": setZombie(bot: name, request.query("on") != "false")
+            default: return bad("unknown action \(p[2])")
+            }
+            return .discord(200, ["ok": true])
+        case (.post, ["rest", "fail"]):
+            guard let status = body["status"]?.int, let count = body["count"]?.int else { return bad("status and count required") }
+            failNextRESTCalls(status: status, count: count)
+            return .discord(200, ["ok": true])
+        case (.get, ["stats"]):
+            return .discord(200, statsJSON())
+        case (.get, let p) where p.count == 3 && p[0] == "channels" && p[2] == "messages":
+            return .discord(200, .array(messages(in: p[1]).map { ["id": .string($0.id), "content": .string($0.content), "author_id": .string($0.authorID)] }))
+        default:
+            return .discord(404, ["error": "unknown control route"])
+        }
+    }
+
+    func statsJSON() -> JSON {
+        func counts(_ d: [String: Int]) -> JSON { .object(d.mapValues { .number(Double($0)) }) }
+        return [
+            "identifies": counts(stats.identifies),
+            "resumes": counts(stats.resumes),
+            "resumes_via_resume_url": counts(stats.resumesViaResumeURL),
+            "rest_calls": .array(stats.restCalls.map { ["bot": $0.bot.map { .string($0) } ?? .null, "method": .string($0.method),
+                                                        "path": .string($0.path), "status": .number(Double($0.status))] }),
+            "callbacks": .array(stats.callbacks.map { ["interaction_id": .string($0.interactionID), "type": .number(Double($0.type)),
+                                                      "latency_ms": .number(Double($0.latency.milliseconds)), "status": .number(Double($0.status))] }),
+            "too_many_requests": .number(Double(stats.tooManyRequests)),
+            "violations": .array(stats.violations.map { .string($0) }),
+            "messages": .number(Double(allMessages.count)),
+        ]
+    }
+}
