@@ -256,6 +256,9 @@ public actor DiscordSimulator {
         c.closeWith(code: code)
     }
 
+    /// Sends raw text on the bot's live connection (malformed payloads for robustness tests).
+    public func sendRaw(bot: String, text: String) { liveConnection(of: bot)?.enqueue(text) }
+
     /// Drops the bot's TCP connection without a close frame.
     public func dropConnection(bot: String) { liveConnection(of: bot)?.socket.abort() }
 

@@ -11,6 +11,7 @@ import HTTP
 ///     POST /_sim/bots/{name}/close?code=N
 ///     POST /_sim/bots/{name}/drop           TCP drop without a close frame
 ///     POST /_sim/bots/{name}/zombie?on=true|false
+///     POST /_sim/bots/{name}/raw            the body is sent as one text frame, as is
 ///     POST /_sim/rest/fail                  {"status":429|500,"count":N}
 ///     GET  /_sim/stats                      identifies, resumes, REST calls, callbacks, 429s, violations
 ///     GET  /_sim/channels/{id}/messages     messages delivered to a channel
@@ -46,6 +47,7 @@ extension DiscordSimulator {
             case "close": close(bot: name, code: Int(request.query("code") ?? "4000") ?? 4000)
             case "drop": dropConnection(bot: name)
             case "zombie": setZombie(bot: name, request.query("on") != "false")
+            case "raw": sendRaw(bot: name, text: String(decoding: request.body, as: UTF8.self))
             default: return bad("unknown action \(p[2])")
             }
             return .discord(200, ["ok": true])

@@ -185,6 +185,8 @@ extension DiscordSimulator {
                 return .discord(404, ["message": "Unknown Message", "code": 10008])
             }
             return .discord(200, messageJSON(m))
+        case (.get, 3, "applications") where parts[2] == "commands":
+            return .discord(200, commands[parts[1]] ?? [])
         case (.put, 3, "applications") where parts[2] == "commands":
             guard case .array(let list) = body else { return .discord(400, ["message": "Invalid Form Body", "code": 50035]) }
             for (i, command) in list.enumerated() {

@@ -85,11 +85,18 @@ public struct CustomCommand: Codable, Sendable, Equatable {
     /// Response template with `{user}`, `{guild}`, `{channel}` placeholders.
     public var response: String
     public var ephemeral: Bool
-    public init(name: String, description: String, response: String, ephemeral: Bool = false) {
+    /// Simulated work before answering, in milliseconds (demo mode and tests use it to show deferred replies).
+    public var delayMilliseconds: Int?
+    public init(name: String, description: String, response: String, ephemeral: Bool = false, delayMilliseconds: Int? = nil) {
         self.name = name
         self.description = description
         self.response = response
         self.ephemeral = ephemeral
+        self.delayMilliseconds = delayMilliseconds
+    }
+    enum CodingKeys: String, CodingKey {
+        case name, description, response, ephemeral
+        case delayMilliseconds = "delay_ms"
     }
 }
 

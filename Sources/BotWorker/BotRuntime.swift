@@ -1,0 +1,399 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Discord
+import Foundation
+import HTTP
+import IOCore
+import IPC
+import Logging
+import TLS
+
+/// One bot's Discord side inside a worker: the gateway session, the REST
+/// client, and command handling (slash commands over interactions, prefix
+/// commands over MESSAGE_CREATE) with tracking, anti-spam and friendly errors.
+public actor BotRuntime: GatewayEvents {
+    public private(set) var config: WorkerConfig
+    let rest: DiscordREST
+    let reporter: any WorkerReporter
+    let logger: Logger
+    let tls: TLSConfiguration
+    private var driver: GatewayDriver?
+    private var selfUserID: String?
+    private var applicationID: String?
+    private var commandsRegistered = false
+    private var recentByUser: [String: [ContinuousClock.Instant]] = [:]
+    /// Commands being handled: record id -> (start, record template).
+    private var inFlight: [String: (started: ContinuousClock.Instant, record: CommandRecord)] = [:]
+    private let (work, workContinuation) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+
+    // Metrics.
+    public private(set) var metrics = WorkerMetrics()
+    private var lastDispatchAt: ContinuousClock.Instant?
+
+    public init(config: WorkerConfig, reporter: any WorkerReporter, tls: TLSConfiguration = .default, logger: Logger) {
+        self.config = config
+        self.reporter = reporter
+        self.logger = logger
+        self.tls = tls
+        self.rest = DiscordREST(apiBase: config.apiBase, token: config.token, tls: tls, logger: logger)
+    }
+
+    /// Runs the bot until it is stopped or Discord refuses it; returns the fatal close, if any.
+    public func run() async throws -> (code: Int, message: String)? {
+        let gateway = try await rest.send(.get, "/gateway/bot")
+        guard gateway.ok, let url = gateway.body["url"]?.string else {
+            if gateway.status == 401 {
+                // The same verdict as a 4004 close: the token is refused.
+                await reporter.fatal(code: 4004, reason: "GET /gateway/bot answered 401: the token is invalid")
+                return (4004, "GET /gateway/bot answered 401: the token is invalid")
+            }
+            throw RuntimeError.gatewayUnavailable(gateway.status)
+        }
+        let snapshot = config.session.map { GatewaySession.SessionSnapshot(sessionID: $0.sessionID, resumeURL: $0.resumeURL, sequence: $0.sequence) }
+        let driver = GatewayDriver(session: GatewaySession(token: config.token, intents: config.intents, session: snapshot),
+                                   tls: tls, events: self, logger: logger)
+        self.driver = driver
+        return await withDiscardingTaskGroup { group in
+            // Command handlers and timers run here, never inside the gateway loop.
+            group.addTask { [work] in
+                await withDiscardingTaskGroup { handlers in
+                    for await job in work { handlers.addTask { await job() } }
+                }
+            }
+            group.addTask { await self.expireTimedOutCommands() }
+            let fatal = await driver.run(gatewayURL: url)
+            if let fatal { await reporter.fatal(code: fatal.code, reason: fatal.message) }
+            workContinuation.finish()
+            group.cancelAll()
+            return fatal
+        }
+    }
+
+    enum RuntimeError: Error, CustomStringConvertible {
+        case gatewayUnavailable(Int)
+        var description: String {
+            switch self {
+            case .gatewayUnavailable(let status): "GET /gateway/bot failed with HTTP \(status)"
+            }
+        }
+    }
+
+    /// Stops the session: with `handover` it stays resumable for a replacement worker.
+    public func stop(handover: Bool) {
+        driver?.send(.stop(handover: handover))
+    }
+
+    public func update(_ newConfig: WorkerConfig) {
+        let commandsChanged = newConfig.customCommands != config.customCommands
+        config = newConfig
+        if commandsChanged {
+            commandsRegistered = false
+            enqueue { await self.registerCommandsIfNeeded() }
+        }
+    }
+
+    public func currentMetrics() async -> WorkerMetrics {
+        var m = metrics
+        m.restCalls = await rest.calls
+        m.rest429 = await rest.tooManyRequests
+        m.invalidRequests = await rest.invalidRequestCount()
+        m.lastDispatchAgeMillis = lastDispatchAt.map { Double((ContinuousClock.now - $0).components.attoseconds / 1_000_000_000_000_000) + Double((ContinuousClock.now - $0).components.seconds) * 1000 }
+        return m
+    }
+
+    private nonisolated func enqueue(_ job: @escaping @Sendable () async -> Void) { workContinuation.yield(job) }
+
+    // MARK: GatewayEvents
+
+    public func status(_ status: GatewaySession.Status) async {
+        await reporter.state(status.rawValue, detail: nil)
+    }
+
+    public func sessionChanged(_ snapshot: GatewaySession.SessionSnapshot?) async {
+        await reporter.session(snapshot.map { SessionState(sessionID: $0.sessionID, resumeURL: $0.resumeURL, sequence: $0.sequence) })
+    }
+
+    public func heartbeatAcknowledged(rtt: Duration) {
+        metrics.gatewayRTTMillis = Double(rtt.components.seconds) * 1000 + Double(rtt.components.attoseconds) / 1e15
+    }
+
+    public func reconnected(resumed: Bool) {
+        metrics.reconnects += 1
+        if resumed { metrics.resumes += 1 }
+    }
+
+    public func dispatch(name: String, data: JSON) async {
+        metrics.events += 1
+        lastDispatchAt = .now
+        switch name {
+        case "READY":
+            metrics.identifies += 1
+            selfUserID = data["user"]?["id"]?.string
+            applicationID = data["application"]?["id"]?.string ?? config.applicationID
+            logger.info("ready", ["user": selfUserID ?? "?", "guilds": data["guilds"]?.array?.count ?? 0])
+            if !commandsRegistered { enqueue { await self.registerCommandsIfNeeded() } }
+        case "INTERACTION_CREATE":
+            guard data["type"]?.int == 2 else { return }
+            let received = ContinuousClock.now
+            enqueue { await self.handleInteraction(data, received: received) }
+        case "MESSAGE_CREATE":
+            guard let prefix = config.prefix, !prefix.isEmpty, let content = data["content"]?.string, content.hasPrefix(prefix),
+                  data["author"]?["bot"]?.bool != true, data["author"]?["id"]?.string != selfUserID else { return }
+            let received = ContinuousClock.now
+            enqueue { await self.handlePrefixCommand(data, prefix: prefix, received: received) }
+        default:
+            break
+        }
+    }
+
+    // MARK: Commands
+
+    /// The application commands this bot offers: built-ins plus the configured custom ones.
+    func commandDefinitions() -> JSON {
+        var list: [JSON] = [
+            ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": 1],
+            ["name": "help", "description": "What this bot can do", "type": 1],
+        ]
+        for c in config.customCommands {
+            list.append(["name": .string(c.name), "description": .string(c.description), "type": 1])
+        }
+        return .array(list)
+    }
+
+    /// Bulk-overwrites the global commands, only when Discord's copy differs from ours.
+    func registerCommandsIfNeeded() async {
+        guard let app = applicationID else { return }
+        let wanted = commandDefinitions()
+        do {
+            let current = try await rest.send(.get, "/applications/\(app)/commands")
+            func shape(_ list: JSON) -> [String] {
+                (list.array ?? []).map { "\($0["name"]?.string ?? "")|\($0["description"]?.string ?? "")|\($0["type"]?.int ?? 1)" }.sorted()
+            }
+            if current.ok && shape(current.body) == shape(wanted) {
+                commandsRegistered = true
+                return
+            }
+            let response = try await rest.send(.put, "/applications/\(app)/commands", body: wanted)
+            if response.ok {
+                commandsRegistered = true
+                logger.info("application commands registered", ["count": wanted.array?.count ?? 0])
+            } else {
+                logger.error("registering commands failed", ["status": response.status, "code": response.errorCode ?? 0])
+            }
+        } catch {
+            logger.error("registering commands failed", ["error": error])
+        }
+    }
+
+    struct Invocation {
+        var command: String
+        var options: JSON
+        var userID: String
+        var guildID: String?
+        var channelID: String?
+        var userName: String
+    }
+
+    /// Anti-spam: at most `rateLimitCount` commands per user per `rateLimitSeconds`.
+    private func allow(user: String, now: ContinuousClock.Instant) -> Bool {
+        let window = Duration.milliseconds(Int64(config.rateLimitSeconds * 1000))
+        var times = recentByUser[user, default: []].filter { now - $0 < window }
+        guard times.count < config.rateLimitCount else {
+            recentByUser[user] = times
+            return false
+        }
+        times.append(now)
+        recentByUser[user] = times
+        return true
+    }
+
+    /// The reply text for a command, or an error with a short code.
+    private func respond(to invocation: Invocation) async throws -> (content: String, ephemeral: Bool) {
+        switch invocation.command {
+        case "ping":
+            let gateway = metrics.gatewayRTTMillis.map { "\(Int($0.rounded())) ms" } ?? "not measured yet"
+            let restRTT = await rest.lastRTT.map { "\(Int((Double($0.components.seconds) * 1000 + Double($0.components.attoseconds) / 1e15).rounded())) ms" } ?? "not measured yet"
+            return ("Pong! Gateway heartbeat RTT: \(gateway), REST RTT: \(restRTT)", false)
+        case "help":
+            let names = (commandDefinitions().array ?? []).compactMap { c -> String? in
+                guard let n = c["name"]?.string else { return nil }
+                return "/\(n): \(c["description"]?.string ?? "")"
+            }
+            let prefixNote = config.prefix.map { "\nPrefix commands work too: \($0)help" } ?? ""
+            return ("Commands:\n" + names.joined(separator: "\n") + prefixNote, true)
+        default:
+            guard let custom = config.customCommands.first(where: { $0.name == invocation.command }) else {
+                throw CommandFailure(code: "E_UNKNOWN_COMMAND", message: "no command named \(invocation.command)")
+            }
+            if let delay = custom.delayMilliseconds, delay > 0 {
+                try await Reactor.shared.sleep(until: .now + .milliseconds(Int64(delay)))
+            }
+            let text = custom.response
+                .replacingOccurrences(of: "{user}", with: "<@\(invocation.userID)>")
+                .replacingOccurrences(of: "{guild}", with: invocation.guildID ?? "DM")
+                .replacingOccurrences(of: "{channel}", with: invocation.channelID.map { "<#\($0)>" } ?? "DM")
+            return (text, custom.ephemeral)
+        }
+    }
+
+    struct CommandFailure: Error {
+        var code: String
+        var message: String
+    }
+
+    private func newRecord(_ inv: Invocation) -> CommandRecord {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return CommandRecord(id: UUID().uuidString.lowercased(), bot: config.bot, guildID: inv.guildID, channelID: inv.channelID,
+                             userID: inv.userID, command: inv.command, options: inv.options.serialized(),
+                             startedAt: Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000, durationMicros: 0, outcome: "ok")
+    }
+
+    private func finish(_ record: CommandRecord, started: ContinuousClock.Instant, outcome: String,
+                        errorCode: String? = nil, errorMessage: String? = nil) async {
+        // The tracker may already have recorded it as a timeout.
+        guard inFlight.removeValue(forKey: record.id) != nil else { return }
+        var r = record
+        let elapsed = ContinuousClock.now - started
+        r.durationMicros = elapsed.components.seconds * 1_000_000 + elapsed.components.attoseconds / 1_000_000_000_000
+        r.outcome = outcome
+        r.errorCode = errorCode
+        r.errorMessage = errorMessage
+        metrics.commands += 1
+        await reporter.record(r)
+    }
+
+    /// Records commands still running after the configured timeout as `timeout`.
+    private func expireTimedOutCommands() async {
+        while !Task.isCancelled {
+            do { try await Reactor.shared.sleep(until: .now + .milliseconds(250)) } catch { return }
+            let limit = Duration.milliseconds(Int64(config.commandTimeoutSeconds * 1000))
+            let now = ContinuousClock.now
+            for (id, entry) in inFlight where now - entry.started > limit {
+                await finish(entry.record, started: entry.started, outcome: "timeout", errorCode: "E_TIMEOUT",
+                             errorMessage: "still running after \(config.commandTimeoutSeconds) s")
+                _ = id
+            }
+        }
+    }
+
+    func handleInteraction(_ data: JSON, received: ContinuousClock.Instant) async {
+        guard let id = data["id"]?.string, let token = data["token"]?.string else { return }
+        let user = data["member"]?["user"] ?? data["user"] ?? [:]
+        let inv = Invocation(command: data["data"]?["name"]?.string ?? "?", options: data["data"]?["options"] ?? [],
+                             userID: user["id"]?.string ?? "0", guildID: data["guild_id"]?.string,
+                             channelID: data["channel_id"]?.string, userName: user["username"]?.string ?? "")
+        let record = newRecord(inv)
+        inFlight[record.id] = (received, record)
+        let callback = "/interactions/\(id)/\(token)/callback"
+        let app = data["application_id"]?.string ?? applicationID ?? ""
+        func message(_ content: String, ephemeral: Bool) -> JSON {
+            ephemeral ? ["content": .string(content), "flags": 64] : ["content": .string(content)]
+        }
+        guard allow(user: inv.userID, now: received) else {
+            _ = try? await rest.send(.post, callback, body: ["type": 4, "data": message("You're sending commands too fast. Please wait a few seconds.", ephemeral: true)], authorized: false)
+            await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
+            return
+        }
+        // Answer within 3 s (D-INT): if the handler is not done in 1.5 s, defer (type 5) and follow up.
+        let result = await withTaskGroup(of: Result<(content: String, ephemeral: Bool), CommandFailure>?.self) { group in
+            group.addTask {
+                do { return .success(try await self.respond(to: inv)) } catch let f as CommandFailure { return .failure(f) } catch {
+                    return .failure(CommandFailure(code: "E_INTERNAL", message: "\(error)"))
+                }
+            }
+            group.addTask {
+                try? await Reactor.shared.sleep(until: received + .milliseconds(1500))
+                return nil
+            }
+            let first = await group.next()!
+            if let first {
+                group.cancelAll()
+                return (first, false)
+            }
+            let deferred = await group.next()!!
+            return (deferred, true)
+        }
+        let (outcome, deferred) = result
+        do {
+            if deferred {
+                _ = try await rest.send(.post, callback, body: ["type": 5, "data": ["flags": outcomeIsEphemeral(outcome) ? 64 : 0]], authorized: false)
+            }
+            switch outcome {
+            case .success(let reply):
+                let response = deferred
+                    ? try await rest.send(.patch, "/webhooks/\(app)/\(token)/messages/@original", body: ["content": .string(reply.content)], authorized: false)
+                    : try await rest.send(.post, callback, body: ["type": 4, "data": message(reply.content, ephemeral: reply.ephemeral)], authorized: false)
+                if response.ok {
+                    await finish(record, started: received, outcome: "ok")
+                } else {
+                    await finish(record, started: received, outcome: "error", errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
+                                 errorMessage: response.body["message"]?.string ?? "HTTP \(response.status)")
+                }
+            case .failure(let failure):
+                // A short code and a reference the operator finds in the logs; never a stack trace.
+                let text = "Sorry, that didn't work (error \(failure.code), ref \(record.id.prefix(8)))."
+                _ = deferred
+                    ? try await rest.send(.patch, "/webhooks/\(app)/\(token)/messages/@original", body: ["content": .string(text)], authorized: false)
+                    : try await rest.send(.post, callback, body: ["type": 4, "data": message(text, ephemeral: true)], authorized: false)
+                await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
+            }
+        } catch {
+            await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
+        }
+    }
+
+    private nonisolated func outcomeIsEphemeral(_ r: Result<(content: String, ephemeral: Bool), CommandFailure>) -> Bool {
+        if case .success(let v) = r { return v.ephemeral }
+        return true
+    }
+
+    func handlePrefixCommand(_ data: JSON, prefix: String, received: ContinuousClock.Instant) async {
+        let content = data["content"]?.string ?? ""
+        let words = content.dropFirst(prefix.count).split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard let name = words.first?.lowercased(), let channel = data["channel_id"]?.string else { return }
+        let inv = Invocation(command: name, options: .array(words.dropFirst().map { .string($0) }),
+                             userID: data["author"]?["id"]?.string ?? "0", guildID: data["guild_id"]?.string,
+                             channelID: channel, userName: data["author"]?["username"]?.string ?? "")
+        let record = newRecord(inv)
+        inFlight[record.id] = (received, record)
+        let reference: JSON = ["message_id": data["id"] ?? .null]
+        guard allow(user: inv.userID, now: received) else {
+            _ = try? await rest.send(.post, "/channels/\(channel)/messages",
+                                     body: ["content": "You're sending commands too fast. Please wait a few seconds.", "message_reference": reference])
+            await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
+            return
+        }
+        do {
+            let reply = try await respond(to: inv)
+            let response = try await rest.send(.post, "/channels/\(channel)/messages", body: ["content": .string(reply.content), "message_reference": reference])
+            if response.ok {
+                await finish(record, started: received, outcome: "ok")
+            } else {
+                await finish(record, started: received, outcome: "error", errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
+                             errorMessage: response.body["message"]?.string ?? "HTTP \(response.status)")
+            }
+        } catch let failure as CommandFailure {
+            _ = try? await rest.send(.post, "/channels/\(channel)/messages",
+                                     body: ["content": .string("Sorry, that didn't work (error \(failure.code), ref \(record.id.prefix(8))).")])
+            await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
+        } catch {
+            await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
+        }
+    }
+
+    /// Sends a message through the rate-limited REST client (bulk messaging over IPC).
+    public func sendMessage(channelID: String, content: String?, embeds: String?) async -> Reply {
+        var body: [String: JSON] = [:]
+        if let content { body["content"] = .string(content) }
+        if let embeds, let parsed = try? JSON.parse(embeds) { body["embeds"] = parsed }
+        do {
+            let response = try await rest.send(.post, "/channels/\(channelID)/messages", body: .object(body))
+            if response.ok { return Reply(ok: true, result: ["message_id": response.body["id"]?.string ?? ""]) }
+            return Reply(ok: false, errorCode: "DISCORD_\(response.errorCode ?? response.status)", message: response.body["message"]?.string)
+        } catch {
+            return Reply(ok: false, errorCode: "TRANSPORT", message: "\(error)")
+        }
+    }
+}

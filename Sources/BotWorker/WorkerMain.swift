@@ -1,0 +1,196 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CLinux
+import Foundation
+import IOCore
+import IPC
+import Logging
+import TLS
+
+/// `botvisor-worker`: supervised (`--ipc PATH --bot NAME`, the token arrives
+/// over IPC) or standalone (`--standalone --token-file F`, records as NDJSON).
+public enum WorkerMain {
+    public static let usage = """
+        usage: botvisor-worker --ipc SOCKET --bot NAME
+               botvisor-worker --standalone --token-file FILE [--api-base URL] [--config bot.json]
+
+        Runs one Discord bot. Supervised by botvisord, it receives its token and
+        configuration over IPC. Standalone, it reads the token from FILE (never
+        from the command line) and prints each command record as one NDJSON line.
+        Exit status: 0 stopped, 1 error, 77 Discord rejected the token (4004),
+        78 Discord rejected the configuration (4010-4014).
+        """
+
+    public static func main(_ arguments: [String]) async -> Int32 {
+        var args = arguments
+        func value(_ flag: String) -> String? {
+            guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
+            defer { args.removeSubrange(i...(i + 1)) }
+            return args[i + 1]
+        }
+        if args.contains("--help") || args.contains("-h") {
+            print(usage)
+            return 0
+        }
+        LoggingSystem.bootstrap(level: LogLevel(name: ProcessInfo.processInfo.environment["BOTVISOR_LOG_LEVEL"] ?? "info") ?? .info)
+        if args.contains("--standalone") {
+            guard let tokenFile = value("--token-file") else {
+                FileHandle.standardError.write(Data("botvisor-worker: --standalone needs --token-file FILE\n".utf8))
+                return 2
+            }
+            return await standalone(tokenFile: tokenFile, apiBase: value("--api-base"), configFile: value("--config"))
+        }
+        guard let socket = value("--ipc"), let bot = value("--bot") else {
+            FileHandle.standardError.write(Data(usage.utf8 + Data("\n".utf8)))
+            return 2
+        }
+        return await supervised(socketPath: socket, bot: bot)
+    }
+
+    static func exitCode(for fatal: (code: Int, message: String)?) -> Int32 {
+        guard let fatal else { return WorkerExitCode.ok }
+        return fatal.code == 4004 ? WorkerExitCode.authFailed : WorkerExitCode.configFailed
+    }
+
+    static func standalone(tokenFile: String, apiBase: String?, configFile: String?) async -> Int32 {
+        let logger = Logger(label: "worker")
+        guard let data = FileManager.default.contents(atPath: tokenFile) else {
+            logger.error("cannot read the token file", ["path": tokenFile])
+            return 2
+        }
+        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        var config = WorkerConfig(bot: "standalone", token: token, apiBase: apiBase ?? "https://discord.com/api/v10")
+        if let configFile {
+            // bot.json: the WorkerConfig fields except the token (name, intents, prefix, custom_commands ...).
+            guard let raw = FileManager.default.contents(atPath: configFile),
+                  var object = (try? JSONSerialization.jsonObject(with: raw)) as? [String: Any] else {
+                logger.error("cannot read the bot configuration", ["path": configFile])
+                return 2
+            }
+            object["token"] = token
+            object["bot"] = object["bot"] ?? object["name"] ?? "standalone"
+            object["api_base"] = apiBase ?? object["api_base"] ?? config.apiBase
+            object["intents"] = object["intents"] ?? 513
+            object["custom_commands"] = object["custom_commands"] ?? []
+            object["rate_limit_count"] = object["rate_limit_count"] ?? 5
+            object["rate_limit_seconds"] = object["rate_limit_seconds"] ?? 10
+            object["command_timeout_seconds"] = object["command_timeout_seconds"] ?? 10
+            do {
+                config = try JSONDecoder().decode(WorkerConfig.self, from: JSONSerialization.data(withJSONObject: object))
+            } catch {
+                logger.error("invalid bot configuration", ["path": configFile, "error": error])
+                return 2
+            }
+        }
+        let runtime = BotRuntime(config: config, reporter: NDJSONReporter(), logger: logger.with("bot", config.bot))
+        return await runUntilSignal(runtime, logger: logger)
+    }
+
+    /// Runs the bot; SIGTERM/SIGINT stop it (with handover when supervised: the session stays resumable).
+    static func runUntilSignal(_ runtime: BotRuntime, logger: Logger, handoverOnSignal: Bool = false) async -> Int32 {
+        let signals: SignalWatcher
+        do { signals = try SignalWatcher([SIGTERM, SIGINT]) } catch {
+            logger.error("cannot watch signals", ["error": error])
+            return 1
+        }
+        return await withTaskGroup(of: Int32?.self) { group in
+            group.addTask {
+                do {
+                    let fatal = try await runtime.run()
+                    return exitCode(for: fatal)
+                } catch {
+                    logger.error("the bot stopped", ["error": error])
+                    return 1
+                }
+            }
+            group.addTask {
+                guard let sig = try? await signals.next() else { return nil }
+                logger.info("stopping on signal", ["signal": sig])
+                await runtime.stop(handover: handoverOnSignal)
+                return nil
+            }
+            var status: Int32 = 0
+            while let result = await group.next() {
+                if let result {
+                    status = result
+                    group.cancelAll()
+                }
+            }
+            return status
+        }
+    }
+
+    static func supervised(socketPath: String, bot: String) async -> Int32 {
+        // Die with the supervisor: no orphans (and the IPC loss says so too).
+        _ = bv_set_parent_death_signal(SIGTERM)
+        let logger = Logger(label: "worker").with("bot", bot)
+        let link = SupervisorLink(socketPath: socketPath, bot: bot, logger: logger)
+        let config: WorkerConfig
+        do { config = try await link.connect() } catch {
+            logger.error("cannot reach the supervisor", ["error": error])
+            return 1
+        }
+        let reporter = LinkReporter(link: link)
+        let runtime = BotRuntime(config: config, reporter: reporter, logger: logger)
+        return await withTaskGroup(of: Int32?.self) { group in
+            group.addTask { await runUntilSignal(runtime, logger: logger, handoverOnSignal: true) }
+            group.addTask { await serveSupervisor(link: link, runtime: runtime, logger: logger) }
+            group.addTask { await reportPeriodically(link: link, runtime: runtime) }
+            let first = await group.next() ?? 1
+            group.cancelAll()
+            try? await link.flush()
+            await link.close()
+            return first ?? 1
+        }
+    }
+
+    /// Answers the supervisor: stop, configure, send_message, heartbeats.
+    static func serveSupervisor(link: SupervisorLink, runtime: BotRuntime, logger: Logger) async -> Int32? {
+        while !Task.isCancelled {
+            let envelope: IPCEnvelope
+            do { envelope = try await link.receive() } catch {
+                logger.error("lost the supervisor connection; stopping", ["error": error])
+                await runtime.stop(handover: true)
+                return nil
+            }
+            switch envelope.message {
+            case .stop(let stop):
+                await runtime.stop(handover: stop.handover)
+            case .configure(let config):
+                await runtime.update(config)
+            case .sendMessage(let m):
+                let reply = await runtime.sendMessage(channelID: m.channelID, content: m.content, embeds: m.embeds)
+                await link.send(.reply(reply), replyTo: envelope.id)
+            case .heartbeat:
+                await link.send(.heartbeat)
+            default:
+                break
+            }
+        }
+        return nil
+    }
+
+    /// Flushes command records often, and sends metrics every 2 s.
+    static func reportPeriodically(link: SupervisorLink, runtime: BotRuntime) async -> Int32? {
+        var tick = 0
+        while !Task.isCancelled {
+            do { try await Reactor.shared.sleep(until: .now + .milliseconds(100)) } catch { return nil }
+            try? await link.flush()
+            tick += 1
+            if tick % 20 == 0 { await link.send(.metrics(await runtime.currentMetrics())) }
+        }
+        return nil
+    }
+}
+
+/// Sends the runtime's reports over IPC.
+struct LinkReporter: WorkerReporter {
+    let link: SupervisorLink
+    func record(_ record: CommandRecord) async { await link.record(record) }
+    func state(_ state: String, detail: String?) async { await link.send(.state(StateReport(state: state, detail: detail))) }
+    func session(_ session: SessionState?) async {
+        if let session { await link.send(.session(session)) }
+    }
+    func fatal(code: Int, reason: String) async { await link.send(.fatal(FatalReport(closeCode: code, reason: reason))) }
+}
