@@ -79,6 +79,9 @@ public struct GatewaySession: Sendable {
     /// A close we asked for: its disconnect should resume (zombie, op 7, op 9 true) or identify.
     private var closeFollowUp: FollowUp?
     private var stopping = false
+    /// When we last sent Identify: `max_concurrency` 1 allows one per 5 s (discord-protocol.md §1.5).
+    private var lastIdentifyAt: Instant?
+    public static let identifySpacing: Duration = .milliseconds(5_100)
 
     enum FollowUp { case resume, identifyAfterDelay }
 
@@ -193,6 +196,7 @@ public struct GatewaySession: Sendable {
                                                                     "seq": session.sequence.map { .number(Double($0)) } ?? .null]).serialized()))
             } else {
                 phase = .identifying
+                lastIdentifyAt = now
                 actions.append(.send(identifyPayload()))
             }
             return actions
@@ -262,7 +266,12 @@ public struct GatewaySession: Sendable {
 
     private mutating func waitThenConnect(resume: Bool, now: Instant, random: Double) -> [Action] {
         phase = .waiting(resume: resume)
-        return [.status(.connecting), .wait(until: now + .milliseconds(Int64(1000 + 4000 * random)))]
+        var until = now + .milliseconds(Int64(1000 + 4000 * random))
+        // Never identify twice within 5 s: that would only earn another op 9.
+        if !resume, let last = lastIdentifyAt, last + GatewaySession.identifySpacing > until {
+            until = last + GatewaySession.identifySpacing
+        }
+        return [.status(.connecting), .wait(until: until)]
     }
 
     /// Exponential backoff for failing connection attempts: 1 s, 2 s, 4 s ... 60 s, with jitter.

@@ -236,6 +236,10 @@ public actor DiscordSimulator {
         return id
     }
 
+    /// Sends any dispatch event on the bot's session (unknown events test robustness).
+    @discardableResult
+    public func injectEvent(bot: String, name: String, data: JSON) -> Bool { dispatch(bot: bot, event: name, data: data) }
+
     // MARK: Faults
 
     /// Sends op 7 (reconnect) on the bot's live connection.

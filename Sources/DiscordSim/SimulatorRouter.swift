@@ -21,8 +21,8 @@ struct SimulatorRouter: HTTPResponder {
     func respond(to request: HTTPRequest) async -> HTTPResponse {
         let sim = simulator.simulator
         switch request.path {
-        case "/gateway", "/resume":
-            let viaResume = request.path == "/resume"
+        case "/gateway", "/gateway/", "/resume", "/resume/":
+            let viaResume = request.path.hasPrefix("/resume")
             guard request.query("v") == "10", request.query("encoding") == "json" else {
                 // Discord refuses other versions with 4012 after the upgrade; the query is required here.
                 return WebSocketHandshake.upgradeResponse(for: request) { ws in

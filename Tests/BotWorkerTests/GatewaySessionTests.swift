@@ -80,15 +80,24 @@ import Discord
         var s = readySession()
         let a = s.handle(.received(GatewayPayload(op: .invalidSession, d: false)), now: t0, random: 0)
         #expect(a == [.sessionChanged(nil), .close(code: 4000)])
-        #expect(s.handle(.disconnected(closeCode: 4000), now: t0, random: 0.5) == [.status(.connecting), .wait(until: t0 + .milliseconds(3000))])
-        #expect(s.handle(.delayElapsed, now: t0 + .seconds(3), random: 0) == [.status(.connecting), .connect(url: "wss://gateway.example/?v=10&encoding=json")])
+        let later = t0 + .seconds(30)
+        #expect(s.handle(.disconnected(closeCode: 4000), now: later, random: 0.5) == [.status(.connecting), .wait(until: later + .milliseconds(3000))])
+        #expect(s.handle(.delayElapsed, now: later + .seconds(3), random: 0) == [.status(.connecting), .connect(url: "wss://gateway.example/?v=10&encoding=json")])
         _ = s.handle(.connected, now: t0, random: 0)
         #expect(sent(s.handle(hello(), now: t0, random: 0)).first?["op"]?.int == 2)
         for code in [4007, 4009] {
             var s = readySession()
-            let actions = s.handle(.disconnected(closeCode: code), now: t0, random: 1)
-            #expect(actions == [.sessionChanged(nil), .status(.connecting), .wait(until: t0 + .milliseconds(5000))])
+            let actions = s.handle(.disconnected(closeCode: code), now: t0 + .seconds(30), random: 1)
+            #expect(actions == [.sessionChanged(nil), .status(.connecting), .wait(until: t0 + .seconds(30) + .milliseconds(5000))])
         }
+    }
+
+    @Test func aSecondIdentifyWaitsFiveSecondsAfterTheFirst() {
+        var s = readySession()
+        _ = s.handle(.received(GatewayPayload(op: .invalidSession, d: false)), now: t0 + .milliseconds(100), random: 0)
+        // Random wait 1 s would identify at t0+1.1 s: max_concurrency 1 per 5 s pushes it to t0+5.1 s.
+        #expect(s.handle(.disconnected(closeCode: 4000), now: t0 + .milliseconds(100), random: 0)
+                == [.status(.connecting), .wait(until: t0 + GatewaySession.identifySpacing)])
     }
 
     @Test func fatalCodesNeverReconnect() {
