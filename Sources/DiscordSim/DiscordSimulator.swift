@@ -120,6 +120,7 @@ public actor DiscordSimulator {
     /// Forced failures for the next REST calls: status and count left.
     var forcedFailures: [(status: Int, remaining: Int)] = []
     var zombies: Set<String> = []
+    var revokedTokens: Set<String> = []
     var buckets: [String: (count: Int, resetAt: ContinuousClock.Instant)] = [:]
     var globalWindows: [String: [ContinuousClock.Instant]] = [:]
     public nonisolated let port: Int
@@ -161,6 +162,9 @@ public actor DiscordSimulator {
     }
 
     public func bot(named name: String) -> Bot? { bots[name] }
+
+    /// Makes the gateway refuse `token` (4004) while REST still answers it, as for a token reset mid-flight.
+    public func forgetToken(_ token: String) { revokedTokens.insert(token) }
 
     func snowflake() -> String {
         nextSnowflake += UInt64.random(in: 1...4096)

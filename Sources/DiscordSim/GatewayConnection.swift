@@ -187,7 +187,8 @@ extension DiscordSimulator {
                 connection.closeWith(code: 4005)
                 return false
             }
-            guard let token = payload.d["token"]?.string, let name = byToken[token], let bot = bots[name] else {
+            guard let token = payload.d["token"]?.string, !revokedTokens.contains(token), let name = byToken[token], let bot = bots[name] else {
+                if let token = payload.d["token"]?.string, let name = byToken[token] { stats.identifies[name, default: 0] += 1 }
                 connection.closeWith(code: 4004)
                 return false
             }

@@ -1,0 +1,273 @@
+import Testing
+import Foundation
+import Glibc
+import Discord
+import DiscordSim
+import HTTP
+import IOCore
+import IPC
+import TestSupport
+@testable import BotWorker
+
+/// Collects what a runtime reports.
+actor CollectingReporter: WorkerReporter {
+    var records: [CommandRecord] = []
+    var states: [String] = []
+    var sessions: [SessionState?] = []
+    var fatals: [Int] = []
+    func record(_ record: CommandRecord) { records.append(record) }
+    func state(_ state: String, detail: String?) { states.append(state) }
+    func session(_ session: SessionState?) { sessions.append(session) }
+    func fatal(code: Int, reason: String) { fatals.append(code) }
+}
+
+/// A simulator and a bot runtime for one test, always shut down.
+struct Harness {
+    let sim: DiscordSimulator
+    let runtime: BotRuntime
+    let reporter: CollectingReporter
+
+    static func run(heartbeatMilliseconds: Int64 = 300, messageLimit: Int = 5, messageWindow: Duration = .seconds(5),
+                    customCommands: [CustomCommand] = [], prefix: String? = "!", token: String = "tok-alpha",
+                    _ body: (Harness) async throws -> Void) async throws {
+        var configuration = DiscordSimulator.Configuration()
+        configuration.heartbeatInterval = .milliseconds(heartbeatMilliseconds)
+        configuration.messageLimit = messageLimit
+        configuration.messageWindow = messageWindow
+        let sim = try DiscordSimulator(configuration: configuration)
+        await sim.addBot(name: "alpha", token: "tok-alpha")
+        let reporter = CollectingReporter()
+        let config = WorkerConfig(bot: "alpha", token: token, prefix: prefix, apiBase: sim.apiBase, customCommands: customCommands,
+                                  rateLimitCount: 50, rateLimitSeconds: 10)
+        let runtime = BotRuntime(config: config, reporter: reporter, logger: .init(label: "test-worker"))
+        let harness = Harness(sim: sim, runtime: runtime, reporter: reporter)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await sim.run() }
+            group.addTask { _ = try await runtime.run() }
+            do {
+                try await body(harness)
+            } catch {
+                await runtime.stop(handover: false)
+                await sim.shutdown()
+                throw error
+            }
+            await runtime.stop(handover: false)
+            await sim.shutdown()
+            group.cancelAll()
+        }
+    }
+
+    func waitReady() async throws {
+        try await eventually(timeout: .seconds(15), "READY") { await reporter.states.last == "ready" }
+    }
+
+    /// Injects an interaction (retrying while the session is being re-established) and waits for its callback.
+    func answered(_ command: String, timeout: Duration = .seconds(15)) async throws -> DiscordSimulator.Callback {
+        var id: String?
+        try await eventually(timeout: timeout, "a session to inject into") {
+            id = await sim.injectInteraction(bot: "alpha", command: command)
+            return id != nil
+        }
+        var found: DiscordSimulator.Callback?
+        try await eventually(timeout: timeout, "the callback for /\(command)") {
+            found = await sim.snapshot().callbacks.first { $0.interactionID == id }
+            return found != nil
+        }
+        return found!
+    }
+
+    func expectNoViolations() async {
+        let violations = await sim.snapshot().violations
+        #expect(violations.isEmpty, "protocol violations: \(violations)")
+    }
+}
+
+@Suite struct WorkerAgainstSimulatorTests {
+    @Test func identifiesHeartbeatsAndAnswersAnInteractionWellUnderThreeSeconds() async throws {
+        try await Harness.run { h in
+            try await h.waitReady()
+            // Several heartbeat intervals pass with ACKs and no violations.
+            try await eventually(timeout: .seconds(10), "a heartbeat ACK") { await h.runtime.metrics.gatewayRTTMillis != nil }
+            try await Reactor.shared.sleep(until: .now + .milliseconds(1200))
+            let callback = try await h.answered("ping")
+            #expect(callback.status == 204 && callback.type == 4)
+            #expect(callback.latency < .seconds(3))
+            #expect(callback.data["content"]?.string?.hasPrefix("Pong!") == true)
+            try await eventually("the command record") { await h.reporter.records.count == 1 }
+            let record = await h.reporter.records[0]
+            #expect(record.command == "ping" && record.outcome == "ok" && record.userID == "5001" && record.durationMicros > 0)
+            #expect(await h.sim.snapshot().identifies["alpha"] == 1)
+            let registered = await h.sim.commandsRegistered(applicationID: h.sim.bot(named: "alpha")!.applicationID)
+            #expect(registered?.array?.compactMap { $0["name"]?.string }.sorted() == ["help", "ping"])
+            await h.expectNoViolations()
+        }
+    }
+
+    @Test(arguments: ["reconnect", "drop", "close4000", "zombie"])
+    func resumesThroughTheResumeURLWithoutMissingADispatch(fault: String) async throws {
+        try await Harness.run(heartbeatMilliseconds: 250) { h in
+            try await h.waitReady()
+            switch fault {
+            case "reconnect": await h.sim.sendReconnect(bot: "alpha")
+            case "drop": await h.sim.dropConnection(bot: "alpha")
+            case "close4000": await h.sim.close(bot: "alpha", code: 4000)
+            default:
+                await h.sim.setZombie(bot: "alpha", true)
+                try await eventually(timeout: .seconds(10), "the zombie close") { await h.sim.snapshot().closeCodesReceived["alpha"]?.contains(4000) == true }
+                await h.sim.setZombie(bot: "alpha", false)
+            }
+            // Injected at once: while the worker is away it is buffered and replayed on resume.
+            let messageID = await h.sim.injectMessage(bot: "alpha", content: "!help", channelID: "7100")
+            #expect(messageID != nil)
+            try await eventually(timeout: .seconds(10), "the resume") { await h.sim.snapshot().resumes["alpha"] == 1 }
+            let stats = await h.sim.snapshot()
+            #expect(stats.resumesViaResumeURL["alpha"] == 1)
+            #expect(stats.identifies["alpha"] == 1)
+            try await eventually(timeout: .seconds(10), "the reply to the replayed message") { await !h.sim.messages(in: "7100").isEmpty }
+            _ = try await h.answered("ping")
+            await h.expectNoViolations()
+        }
+    }
+
+    @Test func invalidSessionNotResumableIdentifiesAgain() async throws {
+        try await Harness.run { h in
+            try await h.waitReady()
+            await h.sim.sendInvalidSession(bot: "alpha", resumable: false)
+            try await eventually(timeout: .seconds(15), "a second identify") { await h.sim.snapshot().identifies["alpha"] == 2 }
+            try await eventually(timeout: .seconds(5), "READY again") { await h.reporter.states.last == "ready" }
+            #expect(await h.sim.snapshot().resumes["alpha"] == nil)
+            _ = try await h.answered("help")
+            await h.expectNoViolations()
+        }
+    }
+
+    @Test func aSlowCommandIsDeferredAndFollowedUp() async throws {
+        let slow = CustomCommand(name: "report", description: "A slow report", response: "report for {user}", delayMilliseconds: 2000)
+        try await Harness.run(customCommands: [slow]) { h in
+            try await h.waitReady()
+            let callback = try await h.answered("report")
+            #expect(callback.type == 5)
+            #expect(callback.latency < .seconds(3))
+            try await eventually(timeout: .seconds(10), "the follow-up") {
+                await h.sim.messages(in: "7001").contains { $0.content == "report for <@5001>" }
+            }
+            try await eventually("the record") { await h.reporter.records.first?.outcome == "ok" }
+            #expect(await h.reporter.records[0].durationMicros >= 2_000_000)
+            await h.expectNoViolations()
+        }
+    }
+
+    @Test func aBurstOf100MessagesToOneChannelIsDeliveredWithoutA429() async throws {
+        try await Harness.run(messageLimit: 20, messageWindow: .seconds(1)) { h in
+            try await h.waitReady()
+            await withTaskGroup(of: Reply.self) { group in
+                for i in 0..<100 { group.addTask { await h.runtime.sendMessage(channelID: "7200", content: "burst \(i)", embeds: nil) } }
+                for await reply in group { #expect(reply.ok, "\(reply.message ?? "")") }
+            }
+            #expect(await h.sim.messages(in: "7200").count == 100)
+            #expect(await h.sim.snapshot().tooManyRequests == 0)
+            await h.expectNoViolations()
+        }
+    }
+
+    @Test func aForced429IsHonouredAndTheRequestStillSucceeds() async throws {
+        try await Harness.run { h in
+            try await h.waitReady()
+            await h.sim.failNextRESTCalls(status: 429, count: 1)
+            let started = ContinuousClock.now
+            let reply = await h.runtime.sendMessage(channelID: "7300", content: "after a 429", embeds: nil)
+            #expect(reply.ok)
+            #expect(ContinuousClock.now - started >= .milliseconds(250))
+            #expect(await h.runtime.currentMetrics().rest429 == 1)
+            #expect(await h.sim.messages(in: "7300").count == 1)
+        }
+    }
+
+    @Test func badPayloadsFromDiscordAreLoggedAndSurvived() async throws {
+        try await Harness.run { h in
+            try await h.waitReady()
+            await h.sim.sendRaw(bot: "alpha", text: "{not json")
+            await h.sim.sendRaw(bot: "alpha", text: #"{"op":99,"d":null}"#)
+            await h.sim.sendRaw(bot: "alpha", text: #"[1,2,3]"#)
+            await h.sim.injectEvent(bot: "alpha", name: "SOMETHING_NEW", data: ["x": 1])
+            let callback = try await h.answered("ping")
+            #expect(callback.status == 204)
+            #expect(await h.sim.snapshot().identifies["alpha"] == 1)
+            await h.expectNoViolations()
+        }
+    }
+
+    @Test func prefixCommandsAndTheAntiSpamLimitProduceRecords() async throws {
+        try await Harness.run { h in
+            try await h.waitReady()
+            await h.sim.injectMessage(bot: "alpha", content: "!help", channelID: "7400")
+            await h.sim.injectMessage(bot: "alpha", content: "!nosuch", channelID: "7400")
+            try await eventually("two records") { await h.reporter.records.count == 2 }
+            let records = await h.reporter.records.sorted { $0.command < $1.command }
+            #expect(records.map(\.outcome) == ["ok", "error"])
+            #expect(records[1].errorCode == "E_UNKNOWN_COMMAND")
+            // The user-facing error carries the code and a reference found in the record.
+            let texts = await h.sim.messages(in: "7400").map(\.content)
+            #expect(texts.contains { $0.contains("E_UNKNOWN_COMMAND") && $0.contains(String(records[1].id.prefix(8))) })
+        }
+    }
+}
+
+@Suite struct WorkerProcessTests {
+    /// Runs the real `botvisor-worker --standalone` against an in-process simulator.
+    @Test func aRejectedTokenExitsWith77AfterExactlyOneIdentify() async throws {
+        try await withTemporaryDirectory { dir in
+            var configuration = DiscordSimulator.Configuration()
+            configuration.heartbeatInterval = .milliseconds(500)
+            let sim = try DiscordSimulator(configuration: configuration)
+            await sim.addBot(name: "alpha", token: "good-token")
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await sim.run() }
+                // GET /gateway/bot accepts any bot token format; the gateway refuses this one with 4004.
+                await sim.addBot(name: "ghost", token: "revoked-token")
+                try "revoked-token".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+                await sim.forgetToken("revoked-token")
+                let result = try await runProcess(productPath("botvisor-worker"),
+                                                  ["--standalone", "--token-file", "\(dir)/token", "--api-base", sim.apiBase],
+                                                  timeout: .seconds(30))
+                #expect(result.status == 77, "\(result.stderr)")
+                #expect(result.stderr.contains("4004"))
+                #expect(!result.stderr.contains("revoked-token"))
+                // Exactly one identify: a refused token is never retried.
+                #expect(await sim.snapshot().identifies["ghost"] == 1)
+                await sim.shutdown()
+                group.cancelAll()
+            }
+        }
+    }
+
+    @Test func standaloneModePrintsOneNDJSONRecordPerCommand() async throws {
+        try await withTemporaryDirectory { dir in
+            var configuration = DiscordSimulator.Configuration()
+            configuration.heartbeatInterval = .milliseconds(500)
+            let sim = try DiscordSimulator(configuration: configuration)
+            await sim.addBot(name: "alpha", token: "tok-standalone")
+            try "tok-standalone\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+            try #"{"bot":"alpha","prefix":"?","custom_commands":[{"name":"hello","description":"Greets","response":"hi {user}","ephemeral":false}]}"#
+                .write(toFile: "\(dir)/bot.json", atomically: true, encoding: .utf8)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await sim.run() }
+                let worker = try BackgroundProcess(productPath("botvisor-worker"),
+                                                   ["--standalone", "--token-file", "\(dir)/token", "--api-base", sim.apiBase, "--config", "\(dir)/bot.json"])
+                try await eventually(timeout: .seconds(15), "READY") { await sim.injectInteraction(bot: "alpha", command: "hello") != nil }
+                let line = try await worker.waitForLine { $0.hasPrefix("{") }
+                let record = try JSON.parse(line)
+                #expect(record["command"]?.string == "hello")
+                #expect(record["outcome"]?.string == "ok")
+                #expect(record["bot"]?.string == "alpha")
+                // The token never reaches argv or the environment of the worker.
+                let cmdline = try String(contentsOfFile: "/proc/\(worker.pid)/cmdline", encoding: .utf8)
+                let environ = (try? String(contentsOfFile: "/proc/\(worker.pid)/environ", encoding: .utf8)) ?? ""
+                #expect(!cmdline.contains("tok-standalone") && !environ.contains("tok-standalone"))
+                await worker.stop()
+                await sim.shutdown()
+                group.cancelAll()
+            }
+        }
+    }
+}
