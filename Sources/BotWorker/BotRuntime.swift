@@ -27,6 +27,10 @@ public actor BotRuntime: GatewayEvents {
     private var inFlight: [String: (started: ContinuousClock.Instant, record: CommandRecord)] = [:]
     private let (work, workContinuation) = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
 
+    /// A handler not done this soon after the event is deferred: Discord allows 3 s for the first response,
+    /// and a loaded machine needs the rest of that margin to get the deferral out.
+    public static let deferAfter: Duration = .milliseconds(1000)
+
     // Metrics.
     public private(set) var metrics = WorkerMetrics()
     private var lastDispatchAt: ContinuousClock.Instant?
@@ -296,7 +300,7 @@ public actor BotRuntime: GatewayEvents {
             await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
             return
         }
-        // Answer within 3 s (D-INT): if the handler is not done in 1.5 s, defer (type 5) and follow up.
+        // Answer within 3 s (D-INT): if the handler is not done in time, defer (type 5) and follow up.
         let result = await withTaskGroup(of: Result<(content: String, ephemeral: Bool), CommandFailure>?.self) { group in
             group.addTask {
                 do { return .success(try await self.respond(to: inv)) } catch let f as CommandFailure { return .failure(f) } catch {
@@ -304,7 +308,7 @@ public actor BotRuntime: GatewayEvents {
                 }
             }
             group.addTask {
-                try? await Reactor.shared.sleep(until: received + .milliseconds(1500))
+                try? await Reactor.shared.sleep(until: received + BotRuntime.deferAfter)
                 return nil
             }
             let first = await group.next()!

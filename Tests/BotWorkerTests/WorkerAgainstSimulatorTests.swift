@@ -27,7 +27,7 @@ struct Harness {
     let runtime: BotRuntime
     let reporter: CollectingReporter
 
-    static func run(heartbeatMilliseconds: Int64 = 300, messageLimit: Int = 5, messageWindow: Duration = .seconds(5),
+    static func run(heartbeatMilliseconds: Int64 = 2000, messageLimit: Int = 5, messageWindow: Duration = .seconds(5),
                     customCommands: [CustomCommand] = [], prefix: String? = "!", token: String = "tok-alpha",
                     _ body: (Harness) async throws -> Void) async throws {
         var configuration = DiscordSimulator.Configuration()
@@ -82,13 +82,13 @@ struct Harness {
     }
 }
 
-@Suite struct WorkerAgainstSimulatorTests {
+// Serialized: each test runs a simulator and a bot with real timing (heartbeats, the 3 s interaction deadline).
+@Suite(.serialized) struct WorkerAgainstSimulatorTests {
     @Test func identifiesHeartbeatsAndAnswersAnInteractionWellUnderThreeSeconds() async throws {
         try await Harness.run { h in
             try await h.waitReady()
             // Several heartbeat intervals pass with ACKs and no violations.
             try await eventually(timeout: .seconds(10), "a heartbeat ACK") { await h.runtime.metrics.gatewayRTTMillis != nil }
-            try await Reactor.shared.sleep(until: .now + .milliseconds(1200))
             let callback = try await h.answered("ping")
             #expect(callback.status == 204 && callback.type == 4)
             #expect(callback.latency < .seconds(3))
@@ -105,7 +105,7 @@ struct Harness {
 
     @Test(arguments: ["reconnect", "drop", "close4000", "zombie"])
     func resumesThroughTheResumeURLWithoutMissingADispatch(fault: String) async throws {
-        try await Harness.run(heartbeatMilliseconds: 250) { h in
+        try await Harness.run { h in
             try await h.waitReady()
             switch fault {
             case "reconnect": await h.sim.sendReconnect(bot: "alpha")
@@ -113,7 +113,7 @@ struct Harness {
             case "close4000": await h.sim.close(bot: "alpha", code: 4000)
             default:
                 await h.sim.setZombie(bot: "alpha", true)
-                try await eventually(timeout: .seconds(10), "the zombie close") { await h.sim.snapshot().closeCodesReceived["alpha"]?.contains(4000) == true }
+                try await eventually(timeout: .seconds(20), "the zombie close") { await h.sim.snapshot().closeCodesReceived["alpha"]?.contains(4000) == true }
                 await h.sim.setZombie(bot: "alpha", false)
             }
             // Injected at once: while the worker is away it is buffered and replayed on resume.
@@ -173,6 +173,9 @@ struct Harness {
     @Test func aForced429IsHonouredAndTheRequestStillSucceeds() async throws {
         try await Harness.run { h in
             try await h.waitReady()
+            // Let the start-up REST calls (command registration) finish so the forced 429 hits our message.
+            let app = await h.sim.bot(named: "alpha")!.applicationID
+            try await eventually("command registration") { await h.sim.commandsRegistered(applicationID: app) != nil }
             await h.sim.failNextRESTCalls(status: 429, count: 1)
             let started = ContinuousClock.now
             let reply = await h.runtime.sendMessage(channelID: "7300", content: "after a 429", embeds: nil)

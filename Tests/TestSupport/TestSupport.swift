@@ -145,7 +145,7 @@ public func eventually(timeout: Duration = .seconds(10), _ what: String = "condi
     while true {
         if try await condition() { return }
         if ContinuousClock.now > deadline { throw TimedOutWaiting(what: what) }
-        try await Task.sleep(for: .milliseconds(10))
+        try await Task.sleep(for: .milliseconds(20))
     }
 }
 
