@@ -113,7 +113,8 @@ public struct RESTRateLimiter: Sendable {
         }
         if !route.isInteraction {
             globalSent.removeAll { now - $0 >= .seconds(1) }
-            if globalSent.count >= globalPerSecond { return .waitUntil(globalSent[globalSent.count - globalPerSecond] + .seconds(1)) }
+            // A little under the limit: requests sent 1 s apart can arrive closer together.
+            if globalSent.count >= globalPerSecond - 2 { return .waitUntil(globalSent[globalSent.count - (globalPerSecond - 2)] + .seconds(1) + .milliseconds(20)) }
             globalSent.append(now)
         }
         bucket.remaining -= 1
@@ -143,9 +144,13 @@ public struct RESTRateLimiter: Sendable {
             }
         } else if let remaining = headers["x-ratelimit-remaining"].flatMap(Int.init),
                   let resetAfter = headers["x-ratelimit-reset-after"].flatMap(Double.init) {
-            // In-flight requests already spent from this count.
-            bucket.remaining = remaining - bucket.inFlight
-            bucket.resetAt = now + .milliseconds(Int64(resetAfter * 1000))
+            // In-flight requests already spent from this count. Responses can arrive out of order:
+            // within the same window the lowest count is the truest.
+            let fresh = remaining - bucket.inFlight
+            let sameWindow = bucket.known && now < bucket.resetAt
+            bucket.remaining = sameWindow ? min(bucket.remaining, fresh) : fresh
+            let resetAt = now + .milliseconds(Int64(resetAfter * 1000))
+            bucket.resetAt = sameWindow ? max(bucket.resetAt, resetAt) : resetAt
             bucket.known = true
         } else if !bucket.known {
             bucket.remaining = 1

@@ -209,7 +209,8 @@ import Discord
             let r = RESTRoute(method: "GET", path: "/channels/\(i)/messages/1")
             if l.reserve(r, now: t0) == .go { went += 1 }
         }
-        #expect(went == 50)
+        // Two below Discord's 50 per second, for arrival jitter.
+        #expect(went == 48)
         #expect(l.reserve(RESTRoute(method: "POST", path: "/interactions/1/t/callback"), now: t0) == .go)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import IOCore
+import Synchronization
 
 /// An external program a test talks to (curl, openssl, python3 ...).
 public struct Peer: Sendable {
@@ -44,10 +45,30 @@ public struct PythonModule: Sendable {
         self.pip = pip ?? name
     }
 
+    /// Checked once per module and cached: the check runs python, and test traits
+    /// are evaluated on the cooperative pool, which must not be blocked repeatedly.
     public var isAvailable: Bool {
-        guard let python = Peer.python3.path else { return false }
-        let result = try? runProcessBlocking(python, ["-c", "import \(name)"], timeout: .seconds(20))
-        return result?.status == 0
+        PythonModule.cache.withLock { cache in
+            if let known = cache[name] { return known }
+            guard let python = Peer.python3.path else { cache[name] = false; return false }
+            cache[name] = PythonModule.exitsCleanly(python, ["-c", "import \(name)"])
+            return cache[name]!
+        }
+    }
+
+    static let cache = Mutex<[String: Bool]>([:])
+
+    /// Runs a program to completion on this thread, without Dispatch (whose threads the pool may be waiting for).
+    static func exitsCleanly(_ path: String, _ arguments: [String]) -> Bool {
+        guard let child = try? ChildProcess(path: path, arguments: arguments, environment: ProcessInfo.processInfo.environment,
+                                            output: .discard) else { return false }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < deadline {
+            if let status = try? child.reap() { return status == .exited(0) }
+            usleep(2_000)
+        }
+        child.signalGroup(SIGKILL)
+        return false
     }
 
     public var missing: Comment { Comment(rawValue: "python module \(name) not found: install it with `pip install \(pip)` (or run .ci/run)") }
@@ -89,53 +110,6 @@ public func runProcess(_ path: String, _ arguments: [String], stdin: String? = n
         _ = try? await child.waitForExit()
         throw error
     }
-}
-
-/// `runProcess` for synchronous contexts that are not on the cooperative pool (test traits).
-public func runProcessBlocking(_ path: String, _ arguments: [String], stdin: String? = nil,
-                       environment: [String: String]? = nil, timeout: Duration = .seconds(30)) throws -> ProcessResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe(), err = Pipe(), input = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = input
-    try process.run()
-    if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-    try? input.fileHandleForWriting.close()
-    let deadline = ContinuousClock.now + timeout
-    // Drain both pipes on other threads so a chatty child cannot block on a full pipe.
-    let outData = LockedData(), errData = LockedData()
-    let group = DispatchGroup()
-    for (handle, sink) in [(out.fileHandleForReading, outData), (err.fileHandleForReading, errData)] {
-        group.enter()
-        DispatchQueue.global().async {
-            sink.set(handle.readDataToEndOfFile())
-            group.leave()
-        }
-    }
-    while process.isRunning {
-        if ContinuousClock.now > deadline {
-            process.terminate()
-            break
-        }
-        usleep(2_000)
-    }
-    process.waitUntilExit()
-    group.wait()
-    return ProcessResult(status: process.terminationStatus,
-                         stdout: String(decoding: outData.get(), as: UTF8.self),
-                         stderr: String(decoding: errData.get(), as: UTF8.self))
-}
-
-final class LockedData: @unchecked Sendable {
-    // because every access holds `lock`.
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
-    func get() -> Data { lock.lock(); defer { lock.unlock() }; return data }
 }
 
 /// Waits until `condition` holds, checking every few milliseconds, or fails at `timeout`.
