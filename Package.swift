@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Discord"),
 
         // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
-        .target(name: "DiscordSim", dependencies: ["Discord", "HTTP", "WebSocket", "IOCore", "Logging"]),
+        .target(name: "DiscordSim", dependencies: ["Discord", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
         .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim"]),
 
         // The daemon and the worker, as libraries with thin executables.
@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "IPC", "IOCore", "TestSupport"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord"]),
-        .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "DiscordSim", "HTTP", "WebSocket", "IPC", "IOCore", "TestSupport"]),
+        .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,6 +2,7 @@ import Discord
 import HTTP
 import IOCore
 import Logging
+import TLS
 import WebSocket
 
 /// A Discord simulator on one loopback port: REST under `/api/v10`, the
@@ -124,15 +125,20 @@ public actor DiscordSimulator {
     var buckets: [String: (count: Int, resetAt: ContinuousClock.Instant)] = [:]
     var globalWindows: [String: [ContinuousClock.Instant]] = [:]
     public nonisolated let port: Int
+    public nonisolated let secure: Bool
     nonisolated let server: HTTPServer
 
     /// Creates the simulator listening on `host:port` (0 picks a free port). Call `run()`.
+    /// With `tls` it serves `https://` and `wss://` (host name `localhost` for certificate checks).
     public init(host: String = "127.0.0.1", port: Int = 0, configuration: Configuration = Configuration(),
-                logger: Logger = Logger(label: "discord-sim")) throws {
+                tls: TLSServerContext? = nil, logger: Logger = Logger(label: "discord-sim")) throws {
         self.configuration = configuration
         self.logger = logger
+        self.secure = tls != nil
         let router = SimulatorRouter()
-        let server = try HTTPServer(host: host, port: port, logger: logger, responder: router)
+        var serverConfiguration = HTTPServer.Configuration()
+        serverConfiguration.tls = tls
+        let server = try HTTPServer(host: host, port: port, configuration: serverConfiguration, logger: logger, responder: router)
         self.server = server
         self.port = server.port
         router.simulator.set(self)
@@ -146,9 +152,10 @@ public actor DiscordSimulator {
         await server.shutdown()
     }
 
-    public nonisolated var apiBase: String { "http://127.0.0.1:\(port)/api/v10" }
-    public nonisolated var gatewayURL: String { "ws://127.0.0.1:\(port)/gateway" }
-    nonisolated var resumeURL: String { "ws://127.0.0.1:\(port)/resume" }
+    nonisolated var host: String { secure ? "localhost" : "127.0.0.1" }
+    public nonisolated var apiBase: String { "\(secure ? "https" : "http")://\(host):\(port)/api/v10" }
+    public nonisolated var gatewayURL: String { "\(secure ? "wss" : "ws")://\(host):\(port)/gateway" }
+    nonisolated var resumeURL: String { "\(secure ? "wss" : "ws")://\(host):\(port)/resume" }
 
     // MARK: Bots
 

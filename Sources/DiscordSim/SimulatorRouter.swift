@@ -168,7 +168,7 @@ extension DiscordSimulator {
         switch (request.method, parts.count, parts.first) {
         case (.get, 2, "gateway") where parts[1] == "bot":
             let used = sessionStarts[bot ?? "", default: 0]
-            return .discord(200, ["url": .string("ws://127.0.0.1:\(port)/gateway"), "shards": 1,
+            return .discord(200, ["url": .string(gatewayURL), "shards": 1,
                                   "session_start_limit": ["total": .number(Double(configuration.sessionStartLimit)),
                                                           "remaining": .number(Double(configuration.sessionStartLimit - used)),
                                                           "reset_after": 14_400_000, "max_concurrency": .number(Double(configuration.maxConcurrency))]])

@@ -1,6 +1,7 @@
 import IOCore
 import Logging
 import Synchronization
+import TLS
 
 /// Something that answers HTTP requests: a router, a middleware chain, a closure.
 public protocol HTTPResponder: Sendable {
@@ -30,6 +31,8 @@ public final class HTTPServer: Sendable {
         public var writeTimeout: Duration = .seconds(30)
         /// At shutdown, in-flight requests get this long before connections are closed.
         public var shutdownGracePeriod: Duration = .seconds(10)
+        /// Serve HTTPS with this certificate (the handshake must finish within `headTimeout`).
+        public var tls: TLSServerContext?
         public init() {}
     }
 
@@ -43,7 +46,7 @@ public final class HTTPServer: Sendable {
     struct ConnectionTable {
         var nextID = 0
         var accepted = 0
-        var entries: [Int: (stream: SocketStream, busy: Bool)] = [:]
+        var entries: [Int: (stream: any ByteStream, busy: Bool)] = [:]
     }
 
     public init(listener: SocketListener, configuration: Configuration = Configuration(), logger: Logger = Logger(label: "http"),
@@ -90,7 +93,18 @@ public final class HTTPServer: Sendable {
                     return t.nextID
                 }
                 group.addTask {
-                    await self.serve(stream, id: id)
+                    if let tls = self.configuration.tls {
+                        do {
+                            let secure = try await TLSStream(accepting: stream, context: tls, deadline: .now + self.configuration.headTimeout)
+                            self.connections.withLock { $0.entries[id]?.stream = secure }
+                            await self.serve(secure, id: id)
+                            secure.close()
+                        } catch {
+                            self.logger.debug("TLS handshake failed", ["conn": id, "error": error])
+                        }
+                    } else {
+                        await self.serve(stream, id: id)
+                    }
                     self.connections.withLock { _ = $0.entries.removeValue(forKey: id) }
                     stream.close()
                 }
@@ -130,7 +144,7 @@ public final class HTTPServer: Sendable {
 
     // MARK: One connection
 
-    private func serve(_ stream: SocketStream, id: Int) async {
+    private func serve(_ stream: any ByteStream, id: Int) async {
         var parser = HTTPRequestParser(limits: configuration.limits)
         var headDeadline: Deadline?
         var sentContinue = false
@@ -188,7 +202,7 @@ public final class HTTPServer: Sendable {
     }
 
     /// Runs the responder and writes its response; returns whether to keep the connection.
-    private func respond(to request: HTTPRequest, parser: HTTPRequestParser, on stream: SocketStream) async -> Bool {
+    private func respond(to request: HTTPRequest, parser: HTTPRequestParser, on stream: any ByteStream) async -> Bool {
         var response = await responder.respond(to: request)
         let keepAlive = HTTPRequestParser.keepsAlive(request) && !shuttingDown.load(ordering: .acquiring)
         let deadline = Deadline.now + configuration.writeTimeout
@@ -228,7 +242,7 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func sendError(_ status: HTTPStatus, message: String, on stream: SocketStream) async {
+    private func sendError(_ status: HTTPStatus, message: String, on stream: any ByteStream) async {
         let body = Array("{\"error\":{\"code\":\"HTTP_\(status.code)\",\"message\":\"\(message)\"}}".utf8)
         let response = HTTPResponse(status: status, headers: ["Content-Type": "application/json"], bytes: body)
         let head = HTTPResponseWriter.head(response, bodyLength: body.count, chunked: false, keepAlive: false, version: "HTTP/1.1")

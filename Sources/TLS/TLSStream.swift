@@ -31,6 +31,16 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         }
     }
 
+    /// Runs the server handshake over an accepted socket.
+    public init(accepting socket: SocketStream, context: TLSServerContext, deadline: Deadline? = nil) async throws {
+        guard let ssl = SSL_new(context.context) else { throw TLSError.handshakeFailed(TLSStream.openSSLErrors()) }
+        self.ssl = ssl
+        self.socket = socket
+        self.host = "client"
+        SSL_set_fd(ssl, socket.fd)
+        try await handshake(deadline: deadline, accept: true)
+    }
+
     /// Runs the client handshake over an already connected socket.
     public init(wrapping socket: SocketStream, serverName: String, configuration: TLSConfiguration = .default,
                 deadline: Deadline? = nil) async throws {
@@ -49,7 +59,7 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
             SSL_set1_host(ssl, bareHost)
         }
         SSL_set_verify(ssl, SSL_VERIFY_PEER, nil)
-        try await handshake(deadline: deadline)
+        try await handshake(deadline: deadline, accept: false)
     }
 
     deinit {
@@ -81,9 +91,9 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         }
     }
 
-    private func handshake(deadline: Deadline?) async throws {
+    private func handshake(deadline: Deadline?, accept: Bool) async throws {
         while true {
-            switch step({ (SSL_connect($0), 0) }) {
+            switch step({ (accept ? SSL_accept($0) : SSL_connect($0), 0) }) {
             case .done: return
             case .wantRead: try await socket.reactor.waitReadable(socket.fd, deadline: deadline)
             case .wantWrite: try await socket.reactor.waitWritable(socket.fd, deadline: deadline)
@@ -184,6 +194,29 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
         }
         return parts.joined(separator: "; ")
     }
+}
+
+/// A server certificate and key, loaded once, for accepting TLS connections.
+public final class TLSServerContext: @unchecked Sendable {
+    // because an SSL_CTX is thread-safe once configured and is never changed after init.
+    let context: OpaquePointer
+
+    /// Loads a PEM certificate chain and its private key.
+    public init(certificateChainFile: String, privateKeyFile: String) throws {
+        guard let ctx = SSL_CTX_new(TLS_server_method()) else { throw TLSError.handshakeFailed(TLSStream.openSSLErrors()) }
+        _ = botvisor_SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION)
+        _ = botvisor_SSL_CTX_set_mode(ctx, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        guard SSL_CTX_use_certificate_chain_file(ctx, certificateChainFile) == 1,
+              SSL_CTX_use_PrivateKey_file(ctx, privateKeyFile, SSL_FILETYPE_PEM) == 1,
+              SSL_CTX_check_private_key(ctx) == 1 else {
+            let details = TLSStream.openSSLErrors()
+            SSL_CTX_free(ctx)
+            throw TLSError.trustRootsUnreadable("\(certificateChainFile): \(details)")
+        }
+        context = ctx
+    }
+
+    deinit { SSL_CTX_free(context) }
 }
 
 /// One `SSL_CTX` per configuration: loading a trust store is expensive, sessions are cheap.
