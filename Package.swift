@@ -40,6 +40,8 @@ let package = Package(
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
+        .executableTarget(name: "worker-bench", dependencies: ["BotWorker", "Discord", "DiscordSim", "IPC", "IOCore", "Logging"],
+                          path: "Benchmarks/WorkerBench"),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["IOCore"], path: "Tests/TestSupport"),

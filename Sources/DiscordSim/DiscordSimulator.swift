@@ -109,6 +109,8 @@ public actor DiscordSimulator {
     var bots: [String: Bot] = [:]
     var byToken: [String: String] = [:]
     var sessions: [String: Session] = [:]
+    /// bot -> its session id (one session per bot); kept by `insertSession` and `removeSession`.
+    var sessionOfBot: [String: String] = [:]
     var connections: [UInt64: GatewayConnection] = [:]
     var nextConnectionID: UInt64 = 1
     var interactions: [String: Interaction] = [:]
@@ -197,21 +199,34 @@ public actor DiscordSimulator {
     /// Sends a dispatch on the bot's session (buffered for replay while it is disconnected).
     @discardableResult
     func dispatch(bot: String, event: String, data: JSON) -> Bool {
-        guard let sessionID = currentSession(of: bot), var session = sessions[sessionID] else { return false }
-        session.sequence += 1
-        let payload = GatewayPayload(op: .dispatch, d: data, s: session.sequence, t: event).serialized()
-        session.log.append((session.sequence, payload))
-        if session.log.count > 10_000 { session.log.removeFirst(session.log.count - 10_000) }
-        sessions[sessionID] = session
-        if let cid = session.connection, let connection = connections[cid] {
+        guard let sessionID = currentSession(of: bot), sessions[sessionID] != nil else { return false }
+        // Mutated in place: copying the session out would copy its whole replay log on every event.
+        sessions[sessionID]!.sequence += 1
+        let sequence = sessions[sessionID]!.sequence
+        let payload = GatewayPayload(op: .dispatch, d: data, s: sequence, t: event).serialized()
+        sessions[sessionID]!.log.append((sequence, payload))
+        // Keep the last 10,000 for replay; trim in chunks so a busy session does not shift the log on every event.
+        if sessions[sessionID]!.log.count > 20_000 { sessions[sessionID]!.log.removeFirst(10_000) }
+        if let cid = sessions[sessionID]!.connection, let connection = connections[cid] {
             connection.enqueue(payload)
         }
         return true
     }
 
+    func insertSession(_ session: Session) {
+        if let old = sessionOfBot[session.bot] { removeSession(old) }
+        sessions[session.id] = session
+        sessionOfBot[session.bot] = session.id
+    }
+
+    func removeSession(_ id: String) {
+        guard let session = sessions.removeValue(forKey: id) else { return }
+        if sessionOfBot[session.bot] == id { sessionOfBot[session.bot] = nil }
+    }
+
     /// The session a bot currently has (live or resumable).
     func currentSession(of bot: String) -> String? {
-        sessions.first { $0.value.bot == bot }?.key
+        sessionOfBot[bot]
     }
 
     /// Injects an INTERACTION_CREATE for a slash command; returns the interaction id.
@@ -259,7 +274,7 @@ public actor DiscordSimulator {
     /// Sends op 9 (invalid session); not resumable invalidates the session.
     public func sendInvalidSession(bot: String, resumable: Bool) {
         guard let c = liveConnection(of: bot) else { return }
-        if !resumable, let sid = currentSession(of: bot) { sessions[sid] = nil }
+        if !resumable, let sid = currentSession(of: bot) { removeSession(sid) }
         c.enqueue(GatewayPayload(op: .invalidSession, d: .bool(resumable)).serialized())
     }
 
@@ -267,7 +282,7 @@ public actor DiscordSimulator {
     public func close(bot: String, code: Int) {
         guard let c = liveConnection(of: bot) else { return }
         if GatewayCloseCode(rawValue: code).requiresNewSession || GatewayCloseCode(rawValue: code).isFatal,
-           let sid = currentSession(of: bot) { sessions[sid] = nil }
+           let sid = currentSession(of: bot) { removeSession(sid) }
         c.closeWith(code: code)
     }
 

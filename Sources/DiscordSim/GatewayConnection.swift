@@ -112,7 +112,7 @@ extension DiscordSimulator {
         guard let sid = connection.sessionID, var session = sessions[sid], session.connection == connection.id else { return }
         // A client close with 1000/1001 ends the session; anything else keeps it resumable (D-GW).
         if let code = closeCode, code == .normal || code == .goingAway, !(closeCodeWasOurs(connection)) {
-            sessions[sid] = nil
+            removeSession(sid)
             return
         }
         session.connection = nil
@@ -165,7 +165,7 @@ extension DiscordSimulator {
         }
     }
 
-    func dropSession(_ id: String) { sessions[id] = nil }
+    func dropSession(_ id: String) { removeSession(id) }
 
     /// Handles one client payload; false when the connection is being closed.
     private func handle(_ payload: GatewayPayload, on connection: GatewayConnection, helloAt: ContinuousClock.Instant) -> Bool {
@@ -226,10 +226,10 @@ extension DiscordSimulator {
                     violation(name, "identify while another session is live")
                     other.closeWith(code: 4009)
                 }
-                sessions[old] = nil
+                removeSession(old)
             }
             let sid = "sess-\(snowflake())"
-            sessions[sid] = Session(id: sid, bot: name, connection: connection.id, intents: intentBits)
+            insertSession(Session(id: sid, bot: name, connection: connection.id, intents: intentBits))
             connection.attach(bot: name, session: sid)
             stats.connectionsOpened[name, default: 0] += 1
             let guildIDs = (0..<configuration.guildsPerBot).map { "90\($0 + 1)" }
@@ -256,7 +256,7 @@ extension DiscordSimulator {
                 return true
             }
             if let at = session.disconnectedAt, now - at > configuration.resumeWindow {
-                sessions[sid] = nil
+                removeSession(sid)
                 connection.enqueue(GatewayPayload(op: .invalidSession, d: false).serialized())
                 return true
             }
@@ -271,7 +271,7 @@ extension DiscordSimulator {
             let from = payload.d["seq"]?.int ?? 0
             guard from <= session.sequence else {
                 connection.closeWith(code: 4007)
-                sessions[sid] = nil
+                removeSession(sid)
                 return false
             }
             session.connection = connection.id
