@@ -1,29 +1,57 @@
 import CSQLite
 
-/// A failed SQLite call: the primary and extended result codes, SQLite's
+/// A failed SQLite call: the result code (primary and extended), SQLite's
 /// message and the SQL that failed.
-public struct DatabaseError: Error, Equatable, CustomStringConvertible {
-    /// The primary result code (`SQLITE_BUSY`, `SQLITE_CONSTRAINT` ...).
-    public var code: Int32
-    /// The extended result code (`SQLITE_CONSTRAINT_UNIQUE` ...).
-    public var extendedCode: Int32
+///
+/// Bound values are deliberately not kept: they may hold bot tokens or other
+/// secrets, and this error ends up in log lines.
+public struct DatabaseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The extended result code, such as `.constraintUnique`.
+    public var extendedResultCode: ResultCode
+    /// What `sqlite3_errmsg` said, or our own explanation for a misuse we detect.
     public var message: String
+    /// The statement that failed, when there was one.
     public var sql: String?
 
-    public init(code: Int32, extendedCode: Int32? = nil, message: String, sql: String? = nil) {
-        self.code = code & 0xff
-        self.extendedCode = extendedCode ?? code
+    public init(_ code: ResultCode, message: String, sql: String? = nil) {
+        self.extendedResultCode = code
         self.message = message
         self.sql = sql
     }
 
+    /// The primary result code, such as `.constraint`.
+    public var resultCode: ResultCode { extendedResultCode.primary }
+
+    /// One line for a log: `SQLITE_CONSTRAINT_UNIQUE (2067): UNIQUE constraint failed: bots.name; sql: INSERT ...`.
     public var description: String {
-        let name = String(cString: sqlite3_errstr(extendedCode))
-        var text = "SQLite error \(extendedCode) (\(name)): \(message)"
-        if let sql { text += " in `\(sql.count > 200 ? String(sql.prefix(200)) + "..." : sql)`" }
-        return text
+        var line = "\(extendedResultCode): \(message)"
+        if let sql {
+            line += "; sql: " + sql.split(whereSeparator: \.isNewline)
+                .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }.joined(separator: " ")
+        }
+        return line
     }
 
-    public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
-    public var isConstraintViolation: Bool { code == SQLITE_CONSTRAINT }
+    /// Another connection holds the lock past the busy timeout.
+    public var isBusy: Bool { resultCode == .busy }
+    /// A UNIQUE, NOT NULL, CHECK, FOREIGN KEY or PRIMARY KEY constraint failed.
+    public var isConstraintViolation: Bool { resultCode == .constraint }
+
+    /// The error SQLite reports on `connection` for the result code `code`.
+    init(connection: OpaquePointer?, code: Int32, sql: String?) {
+        // https://www.sqlite.org/c3ref/errcode.html: the message describes the
+        // most recent failed call on this connection, which is the one we are reporting.
+        let message = connection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+            ?? String(cString: sqlite3_errstr(code))
+        self.init(ResultCode(rawValue: code), message: message, sql: sql)
+    }
+}
+
+extension Substring {
+    fileprivate func trimmingSpaces() -> Substring {
+        var s = self
+        while s.first?.isWhitespace == true { s.removeFirst() }
+        while s.last?.isWhitespace == true { s.removeLast() }
+        return s
+    }
 }
