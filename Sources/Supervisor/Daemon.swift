@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import HTTP
+import IOCore
+import IPC
+import Logging
+
+/// botvisord: wires the configuration, the store, the fleet, the IPC and
+/// control sockets, the HTTP port, signals and systemd notifications together.
+public actor Daemon {
+    public struct Options: Sendable {
+        public var configPath: String?
+        public var workerPath: String
+        public var environment: [String: String]
+        public init(configPath: String?, workerPath: String, environment: [String: String]) {
+            self.configPath = configPath
+            self.workerPath = workerPath
+            self.environment = environment
+        }
+    }
+
+    private var configuration: Configuration
+    private let options: Options
+    private let logger = Logger(label: "botvisord")
+    private let notifier: SystemdNotifier
+    private var fleet: Fleet?
+    private var store: SupervisorStore?
+    private let (shutdownRequests, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
+
+    public init(configuration: Configuration, options: Options) {
+        self.configuration = configuration
+        self.options = options
+        self.notifier = SystemdNotifier(environment: options.environment)
+    }
+
+    /// Runs until SIGTERM/SIGINT or `botvisorctl shutdown`; stops every worker first.
+    public func run(signals: SignalWatcher) async throws {
+        let config = configuration
+        for dir in [config.stateDirectory, config.runtimeDirectory] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        }
+        let store = try await SupervisorStore(stateDirectory: config.stateDirectory)
+        self.store = store
+        let ipcPath = "\(config.runtimeDirectory)/ipc.sock"
+        // Workers get a minimal environment: never a secret, only what TLS and logging need.
+        var workerEnvironment = ["PATH": options.environment["PATH"] ?? "/usr/bin:/bin"]
+        for key in ["SSL_CERT_FILE", "SSL_CERT_DIR", "BOTVISOR_LOG_LEVEL", "LANG"] { workerEnvironment[key] = options.environment[key] }
+        let environment = BotSupervisor.Environment(workerPath: options.workerPath, ipcSocketPath: ipcPath, apiBase: config.apiBase,
+                                                    heartbeatInterval: config.heartbeatInterval, heartbeatTimeout: config.heartbeatTimeout,
+                                                    stopTimeout: config.stopTimeout, workerEnvironment: workerEnvironment,
+                                                    records: store, sessions: store)
+        let fleet = Fleet(repository: store, environment: environment, restart: config.restart, logger: logger)
+        self.fleet = fleet
+        let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
+        let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
+            request, uid in await self.handle(request, uid: uid)
+        }
+        let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
+                                  responder: APIRouter.make(fleet: fleet))
+        logger.notice("botvisord listening", ["http": config.httpListen, "control": "\(config.runtimeDirectory)/control.sock"])
+        notifier.notify("READY=1\nSTATUS=starting bots")
+
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await fleet.run() }
+            group.addTask { await ipc.run() }
+            group.addTask { await control.run() }
+            group.addTask { await http.run() }
+            group.addTask { await self.reportStatus(fleet: fleet) }
+            group.addTask {
+                while let sig = try? await signals.next() {
+                    if sig == SIGHUP {
+                        await self.reload()
+                    } else {
+                        self.logger.notice("shutting down on signal", ["signal": sig])
+                        self.shutdownContinuation.yield()
+                        return
+                    }
+                }
+            }
+            for await _ in shutdownRequests { break }
+            notifier.notify("STOPPING=1")
+            // Stop accepting work, stop every worker in parallel, then close the sockets.
+            await fleet.shutdown()
+            ipc.close()
+            control.close()
+            await http.shutdown()
+            await store.queue.close()
+            group.cancelAll()
+        }
+        logger.notice("botvisord stopped")
+    }
+
+    /// STATUS= lines for systemd and WATCHDOG=1 pings.
+    private func reportStatus(fleet: Fleet) async {
+        let interval = notifier.watchdogInterval ?? .seconds(5)
+        while !Task.isCancelled {
+            if let statuses = try? await fleet.statuses() {
+                let ready = statuses.filter { $0.state == .ready }.count
+                notifier.notify("STATUS=\(ready)/\(statuses.count) bots ready" + (notifier.watchdogInterval != nil ? "\nWATCHDOG=1" : ""))
+            }
+            do { try await Reactor.shared.sleep(until: .now + min(interval, .seconds(5))) } catch { return }
+        }
+    }
+
+    /// Re-reads the configuration file; a bad file is rejected and the running configuration kept.
+    func reload() -> ControlReply {
+        guard let path = options.configPath else { return .failure("NO_CONFIG_FILE", "botvisord was started without --config") }
+        notifier.notify("RELOADING=1")
+        defer { notifier.notify("READY=1") }
+        do {
+            let fresh = try Configuration.load(path: path, environment: options.environment)
+            configuration = fresh
+            LoggingSystem.bootstrap(level: LogLevel(name: fresh.logLevel) ?? .info)
+            logger.notice("configuration reloaded", ["file": path])
+            return .success(message: "configuration reloaded; listen address and directories change at the next start")
+        } catch {
+            logger.error("configuration reload rejected; keeping the running configuration", ["error": error])
+            return .failure("CONFIG_INVALID", "\(error)")
+        }
+    }
+
+    // MARK: Control requests
+
+    func handle(_ request: ControlRequest, uid: uid_t) async -> ControlReply {
+        guard let fleet else { return .failure("NOT_READY", "botvisord is starting") }
+        do {
+            switch request.command {
+            case "status", "bot.list":
+                return .success(bots: try await fleet.statuses(request.bots))
+            case "start", "stop", "restart":
+                let names = request.all == true ? await fleet.names : (request.bots ?? [])
+                for name in names {
+                    let s = try await fleet.supervisor(named: name)
+                    switch request.command {
+                    case "start": s.start()
+                    case "stop": await s.stop()
+                    default: s.restart()
+                    }
+                }
+                return .success(message: "\(request.command) \(names.joined(separator: ", "))", bots: try await fleet.statuses(names))
+            case "reload":
+                return reload()
+            case "shutdown":
+                shutdownContinuation.yield()
+                return .success(message: "shutting down")
+            case "bot.add":
+                guard let name = request.bots?.first, BotDefinition.isValidName(name) else {
+                    return .failure("INVALID_NAME", "bot names are 1-32 of a-z, 0-9, - and _")
+                }
+                guard let token = request.token, !token.isEmpty else { return .failure("TOKEN_REQUIRED", "a token is required") }
+                try await fleet.add(BotDefinition(name: name, token: token, applicationID: request.applicationID,
+                                                  intents: request.intents ?? 513, prefix: request.prefix))
+                return .success(message: "bot \(name) added", bots: try await fleet.statuses([name]))
+            case "bot.enable", "bot.disable":
+                guard let name = request.bots?.first else { return .failure("BOT_REQUIRED", "name a bot") }
+                guard var bot = try await store?.all().first(where: { $0.name == name }) else { throw FleetError.botNotFound(name) }
+                bot.enabled = request.command == "bot.enable"
+                try await fleet.update(bot)
+                let s = try await fleet.supervisor(named: name)
+                if bot.enabled { s.start() } else { await s.stop() }
+                return .success(message: "bot \(name) \(bot.enabled ? "enabled" : "disabled")")
+            case "bot.remove":
+                guard let name = request.bots?.first else { return .failure("BOT_REQUIRED", "name a bot") }
+                try await fleet.remove(name)
+                return .success(message: "bot \(name) removed")
+            default:
+                return .failure("UNKNOWN_COMMAND", "unknown command \(request.command)")
+            }
+        } catch let error as FleetError {
+            return .failure(error.code, error.message)
+        } catch {
+            return .failure("INTERNAL", "\(error)")
+        }
+    }
+}

@@ -1,0 +1,71 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import IOCore
+import Logging
+
+/// `botvisord` argument handling.
+public enum DaemonMain {
+    public static let usage = """
+        usage: botvisord [--config PATH] [--worker PATH]
+               botvisord --check-config PATH
+
+        Supervises one botvisor-worker per enabled bot. See etc/botvisor.conf for
+        every configuration key. Signals: SIGTERM/SIGINT stop every worker and
+        exit 0; SIGHUP re-reads the configuration file.
+          --config PATH        configuration file (defaults apply without it)
+          --worker PATH        worker binary (default: botvisor-worker beside botvisord)
+          --check-config PATH  validate a configuration file and exit (78 when invalid)
+        """
+
+    public static func main(_ arguments: [String]) async -> Int32 {
+        var args = arguments
+        func value(_ flag: String) -> String? {
+            guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }
+            defer { args.removeSubrange(i...(i + 1)) }
+            return args[i + 1]
+        }
+        if args.contains("--help") || args.contains("-h") {
+            print(usage)
+            return 0
+        }
+        let environment = ProcessInfo.processInfo.environment
+        if let path = value("--check-config") {
+            do {
+                _ = try Configuration.load(path: path, environment: environment)
+                print("\(path): ok")
+                return 0
+            } catch {
+                FileHandle.standardError.write(Data("botvisord: \(error)\n".utf8))
+                return 78
+            }
+        }
+        let configPath = value("--config")
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let workerPath = value("--worker") ?? URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("botvisor-worker").path
+        guard args.isEmpty else {
+            FileHandle.standardError.write(Data("botvisord: unknown arguments \(args.joined(separator: " "))\n\(usage)\n".utf8))
+            return 2
+        }
+        let configuration: Configuration
+        do {
+            configuration = try configPath.map { try Configuration.load(path: $0, environment: environment) } ?? Configuration(environment: environment)
+        } catch {
+            // EX_CONFIG: systemd shows it, and the daemon never starts on a bad file.
+            FileHandle.standardError.write(Data("botvisord: \(error)\n".utf8))
+            return 78
+        }
+        LoggingSystem.bootstrap(level: LogLevel(name: configuration.logLevel) ?? .info)
+        do {
+            let signals = try SignalWatcher([SIGTERM, SIGINT, SIGHUP])
+            let daemon = Daemon(configuration: configuration,
+                                options: .init(configPath: configPath, workerPath: workerPath, environment: environment))
+            try await daemon.run(signals: signals)
+            return 0
+        } catch {
+            Logger(label: "botvisord").critical("botvisord failed", ["error": error])
+            return 1
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import Foundation
+import IPC
+import Storage
+
+/// The supervisor's SQLite database: bots (tokens sealed with `TokenCipher`),
+/// the gateway session each bot can resume, and command records.
+public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSink {
+    let queue: DatabaseQueue
+    let cipher: TokenCipher
+
+    static var migrator: Migrator {
+        var m = Migrator()
+        m.register(version: 1, name: "bots, sessions, command logs", sql: """
+            CREATE TABLE bots (
+                name TEXT PRIMARY KEY,
+                token_sealed BLOB NOT NULL,
+                application_id TEXT,
+                intents INTEGER NOT NULL,
+                prefix TEXT,
+                custom_commands TEXT NOT NULL DEFAULT '[]',
+                enabled INTEGER NOT NULL DEFAULT 1,
+                rate_limit_count INTEGER NOT NULL DEFAULT 5,
+                rate_limit_seconds REAL NOT NULL DEFAULT 10,
+                command_timeout_seconds REAL NOT NULL DEFAULT 10,
+                created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+            );
+            CREATE TABLE gateway_sessions (
+                bot TEXT PRIMARY KEY REFERENCES bots(name) ON DELETE CASCADE,
+                session_id TEXT NOT NULL,
+                resume_url TEXT NOT NULL,
+                seq INTEGER
+            );
+            CREATE TABLE command_logs (
+                id TEXT PRIMARY KEY,
+                bot TEXT NOT NULL,
+                guild_id TEXT,
+                channel_id TEXT,
+                user_id TEXT NOT NULL,
+                command TEXT NOT NULL,
+                options TEXT NOT NULL,
+                started_at INTEGER NOT NULL,
+                duration_us INTEGER NOT NULL,
+                outcome TEXT NOT NULL,
+                error_code TEXT,
+                error_message TEXT
+            );
+            -- Newest first per bot and per user: the monitoring queries walk these.
+            CREATE INDEX command_logs_bot_time ON command_logs (bot, started_at DESC);
+            CREATE INDEX command_logs_user_time ON command_logs (user_id, started_at DESC);
+            """)
+        return m
+    }
+
+    public init(stateDirectory: String) async throws {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        cipher = try TokenCipher.loadOrCreateKey(at: "\(stateDirectory)/token.key")
+        queue = try await DatabaseQueue(path: "\(stateDirectory)/botvisor.db")
+        _ = try await queue.migrate(SupervisorStore.migrator)
+    }
+
+    public func all() async throws -> [BotDefinition] {
+        let rows = try await queue.read { db in try db.query("SELECT * FROM bots ORDER BY name") }
+        return try rows.map { row in
+            let name = try row.decode("name", as: String.self)
+            let commands = try JSONDecoder().decode([CustomCommand].self, from: Data(try row.decode("custom_commands", as: String.self).utf8))
+            return BotDefinition(name: name, token: try cipher.open(try row.decode("token_sealed", as: [UInt8].self), boundTo: name),
+                                 applicationID: try row.decode("application_id", as: String?.self),
+                                 intents: UInt64(try row.decode("intents", as: Int64.self)),
+                                 prefix: try row.decode("prefix", as: String?.self), customCommands: commands,
+                                 enabled: try row.decode("enabled", as: Bool.self),
+                                 rateLimitCount: try row.decode("rate_limit_count", as: Int.self),
+                                 rateLimitSeconds: try row.decode("rate_limit_seconds", as: Double.self),
+                                 commandTimeoutSeconds: try row.decode("command_timeout_seconds", as: Double.self))
+        }
+    }
+
+    public func add(_ bot: BotDefinition) async throws {
+        let sealed = try cipher.seal(bot.token, boundTo: bot.name)
+        let commands = String(decoding: try JSONEncoder().encode(bot.customCommands), as: UTF8.self)
+        try await queue.write { db in
+            try db.execute("""
+                INSERT INTO bots (name, token_sealed, application_id, intents, prefix, custom_commands, enabled,
+                                  rate_limit_count, rate_limit_seconds, command_timeout_seconds)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, [bot.name, sealed, bot.applicationID, Int64(bitPattern: bot.intents), bot.prefix, commands, bot.enabled,
+                      bot.rateLimitCount, bot.rateLimitSeconds, bot.commandTimeoutSeconds])
+        }
+    }
+
+    public func update(_ bot: BotDefinition) async throws {
+        let sealed = try cipher.seal(bot.token, boundTo: bot.name)
+        let commands = String(decoding: try JSONEncoder().encode(bot.customCommands), as: UTF8.self)
+        try await queue.write { db in
+            try db.execute("""
+                UPDATE bots SET token_sealed = ?, application_id = ?, intents = ?, prefix = ?, custom_commands = ?, enabled = ?,
+                                rate_limit_count = ?, rate_limit_seconds = ?, command_timeout_seconds = ? WHERE name = ?
+                """, [sealed, bot.applicationID, Int64(bitPattern: bot.intents), bot.prefix, commands, bot.enabled,
+                      bot.rateLimitCount, bot.rateLimitSeconds, bot.commandTimeoutSeconds, bot.name])
+        }
+    }
+
+    public func remove(name: String) async throws {
+        try await queue.write { db in try db.execute("DELETE FROM bots WHERE name = ?", [name]) }
+    }
+
+    public func session(bot: String) async throws -> SessionState? {
+        try await queue.read { db in
+            guard let row = try db.first("SELECT session_id, resume_url, seq FROM gateway_sessions WHERE bot = ?", [bot]) else { return nil }
+            return SessionState(sessionID: try row.decode("session_id"), resumeURL: try row.decode("resume_url"),
+                                sequence: try row.decode("seq", as: Int?.self))
+        }
+    }
+
+    public func save(bot: String, session: SessionState?) async {
+        _ = try? await queue.write { db in
+            if let session {
+                try db.execute("""
+                    INSERT INTO gateway_sessions (bot, session_id, resume_url, seq) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (bot) DO UPDATE SET session_id = excluded.session_id, resume_url = excluded.resume_url, seq = excluded.seq
+                    """, [bot, session.sessionID, session.resumeURL, session.sequence])
+            } else {
+                try db.execute("DELETE FROM gateway_sessions WHERE bot = ?", [bot])
+            }
+        }
+    }
+
+    /// Stores records in one transaction; a record id seen before is ignored (workers resend after reconnects).
+    public func store(_ records: [CommandRecord]) async throws {
+        try await queue.write { db in
+            let stmt = try db.cachedStatement("""
+                INSERT OR IGNORE INTO command_logs (id, bot, guild_id, channel_id, user_id, command, options, started_at,
+                                                    duration_us, outcome, error_code, error_message)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            for r in records {
+                try stmt.execute([r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, r.startedAt, r.durationMicros,
+                                  r.outcome, r.errorCode, r.errorMessage])
+            }
+        }
+    }
+
+    public func commandCount(bot: String? = nil) async throws -> Int {
+        try await queue.read { db in
+            let row = bot == nil ? try db.first("SELECT count(*) AS n FROM command_logs")
+                                 : try db.first("SELECT count(*) AS n FROM command_logs WHERE bot = ?", [bot])
+            return try row?.decode("n", as: Int.self) ?? 0
+        }
+    }
+}
