@@ -147,3 +147,27 @@ int bv_pidfd_reap(int pidfd, int *code, int *signaled) {
 
 int bv_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig); }
 int bv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+static int bv_signal_pipe_write_fd = -1;
+
+static void bv_signal_pipe_handler(int sig) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)sig;
+    if (bv_signal_pipe_write_fd >= 0) (void)write(bv_signal_pipe_write_fd, &byte, 1);
+    errno = saved;
+}
+
+int bv_signal_pipe(const int *signals, int count) {
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return -1;
+    bv_signal_pipe_write_fd = fds[1];
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = bv_signal_pipe_handler;
+    sa.sa_flags = SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < count; i++) {
+        if (sigaction(signals[i], &sa, NULL) != 0) return -1;
+    }
+    return fds[0];
+}

@@ -3,34 +3,24 @@ import Glibc
 #endif
 import CLinux
 
-/// Delivers signals as async values through a signalfd on the reactor. Call
-/// `SignalWatcher.blockEarly` at the very start of `main`, before any thread
-/// exists, so every thread inherits the blocked mask and no handler runs.
+/// Delivers signals as async values: handlers write the signal number to a
+/// pipe the reactor watches (the self-pipe trick), so it works whichever
+/// thread the kernel delivers the signal to. Create one per process.
 public final class SignalWatcher: Sendable {
     private let fd: Int32
 
-    /// Blocks `signals` in the calling thread; threads created later inherit the mask.
-    public static func blockEarly(_ signals: [Int32]) {
-        _ = signals.withUnsafeBufferPointer { bv_block_signals($0.baseAddress, Int32($0.count)) }
-    }
-
     public init(_ signals: [Int32]) throws {
-        fd = signals.withUnsafeBufferPointer { bv_signalfd($0.baseAddress, Int32($0.count)) }
-        guard fd >= 0 else { throw SystemError.last("signalfd") }
-    }
-
-    deinit {
-        Reactor.shared.deregister(fd)
-        close(fd)
+        fd = signals.withUnsafeBufferPointer { bv_signal_pipe($0.baseAddress, Int32($0.count)) }
+        guard fd >= 0 else { throw SystemError.last("sigaction") }
     }
 
     /// Waits for the next signal and returns its number.
     public func next() async throws -> Int32 {
         while true {
-            var pid: Int32 = 0
-            let signo = bv_signalfd_read(fd, &pid)
-            if signo > 0 { return signo }
-            if signo < 0 { throw SystemError.last("read(signalfd)") }
+            var byte: UInt8 = 0
+            let n = read(fd, &byte, 1)
+            if n == 1 { return Int32(byte) }
+            if n < 0 && errno != EAGAIN && errno != EINTR { throw SystemError.last("read(signal pipe)") }
             try await Reactor.shared.waitReadable(fd)
         }
     }

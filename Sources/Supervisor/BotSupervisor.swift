@@ -376,7 +376,7 @@ public actor BotSupervisor {
         if case .exited(let code) = status, code == WorkerExitCode.authFailed || code == WorkerExitCode.configFailed {
             let auth = code == WorkerExitCode.authFailed
             reason = fatal.map { "Discord closed the gateway with \($0.closeCode): \($0.reason)" }
-                ?? (auth ? "Discord rejected the token" : "Discord rejected the bot's configuration")
+                ?? (auth ? "Discord rejected the token (gateway close 4004)" : "Discord rejected the configuration (gateway close 4010-4014)")
             // A refused token or configuration never becomes valid by retrying: wait for an operator.
             session = nil
             let sessions = environment.sessions, bot = name
@@ -402,9 +402,9 @@ public actor BotSupervisor {
                 return
             }
             let decision = policy.workerExited(startedAt: startedAt ?? .now, now: .now, random: Double.random(in: 0..<1))
-            restarts += spawnFailed ? 0 : 1
             switch decision {
             case .restart(let after):
+                restarts += 1
                 setState(.backoff)
                 let gen = generation, events = continuation
                 logger.notice("restarting after backoff", ["backoff_ms": after.milliseconds])

@@ -1,7 +1,4 @@
 import BotWorker
-import Glibc
-import IOCore
+import Foundation
 
-// Block the signals we watch before any thread exists, so only the signalfd sees them.
-SignalWatcher.blockEarly([SIGTERM, SIGINT, SIGHUP])
 exit(await WorkerMain.main(Array(CommandLine.arguments.dropFirst())))

@@ -72,3 +72,11 @@ int bv_pidfd_reap(int pidfd, int *code, int *signaled);
 /** Makes the calling process receive `sig` when its parent dies. */
 int bv_set_parent_death_signal(int sig);
 #endif
+
+#ifndef BOTVISOR_CLINUX_SIGPIPE
+#define BOTVISOR_CLINUX_SIGPIPE
+/** Installs handlers for `signals` that write the signal number as one byte to
+ * a non-blocking close-on-exec pipe (the self-pipe trick: it works whichever
+ * thread the kernel picks). Returns the pipe's read end, or -1. */
+int bv_signal_pipe(const int *signals, int count);
+#endif

@@ -1,0 +1,216 @@
+import Testing
+import Foundation
+import Glibc
+import DiscordSim
+import IOCore
+import IPC
+import TestSupport
+@testable import Supervisor
+
+/// A simulator in this process and a real `botvisord` process driving real workers against it.
+struct DaemonHarness {
+    let sim: DiscordSimulator
+    let daemon: BackgroundProcess
+    let dir: String
+    var config: String { "\(dir)/botvisor.conf" }
+    var controlSocket: String { "\(dir)/run/control.sock" }
+
+    static func run(budget: Int = 5, workerPath: String? = nil, _ body: (DaemonHarness) async throws -> Void) async throws {
+        try await withTemporaryDirectory { dir in
+            var configuration = DiscordSimulator.Configuration()
+            configuration.heartbeatInterval = .seconds(2)
+            let sim = try DiscordSimulator(configuration: configuration)
+            try """
+                [http]
+                listen = 127.0.0.1:\(try freePort())
+                [paths]
+                state_dir = \(dir)/state
+                runtime_dir = \(dir)/run
+                [discord]
+                api_base = \(sim.apiBase)
+                [restart]
+                backoff_initial = 100ms
+                backoff_max = 500ms
+                budget = \(budget)
+                budget_window = 60s
+                heartbeat_interval = 500ms
+                heartbeat_timeout = 3s
+                stop_timeout = 3s
+                """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await sim.run() }
+                var args = ["--config", "\(dir)/botvisor.conf"]
+                if let workerPath { args += ["--worker", workerPath] }
+                let daemon = try BackgroundProcess(productPath("botvisord"), args)
+                let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir)
+                do {
+                    try await eventually(timeout: .seconds(15), "the control socket") { FileManager.default.fileExists(atPath: harness.controlSocket) }
+                    try await body(harness)
+                } catch {
+                    await daemon.stop()
+                    await sim.shutdown()
+                    throw error
+                }
+                await daemon.stop()
+                await sim.shutdown()
+                group.cancelAll()
+            }
+        }
+    }
+
+    func ctl(_ request: ControlRequest) async throws -> ControlReply {
+        try await ControlClient.send(request, socketPath: controlSocket)
+    }
+
+    /// Adds a bot through the real `botvisorctl` with a token file.
+    func addBot(_ name: String, token: String) async throws {
+        await sim.addBot(name: name, token: token)
+        try token.write(toFile: "\(dir)/\(name).token", atomically: true, encoding: .utf8)
+        let result = try await runProcess(productPath("botvisorctl"), ["--config", config, "bot", "add", name, "--token-file", "\(dir)/\(name).token"])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    func status(_ name: String) async throws -> BotStatus {
+        try #require(try await ctl(ControlRequest(command: "status", bots: [name])).bots?.first)
+    }
+
+    func waitFor(_ name: String, _ state: WorkerState, timeout: Duration = .seconds(20)) async throws {
+        try await eventually(timeout: timeout, "\(name) \(state.rawValue)") { (try? await status(name).state) == state }
+    }
+}
+
+@Suite(.serialized) struct DaemonTests {
+    @Test func aKilledWorkerIsReplacedAndResumesWithoutIdentifyingAgain() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-alpha-secret")
+            try await h.waitFor("alpha", .ready)
+            let first = try await h.status("alpha")
+            let pid = try #require(first.pid)
+            // The token is in neither the worker's argv nor its environment.
+            let cmdline = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+            let environ = try String(contentsOfFile: "/proc/\(pid)/environ", encoding: .utf8)
+            #expect(!cmdline.contains("tok-alpha-secret") && !environ.contains("tok-alpha-secret"))
+            kill(pid, SIGKILL)
+            // A command sent while the worker is down is answered after the resume.
+            let interaction = await h.sim.injectInteraction(bot: "alpha", command: "ping")
+            #expect(interaction != nil)
+            try await eventually(timeout: .seconds(20), "the resume") { await h.sim.snapshot().resumes["alpha"] == 1 }
+            try await eventually(timeout: .seconds(10), "the answer") { await h.sim.snapshot().callbacks.contains { $0.interactionID == interaction } }
+            let stats = await h.sim.snapshot()
+            #expect(stats.identifies["alpha"] == 1)
+            #expect(stats.resumesViaResumeURL["alpha"] == 1)
+            #expect(stats.violations.isEmpty, "\(stats.violations)")
+            let after = try await h.status("alpha")
+            #expect(after.pid != pid && after.restarts == 1)
+            // Nothing the daemon logged holds the token.
+            await h.daemon.stop()
+            var log: [String] = []
+            while let line = try await h.daemon.readLine(deadline: .now + .seconds(5)) { log.append(line) }
+            #expect(!log.isEmpty && !log.joined().contains("tok-alpha-secret"))
+        }
+    }
+
+    @Test func aPlannedRestartHandsTheSessionOver() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-a")
+            try await h.waitFor("alpha", .ready)
+            let reply = try await h.ctl(ControlRequest(command: "restart", bots: ["alpha"]))
+            #expect(reply.ok)
+            try await eventually(timeout: .seconds(20), "the resume") { await h.sim.snapshot().resumes["alpha"] == 1 }
+            try await h.waitFor("alpha", .ready)
+            let stats = await h.sim.snapshot()
+            #expect(stats.identifies["alpha"] == 1)
+            // The old worker left without a 1000/1001 close.
+            #expect(!(stats.closeCodesReceived["alpha"] ?? []).contains { $0 == 1000 || $0 == 1001 })
+        }
+    }
+
+    @Test func aRejectedTokenIsAuthFailedAfterExactlyOneIdentify() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-revoked")
+            await h.sim.forgetToken("tok-revoked")
+            try await h.waitFor("alpha", .authFailed)
+            let status = try await h.status("alpha")
+            #expect(status.reason?.contains("4004") == true)
+            try await Reactor.shared.sleep(until: .now + .seconds(1))
+            #expect(await h.sim.snapshot().identifies["alpha"] == 1)
+            #expect(try await h.status("alpha").state == .authFailed)
+        }
+    }
+
+    @Test func aCrashLoopEndsInFailedAfterTheBudget() async throws {
+        try await DaemonHarness.run(budget: 3, workerPath: "/bin/false") { h in
+            try await h.addBot("alpha", token: "tok-crash")
+            try await h.waitFor("alpha", .failed)
+            let status = try await h.status("alpha")
+            #expect(status.restarts == 3)
+            #expect(status.reason?.contains("crash loop") == true)
+        }
+    }
+
+    @Test func aStoppedWorkerIsKilledAndRestartedAfterTheHeartbeatTimeout() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-stop")
+            try await h.waitFor("alpha", .ready)
+            let pid = try #require(try await h.status("alpha").pid)
+            kill(pid, SIGSTOP)
+            try await eventually(timeout: .seconds(20), "a new worker") { (try? await h.status("alpha").pid).flatMap { $0 } != pid }
+            try await h.waitFor("alpha", .ready)
+            #expect(try await h.status("alpha").lastExit == "killed by signal 9")
+        }
+    }
+
+    @Test func sigtermStopsEveryWorkerAndExitsZero() async throws {
+        try await DaemonHarness.run { h in
+            for name in ["a1", "a2"] { try await h.addBot(name, token: "tok-\(name)") }
+            for name in ["a1", "a2"] { try await h.waitFor(name, .ready) }
+            let pids = try await ["a1", "a2"].asyncMap { try #require(try await h.status($0).pid) }
+            h.daemon.child.signal(SIGTERM)
+            #expect(try await h.daemon.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
+            for pid in pids {
+                // Gone entirely: neither running nor a zombie.
+                #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)"))
+            }
+        }
+    }
+
+    @Test func garbageOnTheIPCAndControlSocketsIsRejectedAndTheDaemonKeepsServing() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-g")
+            try await h.waitFor("alpha", .ready)
+            let ipc = try await SocketStream.connect(unixPath: "\(h.dir)/run/ipc.sock")
+            // The daemon may already have hung up on us (peer credentials are checked first).
+            try? await ipc.write(IPCFrame.encode(Array("{\"type\":\"hello\",\"body\":{\"version\":1,\"bot\":\"alpha\",\"pid\":1}}".utf8)))
+            // Not a pid we spawned: closed without an answer (an end of stream, or a reset for our unread bytes).
+            var sink: [UInt8] = []
+            let n = try? await ipc.read(into: &sink, maxLength: 100, deadline: .now + .seconds(10))
+            #expect(n == 0 || n == nil)
+            #expect(sink.isEmpty)
+            ipc.close()
+            let control = try await SocketStream.connect(unixPath: h.controlSocket)
+            try await control.write(Array("this is not json\n".utf8))
+            var reply: [UInt8] = []
+            while !reply.contains(10) { guard try await control.read(into: &reply, maxLength: 1000, deadline: .now + .seconds(10)) > 0 else { break } }
+            #expect(String(decoding: reply, as: UTF8.self).contains("BAD_REQUEST"))
+            control.close()
+            #expect(try await h.status("alpha").state == .ready)
+        }
+    }
+
+    @Test func aBadConfigurationFileIsRefusedWithFileAndLine() async throws {
+        try await withTemporaryDirectory { dir in
+            try "[http]\nlisten = 127.0.0.1:8750\n[restart]\nbudget = many\n".write(toFile: "\(dir)/bad.conf", atomically: true, encoding: .utf8)
+            let result = try await runProcess(productPath("botvisord"), ["--config", "\(dir)/bad.conf"])
+            #expect(result.status == 78)
+            #expect(result.stderr.contains("\(dir)/bad.conf:4: [restart] budget: expected a positive integer"))
+        }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var out: [T] = []
+        for e in self { out.append(try await transform(e)) }
+        return out
+    }
+}
