@@ -32,7 +32,8 @@ let package = Package(
         .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim"]),
 
         // The daemon and the worker, as libraries with thin executables.
-        .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux"]),
+        .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux",
+                                                  "Discord", "DiscordSim"]),
         .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),

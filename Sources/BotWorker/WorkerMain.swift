@@ -147,15 +147,17 @@ public enum WorkerMain {
 
     /// Answers the supervisor: stop, configure, send_message, heartbeats.
     static func serveSupervisor(link: SupervisorLink, runtime: BotRuntime, logger: Logger) async -> Int32? {
+        var stopping = false
         while !Task.isCancelled {
             let envelope: IPCEnvelope
             do { envelope = try await link.receive() } catch {
-                logger.error("lost the supervisor connection; stopping", ["error": error])
+                if !stopping { logger.error("lost the supervisor connection; stopping", ["error": error]) }
                 await runtime.stop(handover: true)
                 return nil
             }
             switch envelope.message {
             case .stop(let stop):
+                stopping = true
                 await runtime.stop(handover: stop.handover)
             case .configure(let config):
                 await runtime.update(config)

@@ -1,4 +1,5 @@
 import Foundation
+import IPC
 
 /// One request on the control socket: a JSON object on one line, so `socat`
 /// can drive it too: `{"command":"status","bots":["alpha"]}`.
@@ -14,10 +15,11 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var role: String?
     public var subject: String?
     public var ttlSeconds: Int?
+    public var customCommands: [CustomCommand]?
 
     public init(command: String, bots: [String]? = nil, all: Bool? = nil, token: String? = nil, intents: UInt64? = nil,
                 prefix: String? = nil, applicationID: String? = nil, role: String? = nil, subject: String? = nil,
-                ttlSeconds: Int? = nil) {
+                ttlSeconds: Int? = nil, customCommands: [CustomCommand]? = nil) {
         self.command = command
         self.bots = bots
         self.all = all
@@ -28,12 +30,14 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.role = role
         self.subject = subject
         self.ttlSeconds = ttlSeconds
+        self.customCommands = customCommands
     }
 
     enum CodingKeys: String, CodingKey {
         case command, bots, all, token, intents, prefix, role, subject
         case applicationID = "application_id"
         case ttlSeconds = "ttl_seconds"
+        case customCommands = "custom_commands"
     }
 }
 

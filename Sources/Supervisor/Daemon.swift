@@ -151,7 +151,8 @@ public actor Daemon {
                 }
                 guard let token = request.token, !token.isEmpty else { return .failure("TOKEN_REQUIRED", "a token is required") }
                 try await fleet.add(BotDefinition(name: name, token: token, applicationID: request.applicationID,
-                                                  intents: request.intents ?? 513, prefix: request.prefix))
+                                                  intents: request.intents ?? 513, prefix: request.prefix,
+                                                  customCommands: request.customCommands ?? []))
                 return .success(message: "bot \(name) added", bots: try await fleet.statuses([name]))
             case "bot.enable", "bot.disable":
                 guard let name = request.bots?.first else { return .failure("BOT_REQUIRED", "name a bot") }

@@ -9,6 +9,7 @@ import Logging
 public enum DaemonMain {
     public static let usage = """
         usage: botvisord [--config PATH] [--worker PATH]
+               botvisord --demo [--config PATH]
                botvisord --check-config PATH
 
         Supervises one botvisor-worker per enabled bot. See etc/botvisor.conf for
@@ -16,6 +17,9 @@ public enum DaemonMain {
         exit 0; SIGHUP re-reads the configuration file.
           --config PATH        configuration file (defaults apply without it)
           --worker PATH        worker binary (default: botvisor-worker beside botvisord)
+          --demo               run on a built-in Discord simulator with three demo bots and
+                               simulated users, in a throwaway state directory: no token,
+                               no network
           --check-config PATH  validate a configuration file and exit (78 when invalid)
         """
 
@@ -41,6 +45,8 @@ public enum DaemonMain {
                 return 78
             }
         }
+        let demo = args.contains("--demo")
+        args.removeAll { $0 == "--demo" }
         let configPath = value("--config")
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let workerPath = value("--worker") ?? URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("botvisor-worker").path
@@ -48,7 +54,7 @@ public enum DaemonMain {
             FileHandle.standardError.write(Data("botvisord: unknown arguments \(args.joined(separator: " "))\n\(usage)\n".utf8))
             return 2
         }
-        let configuration: Configuration
+        var configuration: Configuration
         do {
             configuration = try configPath.map { try Configuration.load(path: $0, environment: environment) } ?? Configuration(environment: environment)
         } catch {
@@ -59,6 +65,10 @@ public enum DaemonMain {
         LoggingSystem.bootstrap(level: LogLevel(name: configuration.logLevel) ?? .info)
         do {
             let signals = try SignalWatcher([SIGTERM, SIGINT, SIGHUP])
+            if demo {
+                try await DemoMode.run(configuration: &configuration, workerPath: workerPath, environment: environment, signals: signals)
+                return 0
+            }
             let daemon = Daemon(configuration: configuration,
                                 options: .init(configPath: configPath, workerPath: workerPath, environment: environment))
             try await daemon.run(signals: signals)

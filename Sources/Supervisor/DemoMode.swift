@@ -1,0 +1,87 @@
+import Discord
+import DiscordSim
+import Foundation
+import IOCore
+import IPC
+import Logging
+
+/// `botvisord --demo`: the whole system on an in-process Discord simulator,
+/// three demo bots and simulated users issuing commands, in a throwaway state
+/// directory. Ctrl-C stops everything.
+enum DemoMode {
+    static let bots: [(name: String, token: String, prefix: String, commands: [CustomCommand])] = [
+        ("shop-bot", "demo-token-shop", "!", [
+            CustomCommand(name: "stock", description: "What is in stock", response: "{user}: 12 keyboards, 3 monitors, 40 cables in stock."),
+            CustomCommand(name: "report", description: "A slow sales report", response: "Sales report for {guild} is ready, {user}.", delayMilliseconds: 1800),
+        ]),
+        ("mod-bot", "demo-token-mod", "?", [
+            CustomCommand(name: "rules", description: "The server rules", response: "Be kind. No spam. Have fun.", ephemeral: true),
+        ]),
+        ("fun-bot", "demo-token-fun", "$", [
+            CustomCommand(name: "joke", description: "A joke", response: "Why do programmers prefer dark mode? Because light attracts bugs."),
+        ]),
+    ]
+
+    static func run(configuration: inout Configuration, workerPath: String, environment: [String: String], signals: SignalWatcher) async throws {
+        let logger = Logger(label: "demo")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("botvisor-demo-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var simConfig = DiscordSimulator.Configuration()
+        simConfig.heartbeatInterval = .seconds(10)
+        let sim = try DiscordSimulator(configuration: simConfig, logger: Logger(label: "discord-sim"))
+        configuration.stateDirectory = "\(dir)/state"
+        configuration.runtimeDirectory = "\(dir)/run"
+        configuration.apiBase = sim.apiBase
+        let daemon = Daemon(configuration: configuration, options: .init(configPath: nil, workerPath: workerPath, environment: environment))
+        let control = "\(configuration.runtimeDirectory)/control.sock"
+        let http = configuration.httpListen
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await sim.run() }
+            group.addTask {
+                try await daemon.run(signals: signals)
+                await sim.shutdown()
+            }
+            group.addTask {
+                // Wait for the control socket, add the bots, then play users.
+                while !FileManager.default.fileExists(atPath: control) { try await Reactor.shared.sleep(until: .now + .milliseconds(50)) }
+                for bot in bots {
+                    await sim.addBot(name: bot.name, token: bot.token)
+                    _ = try await ControlClient.send(ControlRequest(command: "bot.add", bots: [bot.name], token: bot.token, prefix: bot.prefix,
+                                                                                    customCommands: bot.commands), socketPath: control)
+                }
+                FileHandle.standardOutput.write(Data("""
+
+                    botvisor demo: 3 bots on a built-in Discord simulator (state in \(dir), removed on exit).
+                    Try:
+                      swift run botvisorctl --socket \(control) status
+                      swift run botvisorctl --socket \(control) restart shop-bot    # resumes, no new identify
+                      curl -s http://\(http)/api/v1/monitoring/health
+                      curl -s http://\(http)/api/v1/bots/shop-bot
+                    Ctrl-C stops everything.
+
+                    """.utf8))
+                await playUsers(sim: sim, logger: logger)
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    /// Simulated users: a command every second or so, slash or prefix, from a handful of users.
+    static func playUsers(sim: DiscordSimulator, logger: Logger) async {
+        let users = ["1001", "1002", "1003", "1004", "1005"]
+        while !Task.isCancelled {
+            do { try await Reactor.shared.sleep(until: .now + .milliseconds(Int64.random(in: 600...1600))) } catch { return }
+            let bot = bots.randomElement()!
+            let user = users.randomElement()!
+            if Bool.random() {
+                let command = (["ping", "help"] + bot.commands.map(\.name)).randomElement()!
+                _ = await sim.injectInteraction(bot: bot.name, command: command, userID: user)
+            } else {
+                let command = (["help"] + bot.commands.map(\.name)).randomElement()!
+                await sim.injectMessage(bot: bot.name, content: "\(bot.prefix)\(command)", authorID: user)
+            }
+        }
+    }
+}
