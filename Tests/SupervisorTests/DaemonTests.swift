@@ -197,6 +197,23 @@ struct DaemonHarness {
         }
     }
 
+    @Test func aBadFileOnReloadIsRejectedAndTheRunningConfigurationKept() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-r")
+            try await h.waitFor("alpha", .ready)
+            let good = try String(contentsOfFile: h.config, encoding: .utf8)
+            #expect(try await h.ctl(ControlRequest(command: "reload")).ok)
+            try (good + "\n[logs]\nretention = forever\n").write(toFile: h.config, atomically: true, encoding: .utf8)
+            let reply = try await h.ctl(ControlRequest(command: "reload"))
+            #expect(!reply.ok)
+            #expect(reply.error?.code == "CONFIG_INVALID")
+            #expect(reply.error?.message.contains("botvisor.conf:") == true)
+            // SIGHUP takes the same path; the daemon keeps serving either way.
+            h.daemon.child.signal(SIGHUP)
+            #expect(try await h.status("alpha").state == .ready)
+        }
+    }
+
     @Test func aBadConfigurationFileIsRefusedWithFileAndLine() async throws {
         try await withTemporaryDirectory { dir in
             try "[http]\nlisten = 127.0.0.1:8750\n[restart]\nbudget = many\n".write(toFile: "\(dir)/bad.conf", atomically: true, encoding: .utf8)
