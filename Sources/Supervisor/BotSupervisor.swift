@@ -75,6 +75,8 @@ public actor BotSupervisor {
     private var process: ChildProcess?
     private var connection: IPCConnection?
     private var session: SessionState?
+    /// The session changed since it was last written to SQLite (writes are at most one per tick).
+    private var sessionDirty = false
     private var startedAt: ContinuousClock.Instant?
     private var lastHeard: ContinuousClock.Instant = .now
     private var stopRequestedAt: ContinuousClock.Instant?
@@ -234,6 +236,7 @@ public actor BotSupervisor {
             connection = nil
 
         case .tick(let gen):
+            if sessionDirty { persistSession(group: &group) }
             guard gen == generation, let process else { return }
             let now = ContinuousClock.now
             if let since = stopRequestedAt {
@@ -273,9 +276,12 @@ public actor BotSupervisor {
                 setState(s)
             }
         case .session(let s):
+            // Kept in memory at once (a replacement worker gets it); written to SQLite on the next tick,
+            // or at once for a new session, so a busy gateway does not cost a transaction per event.
+            let isNew = s.sessionID != session?.sessionID
             session = s
-            let sessions = environment.sessions, bot = name
-            group.addTask { await sessions.save(bot: bot, session: s) }
+            sessionDirty = true
+            if isNew { persistSession(group: &group) }
         case .metrics(let m):
             metrics = m
         case .fatal(let report):
@@ -341,6 +347,12 @@ public actor BotSupervisor {
     }
 
     private func isCurrent(_ gen: UInt64) -> Bool { gen == generation && process != nil }
+
+    private func persistSession(group: inout DiscardingTaskGroup) {
+        sessionDirty = false
+        let sessions = environment.sessions, bot = name, snapshot = session
+        group.addTask { await sessions.save(bot: bot, session: snapshot) }
+    }
 
     private func beginStop(handover: Bool, group: inout DiscardingTaskGroup) {
         guard let process, stopRequestedAt == nil else { return }
