@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Supervisor benchmarks beside supervisord 4.x, in one run (release build, Discord simulator):
+"""Supervisor benchmarks beside supervisord 4.x, in one run (release build, Discord simulator).
+botvisord runs with `backoff_initial = 0` (restart at once) to measure the restart path itself,
+as supervisord restarts at once too:
   1. SIGKILL a worker -> replacement worker process running: median and max over N kills,
      for botvisord and for supervisord supervising the same worker binary (standalone mode).
   2. SIGKILL -> bot RESUMED on the simulator (botvisord): median over N kills.
@@ -46,11 +48,14 @@ def wait(cond, timeout=60, step=0.0002):
 def measure_respawn(parent_pid, label):
     samples = []
     for _ in range(KILLS):
+        time.sleep(0.3)
         before = wait(lambda: children(parent_pid) or None)
         victim = sorted(before)[0]
-        time.sleep(0.3)
         t0 = time.monotonic()
-        os.kill(victim, signal.SIGKILL)
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            continue  # it had just exited on its own; take the next sample
         wait(lambda: (children(parent_pid) - before - {victim}) or None)
         samples.append((time.monotonic() - t0) * 1000)
     print(f"{label:12s} SIGKILL -> replacement running: median {statistics.median(samples):8.2f} ms, max {max(samples):8.2f} ms ({KILLS} kills)")
@@ -66,7 +71,7 @@ def main():
     conf = f"{tmp}/botvisor.conf"
     with open(conf, "w") as f:
         f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n"
-                f"[discord]\napi_base = http://127.0.0.1:{SIM_PORT}/api/v10\n[restart]\nbackoff_initial = 1ms\nbackoff_max = 1ms\n"
+                f"[discord]\napi_base = http://127.0.0.1:{SIM_PORT}/api/v10\n[restart]\nbackoff_initial = 0\nbackoff_max = 1ms\n"
                 f"budget = 1000\nbudget_window = 1s\n[logs]\nlevel = warning\n")
     daemon = subprocess.Popen([f"{BIN}/botvisord", "--config", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(daemon)

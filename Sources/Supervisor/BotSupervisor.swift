@@ -415,6 +415,11 @@ public actor BotSupervisor {
             }
             let decision = policy.workerExited(startedAt: startedAt ?? .now, now: .now, random: Double.random(in: 0..<1))
             switch decision {
+            case .restart(let after) where after < .milliseconds(1):
+                // No backoff configured: restart at once, no timer round trip.
+                restarts += 1
+                logger.notice("restarting at once")
+                spawn(group: &group)
             case .restart(let after):
                 restarts += 1
                 setState(.backoff)

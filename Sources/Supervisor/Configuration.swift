@@ -108,7 +108,7 @@ public struct Configuration: Sendable, Equatable {
                 throw ValueError(message: "expected an http:// or https:// URL, got `\(value)`")
             }
             apiBase = value.hasSuffix("/") ? String(value.dropLast()) : value
-        case ("restart", "backoff_initial"): restart.initialBackoff = try Configuration.duration(value)
+        case ("restart", "backoff_initial"): restart.initialBackoff = value == "0" ? .zero : try Configuration.duration(value)
         case ("restart", "backoff_max"): restart.maximumBackoff = try Configuration.duration(value)
         case ("restart", "budget"): restart.budget = try Configuration.positiveInt(value)
         case ("restart", "budget_window"): restart.budgetWindow = try Configuration.duration(value)

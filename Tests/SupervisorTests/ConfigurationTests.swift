@@ -33,6 +33,7 @@ import Foundation
         #expect(c.restart.maximumBackoff == .seconds(120))
         #expect(c.restart.budget == 3)
         #expect(c.logRetention == .seconds(7 * 86_400))
+        #expect(try Configuration.parse("[restart]\nbackoff_initial = 0\n", environment: [:]).restart.initialBackoff == .zero)
     }
 
     @Test(arguments: [
