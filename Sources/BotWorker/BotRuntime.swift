@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Discord
-import Foundation
+import FoundationEssentials
 import HTTP
 import IOCore
 import IPC
@@ -234,9 +234,9 @@ public actor BotRuntime: GatewayEvents {
                 try await Reactor.shared.sleep(until: .now + .milliseconds(Int64(delay)))
             }
             let text = custom.response
-                .replacingOccurrences(of: "{user}", with: "<@\(invocation.userID)>")
-                .replacingOccurrences(of: "{guild}", with: invocation.guildID ?? "DM")
-                .replacingOccurrences(of: "{channel}", with: invocation.channelID.map { "<#\($0)>" } ?? "DM")
+                .replacing("{user}", with: "<@\(invocation.userID)>")
+                .replacing("{guild}", with: invocation.guildID ?? "DM")
+                .replacing("{channel}", with: invocation.channelID.map { "<#\($0)>" } ?? "DM")
             return (text, custom.ephemeral)
         }
     }

@@ -1,5 +1,6 @@
-import Foundation
+import FoundationEssentials
 import IPC
+import Logging
 
 /// Where finished command records and state go: the supervisor over IPC, or
 /// stdout as NDJSON in standalone mode.
@@ -14,9 +15,8 @@ public protocol WorkerReporter: Sendable {
 public struct NDJSONReporter: WorkerReporter {
     public init() {}
     public func record(_ record: CommandRecord) async {
-        guard var data = try? JSONEncoder().encode(record) else { return }
-        data.append(UInt8(ascii: "\n"))
-        FileHandle.standardOutput.write(data)
+        guard let data = try? JSONEncoder().encode(record) else { return }
+        FileDescriptorSink(fd: 1).write(line: String(decoding: data, as: UTF8.self) + "\n")
     }
     public func state(_ state: String, detail: String?) async {}
     public func session(_ session: SessionState?) async {}

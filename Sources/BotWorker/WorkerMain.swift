@@ -2,7 +2,8 @@
 import Glibc
 #endif
 import CLinux
-import Foundation
+import Discord
+import FoundationEssentials
 import IOCore
 import IPC
 import Logging
@@ -38,13 +39,13 @@ public enum WorkerMain {
         LoggingSystem.bootstrap(level: LogLevel(name: ProcessInfo.processInfo.environment["BOTVISOR_LOG_LEVEL"] ?? "info") ?? .info)
         if args.contains("--standalone") {
             guard let tokenFile = value("--token-file") else {
-                FileHandle.standardError.write(Data("botvisor-worker: --standalone needs --token-file FILE\n".utf8))
+                printError("botvisor-worker: --standalone needs --token-file FILE")
                 return 2
             }
             return await standalone(tokenFile: tokenFile, apiBase: value("--api-base"), configFile: value("--config"))
         }
         guard let socket = value("--ipc"), let bot = value("--bot") else {
-            FileHandle.standardError.write(Data(usage.utf8 + Data("\n".utf8)))
+            printError(usage)
             return 2
         }
         return await supervised(socketPath: socket, bot: bot)
@@ -61,25 +62,22 @@ public enum WorkerMain {
             logger.error("cannot read the token file", ["path": tokenFile])
             return 2
         }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
         var config = WorkerConfig(bot: "standalone", token: token, apiBase: apiBase ?? "https://discord.com/api/v10")
         if let configFile {
             // bot.json: the WorkerConfig fields except the token (name, intents, prefix, custom_commands ...).
-            guard let raw = FileManager.default.contents(atPath: configFile),
-                  var object = (try? JSONSerialization.jsonObject(with: raw)) as? [String: Any] else {
+            guard let raw = FileManager.default.contents(atPath: configFile), case .object(var object) = try? JSON.parse(Array(raw)) else {
                 logger.error("cannot read the bot configuration", ["path": configFile])
                 return 2
             }
-            object["token"] = token
-            object["bot"] = object["bot"] ?? object["name"] ?? "standalone"
-            object["api_base"] = apiBase ?? object["api_base"] ?? config.apiBase
-            object["intents"] = object["intents"] ?? 513
-            object["custom_commands"] = object["custom_commands"] ?? []
-            object["rate_limit_count"] = object["rate_limit_count"] ?? 5
-            object["rate_limit_seconds"] = object["rate_limit_seconds"] ?? 10
-            object["command_timeout_seconds"] = object["command_timeout_seconds"] ?? 10
+            let defaults: [String: JSON] = ["bot": object["name"] ?? "standalone", "api_base": .string(config.apiBase), "intents": 513,
+                                            "custom_commands": [], "rate_limit_count": 5, "rate_limit_seconds": 10,
+                                            "command_timeout_seconds": 10]
+            for (key, value) in defaults where object[key] == nil { object[key] = value }
+            object["token"] = .string(token)
+            if let apiBase { object["api_base"] = .string(apiBase) }
             do {
-                config = try JSONDecoder().decode(WorkerConfig.self, from: JSONSerialization.data(withJSONObject: object))
+                config = try JSONDecoder().decode(WorkerConfig.self, from: Data(JSON.object(object).bytes))
             } catch {
                 logger.error("invalid bot configuration", ["path": configFile, "error": error])
                 return 2
@@ -186,6 +184,10 @@ public enum WorkerMain {
         }
         return nil
     }
+}
+
+func printError(_ message: String) {
+    FileDescriptorSink(fd: 2).write(line: message + "\n")
 }
 
 /// Sends the runtime's reports over IPC.

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// JSON bodies in and out.
 extension HTTPResponse {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The IPC protocol version both sides announce in hello/welcome.
 public let ipcProtocolVersion = 1

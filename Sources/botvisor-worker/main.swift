@@ -1,4 +1,4 @@
 import BotWorker
-import Foundation
+import Glibc
 
 exit(await WorkerMain.main(Array(CommandLine.arguments.dropFirst())))
