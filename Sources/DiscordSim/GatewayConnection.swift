@@ -197,6 +197,17 @@ extension DiscordSimulator {
                 connection.closeWith(code: 4002)
                 return false
             }
+            // A shard must be [shard_id, num_shards] with id < count; we recommend and accept one shard (D-OP 4010/4011).
+            if let shard = payload.d["shard"] {
+                guard let pair = shard.array, pair.count == 2, let id = pair[0].int, let count = pair[1].int, count >= 1, (0..<count).contains(id) else {
+                    connection.closeWith(code: 4010)
+                    return false
+                }
+                guard count == 1 else {
+                    connection.closeWith(code: 4011)
+                    return false
+                }
+            }
             let intents = GatewayIntents(rawValue: intentBits)
             guard GatewayIntents.allKnown.isSuperset(of: intents) else {
                 connection.closeWith(code: 4013)

@@ -29,7 +29,7 @@ struct Harness {
     let reporter: CollectingReporter
 
     static func run(heartbeatMilliseconds: Int64 = 2000, messageLimit: Int = 5, messageWindow: Duration = .seconds(5),
-                    customCommands: [CustomCommand] = [], prefix: String? = "!", token: String = "tok-alpha",
+                    customCommands: [CustomCommand] = [], prefix: String? = "!", token: String = "tok-alpha", perUserLimit: Int = 50,
                     _ body: (Harness) async throws -> Void) async throws {
         var configuration = DiscordSimulator.Configuration()
         configuration.heartbeatInterval = .milliseconds(heartbeatMilliseconds)
@@ -39,7 +39,7 @@ struct Harness {
         await sim.addBot(name: "alpha", token: "tok-alpha")
         let reporter = CollectingReporter()
         let config = WorkerConfig(bot: "alpha", token: token, prefix: prefix, apiBase: sim.apiBase, customCommands: customCommands,
-                                  rateLimitCount: 50, rateLimitSeconds: 10)
+                                  rateLimitCount: perUserLimit, rateLimitSeconds: 10)
         let runtime = BotRuntime(config: config, reporter: reporter, logger: .init(label: "test-worker"))
         let harness = Harness(sim: sim, runtime: runtime, reporter: reporter)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -201,7 +201,21 @@ struct Harness {
         }
     }
 
-    @Test func prefixCommandsAndTheAntiSpamLimitProduceRecords() async throws {
+    @Test func aSixthCommandWithinTenSecondsIsRateLimitedWithAFriendlyEphemeralReply() async throws {
+        try await Harness.run(perUserLimit: 5) { h in
+            try await h.waitReady()
+            var last: DiscordSimulator.Callback?
+            for _ in 0..<6 { last = try await h.answered("help") }
+            #expect(last?.data["content"]?.string?.contains("too fast") == true)
+            #expect(last?.data["flags"]?.int == 64)
+            try await eventually("six records") { await h.reporter.records.count == 6 }
+            let outcomes = await h.reporter.records.map(\.outcome)
+            #expect(outcomes.filter { $0 == "ok" }.count == 5 && outcomes.filter { $0 == "rate_limited" }.count == 1)
+            await h.expectNoViolations()
+        }
+    }
+
+    @Test func prefixCommandsAndUnknownCommandsProduceRecords() async throws {
         try await Harness.run { h in
             try await h.waitReady()
             await h.sim.injectMessage(bot: "alpha", content: "!help", channelID: "7400")

@@ -1,0 +1,55 @@
+import Testing
+import Discord
+import DiscordSim
+import IOCore
+import TestSupport
+import WebSocket
+
+/// The simulator as a peer: what it answers to a client that breaks the rules.
+@Suite struct SimulatorProtocolTests {
+    func closeCode(sending payloads: [String], identifyFirst: Bool = false) async throws -> UInt16? {
+        let sim = try DiscordSimulator()
+        await sim.addBot(name: "alpha", token: "tok")
+        return try await withThrowingTaskGroup(of: UInt16?.self) { group in
+            group.addTask { await sim.run(); return nil }
+            defer { group.cancelAll() }
+            let ws = try await WebSocketClient.connect(url: sim.gatewayURL + "/?v=10&encoding=json", deadline: .now + .seconds(10))
+            guard case .text(let hello) = try await ws.receive(deadline: .now + .seconds(10)) else { return nil }
+            #expect(try GatewayPayload.parse(Array(hello.utf8)).op == .hello)
+            var all = payloads
+            if identifyFirst { all.insert(#"{"op":2,"d":{"token":"tok","intents":513,"properties":{"os":"linux","browser":"t","device":"t"}}}"#, at: 0) }
+            for p in all { try await ws.send(text: p) }
+            var code: UInt16?
+            while true {
+                do { _ = try await ws.receive(deadline: .now + .seconds(10)) } catch let closed as WebSocketClosed {
+                    code = closed.code.rawValue
+                    break
+                }
+            }
+            await sim.shutdown()
+            return code
+        }
+    }
+
+    static let identify = #"{"op":2,"d":{"token":"tok","intents":513,"properties":{"os":"linux","browser":"t","device":"t"}"#
+
+    @Test(arguments: [
+        (#"{"op":2,"d":{"token":"wrong","intents":513,"properties":{}}}"#, false, 4004),
+        (identify + #","shard":[1,1]}}"#, false, 4010),
+        (identify + #","shard":[0,2]}}"#, false, 4011),
+        (#"{"op":2,"d":{"token":"tok","intents":2147483648,"properties":{}}}"#, false, 4013),
+        (#"{"op":3,"d":{}}"#, false, 4003),
+        (#"{"op":99,"d":null}"#, true, 4001),
+        ("{not json", true, 4002),
+        (#"{"op":3,"d":{"pad":""# + String(repeating: "x", count: 4100) + #""}}"#, true, 4002),
+        (identify + "}}", true, 4005),
+    ])
+    func aRuleBreakingClientIsClosedWithDiscordsCode(payload: String, identifyFirst: Bool, expected: Int) async throws {
+        #expect(try await closeCode(sending: [payload], identifyFirst: identifyFirst) == UInt16(expected))
+    }
+
+    @Test func moreThan120SendsInAMinuteAreClosedWith4008() async throws {
+        let beats = Array(repeating: #"{"op":1,"d":null}"#, count: 121)
+        #expect(try await closeCode(sending: beats, identifyFirst: false) == 4008)
+    }
+}
