@@ -151,7 +151,15 @@ public enum WorkerMain {
         while !Task.isCancelled {
             let envelope: IPCEnvelope
             do { envelope = try await link.receive() } catch {
-                if !stopping { logger.error("lost the supervisor connection; stopping", ["error": error]) }
+                if stopping {
+                    await runtime.stop(handover: true)
+                    return nil
+                }
+                // Try to reconnect for a while: unacknowledged records go again, the supervisor drops duplicates.
+                logger.warning("lost the supervisor connection; reconnecting", ["error": error])
+                await link.close()
+                if await reconnect(link, logger: logger) { continue }
+                logger.error("the supervisor is gone; stopping")
                 await runtime.stop(handover: true)
                 return nil
             }
@@ -171,6 +179,19 @@ public enum WorkerMain {
             }
         }
         return nil
+    }
+
+    /// Reconnects to the supervisor, retrying every 250 ms for up to 10 s.
+    static func reconnect(_ link: SupervisorLink, logger: Logger) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if (try? await link.connect(timeout: .seconds(2))) != nil {
+                logger.info("reconnected to the supervisor")
+                return true
+            }
+            do { try await Reactor.shared.sleep(until: .now + .milliseconds(250)) } catch { return false }
+        }
+        return false
     }
 
     /// Flushes command records often, and sends metrics every 2 s.

@@ -214,6 +214,45 @@ struct DaemonHarness {
         }
     }
 
+    @Test func botSubcommandsListDisableEnableAndRemoveABot() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-sub")
+            try await h.waitFor("alpha", .ready)
+            let ctl = productPath("botvisorctl")
+            let list = try await runProcess(ctl, ["--config", h.config, "bot", "list"])
+            #expect(list.status == 0 && list.stdout.contains("alpha") && list.stdout.contains("ready"))
+            #expect(try await runProcess(ctl, ["--config", h.config, "bot", "disable", "alpha"]).status == 0)
+            try await h.waitFor("alpha", .stopped)
+            #expect(try await h.status("alpha").enabled == false)
+            #expect(try await runProcess(ctl, ["--config", h.config, "bot", "enable", "alpha"]).status == 0)
+            try await h.waitFor("alpha", .ready)
+            #expect(try await runProcess(ctl, ["--config", h.config, "bot", "remove", "alpha"]).status == 0)
+            let missing = try await runProcess(ctl, ["--config", h.config, "status", "alpha"])
+            #expect(missing.status == 1 && missing.stderr.contains("BOT_NOT_FOUND"))
+            let usage = try await runProcess(ctl, ["--config", h.config, "bot", "add", "beta"])
+            #expect(usage.status == 2 && usage.stderr.contains("--token-file"))
+        }
+    }
+
+    @Test func demoModeBringsThreeBotsUpAndStopsCleanlyOnCtrlC() async throws {
+        try await withTemporaryDirectory { dir in
+            try "[http]\nlisten = 127.0.0.1:\(try freePort())\n".write(toFile: "\(dir)/demo.conf", atomically: true, encoding: .utf8)
+            let demo = try BackgroundProcess(productPath("botvisord"), ["--demo", "--config", "\(dir)/demo.conf"])
+            let line = try await demo.waitForLine { $0.contains("botvisorctl --socket") }
+            let socket = String(line.split(separator: " ").first { $0.hasSuffix("control.sock") }!)
+            try await eventually(timeout: .seconds(30), "three ready bots") {
+                let bots = (try? await ControlClient.send(ControlRequest(command: "status"), socketPath: socket))?.bots ?? []
+                return bots.count == 3 && bots.allSatisfy { $0.state == .ready }
+            }
+            try await eventually(timeout: .seconds(30), "commands from simulated users") {
+                let bots = (try? await ControlClient.send(ControlRequest(command: "status"), socketPath: socket))?.bots ?? []
+                return bots.reduce(0) { $0 + ($1.metrics?.commands ?? 0) } >= 2
+            }
+            demo.child.signal(SIGINT)
+            #expect(try await demo.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
+        }
+    }
+
     @Test func aBadConfigurationFileIsRefusedWithFileAndLine() async throws {
         try await withTemporaryDirectory { dir in
             try "[http]\nlisten = 127.0.0.1:8750\n[restart]\nbudget = many\n".write(toFile: "\(dir)/bad.conf", atomically: true, encoding: .utf8)

@@ -1,0 +1,62 @@
+import Testing
+import Glibc
+import IOCore
+import IPC
+import Logging
+import TestSupport
+@testable import BotWorker
+
+/// The worker's IPC link against a stand-in supervisor on a real Unix socket.
+@Suite struct SupervisorLinkTests {
+    func welcome(_ connection: IPCConnection) async throws -> Hello {
+        let envelope = try await connection.receive(deadline: .now + .seconds(10))
+        guard case .hello(let hello) = envelope.message else { throw IPCError.unexpectedMessage(envelope.message.type) }
+        try await connection.send(.welcome(Welcome(config: WorkerConfig(bot: hello.bot, token: "secret", apiBase: "http://127.0.0.1:1"))))
+        return hello
+    }
+
+    func nextBatch(_ connection: IPCConnection) async throws -> [CommandRecord] {
+        while true {
+            let envelope = try await connection.receive(deadline: .now + .seconds(10))
+            if case .commands(let batch) = envelope.message { return batch.records }
+        }
+    }
+
+    @Test func unacknowledgedRecordsAreSentAgainAfterAReconnect() async throws {
+        let path = "/tmp/botvisor-link-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let listener = try SocketListener.unix(path: path, mode: 0o600)
+        defer { listener.close(); unlink(path) }
+        let link = SupervisorLink(socketPath: path, bot: "alpha", logger: Logger(label: "test"))
+        async let firstAccept = listener.accept()
+        async let config = link.connect()
+        let first = IPCConnection(stream: try await firstAccept)
+        let hello = try await welcome(first)
+        #expect(hello.bot == "alpha" && hello.pid == getpid())
+        #expect(try await config.token == "secret")
+
+        let records = (1...3).map { CommandRecord(id: "r\($0)", bot: "alpha", guildID: nil, channelID: nil, userID: "u", command: "ping",
+                                                  options: "{}", startedAt: 1, durationMicros: 1, outcome: "ok") }
+        for r in records { await link.record(r) }
+        try await link.flush()
+        #expect(try await nextBatch(first).map(\.id) == ["r1", "r2", "r3"])
+        // The supervisor goes away before committing: nothing was acknowledged.
+        await first.close()
+        await #expect(throws: IPCError.self) { _ = try await link.receive() }
+        #expect(await link.pendingRecordCount == 3)
+
+        async let secondAccept = listener.accept()
+        async let again = link.connect()
+        let second = IPCConnection(stream: try await secondAccept)
+        _ = try await welcome(second)
+        _ = try await again
+        let resent = try await nextBatch(second)
+        #expect(resent.map(\.id) == ["r1", "r2", "r3"])
+        try await second.send(.ack(Ack(ids: resent.map(\.id))))
+        // The ack is applied by the link's receive loop.
+        let receiving = Task { try? await link.receive() }
+        try await eventually("the ack") { await link.pendingRecordCount == 0 }
+        receiving.cancel()
+        await second.close()
+        await link.close()
+    }
+}
