@@ -24,7 +24,11 @@ enum WorkerOutput {
                 let now = ContinuousClock.now
                 tokens = min(burst, tokens + (now - refilledAt).seconds * linesPerSecond)
                 refilledAt = now
-                guard tokens >= 1 else { suppressed += 1; continue }
+                guard tokens >= 1 else {
+                    if suppressed == 0 { logger.warning("worker output rate-limited; suppressing lines") }
+                    suppressed += 1
+                    continue
+                }
                 tokens -= 1
                 if suppressed > 0 {
                     logger.warning("worker output rate-limited", ["suppressed_lines": suppressed])

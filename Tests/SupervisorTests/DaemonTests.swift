@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import Glibc
+import Discord
 import DiscordSim
 import IOCore
 import IPC
@@ -63,10 +64,11 @@ struct DaemonHarness {
     }
 
     /// Adds a bot through the real `botvisorctl` with a token file.
-    func addBot(_ name: String, token: String) async throws {
-        await sim.addBot(name: name, token: token)
+    func addBot(_ name: String, token: String, intents: UInt64 = 513, approved: GatewayIntents = .privileged) async throws {
+        await sim.addBot(name: name, token: token, approvedIntents: approved)
         try token.write(toFile: "\(dir)/\(name).token", atomically: true, encoding: .utf8)
-        let result = try await runProcess(productPath("botvisorctl"), ["--config", config, "bot", "add", name, "--token-file", "\(dir)/\(name).token"])
+        let result = try await runProcess(productPath("botvisorctl"), ["--config", config, "bot", "add", name, "--token-file", "\(dir)/\(name).token",
+                                                                        "--intents", String(intents)])
         #expect(result.status == 0, "\(result.stderr)")
     }
 
@@ -135,6 +137,35 @@ struct DaemonHarness {
             try await Reactor.shared.sleep(until: .now + .seconds(1))
             #expect(await h.sim.snapshot().identifies["alpha"] == 1)
             #expect(try await h.status("alpha").state == .authFailed)
+        }
+    }
+
+    @Test func disallowedIntentsAreConfigFailedAndNotRestarted() async throws {
+        try await DaemonHarness.run { h in
+            // MESSAGE_CONTENT (1 << 15) is privileged and not approved for this bot: Discord closes with 4014.
+            try await h.addBot("alpha", token: "tok-intents", intents: 513 | 1 << 15, approved: [])
+            try await h.waitFor("alpha", .configFailed)
+            try await Reactor.shared.sleep(until: .now + .seconds(1))
+            #expect(await h.sim.snapshot().identifies["alpha"] == 1)
+            #expect(try await h.status("alpha").state == .configFailed)
+            #expect(try await h.status("alpha").restarts == 0)
+        }
+    }
+
+    @Test func aChattyWorkersOutputIsRateLimitedInTheLog() async throws {
+        let script = "/tmp/botvisor-chatty-\(getpid()).sh"
+        try "#!/bin/sh\nseq 1 5000 | sed 's/^/chatter /'\nsleep 30\n".write(toFile: script, atomically: true, encoding: .utf8)
+        chmod(script, 0o755)
+        defer { unlink(script) }
+        try await DaemonHarness.run(workerPath: script) { h in
+            try await h.addBot("alpha", token: "tok-chatty")
+            var chatter = 0
+            _ = try await h.daemon.waitForLine { line in
+                if line.contains("stream=worker") && line.contains("chatter") { chatter += 1 }
+                return line.contains("worker output rate-limited")
+            }
+            // The burst allowance passes, the rest is counted and suppressed.
+            #expect(chatter >= 50 && chatter <= 200, "\(chatter) lines logged")
         }
     }
 
