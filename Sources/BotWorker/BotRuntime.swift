@@ -274,10 +274,9 @@ public actor BotRuntime: GatewayEvents {
             do { try await Reactor.shared.sleep(until: .now + .milliseconds(250)) } catch { return }
             let limit = Duration.milliseconds(Int64(config.commandTimeoutSeconds * 1000))
             let now = ContinuousClock.now
-            for (id, entry) in inFlight where now - entry.started > limit {
+            for entry in inFlight.values where now - entry.started > limit {
                 await finish(entry.record, started: entry.started, outcome: "timeout", errorCode: "E_TIMEOUT",
                              errorMessage: "still running after \(config.commandTimeoutSeconds) s")
-                _ = id
             }
         }
     }

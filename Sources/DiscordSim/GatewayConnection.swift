@@ -111,7 +111,7 @@ extension DiscordSimulator {
         if let code = closeCode { stats.closeCodesReceived[bot, default: []].append(Int(code.rawValue)) }
         guard let sid = connection.sessionID, var session = sessions[sid], session.connection == connection.id else { return }
         // A client close with 1000/1001 ends the session; anything else keeps it resumable (D-GW).
-        if let code = closeCode, code == .normal || code == .goingAway, !(closeCodeWasOurs(connection)) {
+        if let code = closeCode, code == .normal || code == .goingAway {
             removeSession(sid)
             return
         }
@@ -119,8 +119,6 @@ extension DiscordSimulator {
         session.disconnectedAt = .now
         sessions[sid] = session
     }
-
-    private func closeCodeWasOurs(_ connection: GatewayConnection) -> Bool { false }
 
     private nonisolated func readLoop(_ connection: GatewayConnection, helloAt: ContinuousClock.Instant) async {
         let interval = configuration.heartbeatInterval
@@ -262,7 +260,6 @@ extension DiscordSimulator {
         case .resume:
             guard let sid = payload.d["session_id"]?.string, let token = payload.d["token"]?.string,
                   var session = sessions[sid], byToken[token] == session.bot else {
-                if let token = payload.d["token"]?.string, let name = byToken[token] { stats.resumes[name, default: 0] += 0 }
                 connection.enqueue(GatewayPayload(op: .invalidSession, d: false).serialized())
                 return true
             }

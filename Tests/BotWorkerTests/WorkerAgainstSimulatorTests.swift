@@ -30,6 +30,7 @@ struct Harness {
 
     static func run(heartbeatMilliseconds: Int64 = 2000, messageLimit: Int = 5, messageWindow: Duration = .seconds(5),
                     customCommands: [CustomCommand] = [], prefix: String? = "!", token: String = "tok-alpha", perUserLimit: Int = 50,
+                    commandTimeout: Double = 10,
                     _ body: (Harness) async throws -> Void) async throws {
         var configuration = DiscordSimulator.Configuration()
         configuration.heartbeatInterval = .milliseconds(heartbeatMilliseconds)
@@ -39,7 +40,7 @@ struct Harness {
         await sim.addBot(name: "alpha", token: "tok-alpha")
         let reporter = CollectingReporter()
         let config = WorkerConfig(bot: "alpha", token: token, prefix: prefix, apiBase: sim.apiBase, customCommands: customCommands,
-                                  rateLimitCount: perUserLimit, rateLimitSeconds: 10)
+                                  rateLimitCount: perUserLimit, rateLimitSeconds: 10, commandTimeoutSeconds: commandTimeout)
         let runtime = BotRuntime(config: config, reporter: reporter, logger: .init(label: "test-worker"))
         let harness = Harness(sim: sim, runtime: runtime, reporter: reporter)
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -155,6 +156,20 @@ struct Harness {
             try await eventually("the record") { await h.reporter.records.first?.outcome == "ok" }
             #expect(await h.reporter.records[0].durationMicros >= 2_000_000)
             await h.expectNoViolations()
+        }
+    }
+
+    @Test func aCommandStillRunningAfterTheTimeoutIsRecordedAsTimeout() async throws {
+        let stuck = CustomCommand(name: "stuck", description: "Never quick", response: "late", delayMilliseconds: 4000)
+        try await Harness.run(customCommands: [stuck], commandTimeout: 1) { h in
+            try await h.waitReady()
+            _ = await h.sim.injectInteraction(bot: "alpha", command: "stuck")
+            try await eventually(timeout: .seconds(10), "the timeout record") { await h.reporter.records.first?.outcome == "timeout" }
+            let record = await h.reporter.records[0]
+            #expect(record.errorCode == "E_TIMEOUT" && record.command == "stuck")
+            // The handler finishing later does not produce a second record.
+            try await Reactor.shared.sleep(until: .now + .seconds(4))
+            #expect(await h.reporter.records.count == 1)
         }
     }
 
