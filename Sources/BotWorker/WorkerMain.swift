@@ -24,8 +24,6 @@ public enum WorkerMain {
         """
 
     public static func main(_ arguments: [String]) async -> Int32 {
-        // A peer that hangs up must be an error on write (EPIPE), never a fatal SIGPIPE (OpenSSL writes with write(2)).
-        signal(SIGPIPE, SIG_IGN)
         var args = arguments
         func value(_ flag: String) -> String? {
             guard let i = args.firstIndex(of: flag), i + 1 < args.count else { return nil }

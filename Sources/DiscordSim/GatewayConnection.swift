@@ -74,7 +74,10 @@ extension DiscordSimulator {
         let helloAt = ContinuousClock.now
         connection.enqueue(GatewayPayload(op: .hello, d: ["heartbeat_interval": .number(Double(configuration.heartbeatInterval.milliseconds))]).serialized())
         await withTaskGroup(of: Void.self) { group in
+            // The writer drains everything queued (a close frame last) and then drops the connection,
+            // which also wakes the reader; the reader ending finishes the queue.
             group.addTask {
+                defer { socket.abort() }
                 for await item in connection.stream {
                     switch item {
                     case .text(let payload):
@@ -89,9 +92,6 @@ extension DiscordSimulator {
                 await self.readLoop(connection, helloAt: helloAt)
                 connection.finish()
             }
-            await group.next()
-            connection.finish()
-            socket.abort()
             await group.waitForAll()
         }
         await unregister(connection, closeCode: await socket.closeCode)

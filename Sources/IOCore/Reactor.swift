@@ -54,6 +54,9 @@ public final class Reactor: Sendable {
     private let state = Mutex(State())
 
     public init() throws {
+        // A peer that hangs up must surface as EPIPE on write, never kill the process: OpenSSL and
+        // pipe writes use write(2), which (unlike send with MSG_NOSIGNAL) raises SIGPIPE.
+        signal(SIGPIPE, SIG_IGN)
         epfd = bv_epoll_create()
         guard epfd >= 0 else { throw SystemError.last("epoll_create1") }
         wakeFD = bv_eventfd(0, 1)

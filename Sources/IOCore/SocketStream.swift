@@ -10,10 +10,15 @@ public final class SocketStream: ByteStream {
     public let fd: Int32
     public let reactor: Reactor
     private let closed = Atomic<Bool>(false)
+    /// Pipes (a child's stdin) take write(2); sockets take send(2) with MSG_NOSIGNAL.
+    private let isSocket: Bool
 
-    /// Takes ownership of a connected socket and makes it non-blocking and close-on-exec.
+    /// Takes ownership of a connected socket (or a pipe end) and makes it non-blocking and close-on-exec.
     public init(adopting fd: Int32, reactor: Reactor = .shared) throws {
         guard bv_set_nonblocking_cloexec(fd) == 0 else { throw SystemError.last("fcntl") }
+        var st = stat()
+        fstat(fd, &st)
+        self.isSocket = st.st_mode & S_IFMT == S_IFSOCK
         self.fd = fd
         self.reactor = reactor
     }
@@ -52,7 +57,10 @@ public final class SocketStream: ByteStream {
         var offset = 0
         while offset < bytes.count {
             if isClosed { throw StreamClosed() }
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+            let n = bytes.withUnsafeBytes { raw in
+                isSocket ? send(fd, raw.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                         : Glibc.write(fd, raw.baseAddress! + offset, bytes.count - offset)
+            }
             if n >= 0 {
                 offset += n
                 continue
