@@ -29,7 +29,7 @@ let package = Package(
 
         // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
         .target(name: "DiscordSim", dependencies: ["Discord", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
-        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim"]),
+        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging"]),
 
         // The daemon and the worker, as libraries with thin executables.
         .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux",
@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
-        .executableTarget(name: "botvisorctl", dependencies: ["Supervisor"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Supervisor", "Logging"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),

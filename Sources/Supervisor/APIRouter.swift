@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import HTTP
 
 /// The HTTP API so far: health and bot status (the monitoring issue extends it).

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// botvisord's configuration, read from an INI-style file (see etc/botvisor.conf).
 public struct Configuration: Sendable, Equatable {
@@ -35,7 +35,7 @@ public struct Configuration: Sendable, Equatable {
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            throw ConfigurationError(file: path, line: 0, message: "cannot read the file: \(error.localizedDescription)")
+            throw ConfigurationError(file: path, line: 0, message: "cannot read the file: \(error)")
         }
         return try parse(text, file: path, environment: environment)
     }
@@ -52,11 +52,11 @@ public struct Configuration: Sendable, Equatable {
             }
             var line = Substring(rawLine)
             if line.hasSuffix("\r") { line = line.dropLast() }
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            let trimmed = line.trimmedOfWhitespace
             if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix(";") { continue }
             if trimmed.hasPrefix("[") {
                 guard trimmed.hasSuffix("]") else { throw fail("unterminated section header") }
-                let name = trimmed.dropFirst().dropLast().trimmingCharacters(in: .whitespaces)
+                let name = trimmed.dropFirst().dropLast().trimmedOfWhitespace
                 guard Configuration.keys[name] != nil else {
                     throw fail("unknown section [\(name)]; known: \(Configuration.keys.keys.sorted().joined(separator: ", "))")
                 }
@@ -64,8 +64,8 @@ public struct Configuration: Sendable, Equatable {
                 continue
             }
             guard let eq = trimmed.firstIndex(of: "=") else { throw fail("expected `key = value`") }
-            let key = trimmed[..<eq].trimmingCharacters(in: .whitespaces)
-            var value = trimmed[trimmed.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            let key = trimmed[..<eq].trimmedOfWhitespace
+            var value = trimmed[trimmed.index(after: eq)...].trimmedOfWhitespace
             if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
             guard let section else { throw fail("`\(key)` appears before any [section]") }
             guard Configuration.keys[section]!.contains(key) else {
@@ -173,4 +173,14 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     public var line: Int
     public var message: String
     public var description: String { line > 0 ? "\(file):\(line): \(message)" : "\(file): \(message)" }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing spaces and tabs.
+    var trimmedOfWhitespace: String {
+        var s = Substring(self)
+        while let f = s.first, f == " " || f == "\t" { s.removeFirst() }
+        while let l = s.last, l == " " || l == "\t" { s.removeLast() }
+        return String(s)
+    }
 }

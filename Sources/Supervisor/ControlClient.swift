@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IOCore
 
 /// Sends one request line to the control socket and reads the reply line.

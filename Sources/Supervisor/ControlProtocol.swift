@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import IPC
 
 /// One request on the control socket: a JSON object on one line, so `socat`

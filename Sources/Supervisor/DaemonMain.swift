@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 import IOCore
 import Logging
 
@@ -41,7 +41,7 @@ public enum DaemonMain {
                 print("\(path): ok")
                 return 0
             } catch {
-                FileHandle.standardError.write(Data("botvisord: \(error)\n".utf8))
+                FileDescriptorSink(fd: 2).write(line: "botvisord: \(error)\n")
                 return 78
             }
         }
@@ -51,7 +51,7 @@ public enum DaemonMain {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         let workerPath = value("--worker") ?? URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("botvisor-worker").path
         guard args.isEmpty else {
-            FileHandle.standardError.write(Data("botvisord: unknown arguments \(args.joined(separator: " "))\n\(usage)\n".utf8))
+            FileDescriptorSink(fd: 2).write(line: "botvisord: unknown arguments \(args.joined(separator: " "))\n\(usage)\n")
             return 2
         }
         var configuration: Configuration
@@ -59,7 +59,7 @@ public enum DaemonMain {
             configuration = try configPath.map { try Configuration.load(path: $0, environment: environment) } ?? Configuration(environment: environment)
         } catch {
             // EX_CONFIG: systemd shows it, and the daemon never starts on a bad file.
-            FileHandle.standardError.write(Data("botvisord: \(error)\n".utf8))
+            FileDescriptorSink(fd: 2).write(line: "botvisord: \(error)\n")
             return 78
         }
         LoggingSystem.bootstrap(level: LogLevel(name: configuration.logLevel) ?? .info)

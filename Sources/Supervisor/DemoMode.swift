@@ -1,6 +1,9 @@
 import Discord
 import DiscordSim
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
 import IOCore
 import IPC
 import Logging
@@ -50,7 +53,7 @@ enum DemoMode {
                     _ = try await ControlClient.send(ControlRequest(command: "bot.add", bots: [bot.name], token: bot.token, prefix: bot.prefix,
                                                                                     customCommands: bot.commands), socketPath: control)
                 }
-                FileHandle.standardOutput.write(Data("""
+                FileDescriptorSink(fd: 1).write(line: """
 
                     botvisor demo: 3 bots on a built-in Discord simulator (state in \(dir), removed on exit).
                     Try:
@@ -60,7 +63,7 @@ enum DemoMode {
                       curl -s http://\(http)/api/v1/bots/shop-bot
                     Ctrl-C stops everything.
 
-                    """.utf8))
+                    """)
                 await playUsers(sim: sim, logger: logger)
             }
             try await group.next()

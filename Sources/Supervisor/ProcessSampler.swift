@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
+import FoundationEssentials
 
 /// Reads a process's resource use from /proc, with no cooperation from the process.
 public enum ProcessSampler {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import COpenSSL
-import Foundation
+import FoundationEssentials
 
 /// Encrypts bot tokens at rest with AES-256-GCM under a 32-byte key kept in a
 /// 0600 key file in the state directory. Stored form: 12-byte nonce, ciphertext,

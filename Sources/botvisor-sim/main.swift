@@ -1,7 +1,7 @@
 // botvisor-sim: the Discord simulator as a process.
 //   botvisor-sim [--port N] [--heartbeat-ms N] [--bot NAME:TOKEN]...
 import DiscordSim
-import Foundation
+import Glibc
 import Logging
 
 var port = 0
@@ -15,18 +15,18 @@ while !args.isEmpty {
     case "--heartbeat-ms": configuration.heartbeatInterval = .milliseconds(Int64(args.removeFirst()) ?? 41_250)
     case "--bot":
         let spec = args.removeFirst().split(separator: ":", maxSplits: 1).map(String.init)
-        guard spec.count == 2 else { FileHandle.standardError.write(Data("--bot takes NAME:TOKEN\n".utf8)); exit(2) }
+        guard spec.count == 2 else { FileDescriptorSink(fd: 2).write(line: "--bot takes NAME:TOKEN\n"); exit(2) }
         bots.append((spec[0], spec[1]))
     case "--help", "-h":
         print("usage: botvisor-sim [--port N] [--heartbeat-ms N] [--bot NAME:TOKEN]...\nServes Discord's REST API at /api/v10, the gateway at /gateway and a control API at /_sim.")
         exit(0)
     default:
-        FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
+        FileDescriptorSink(fd: 2).write(line: "unknown option \(flag)\n")
         exit(2)
     }
 }
 LoggingSystem.bootstrap(level: .notice)
 let sim = try DiscordSimulator(port: port, configuration: configuration)
 for (name, token) in bots { await sim.addBot(name: name, token: token) }
-FileHandle.standardOutput.write(Data("discord-sim listening on \(sim.port) api_base=\(sim.apiBase)\n".utf8))
+FileDescriptorSink(fd: 1).write(line: "discord-sim listening on \(sim.port) api_base=\(sim.apiBase)\n")
 await sim.run()

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import Logging
 import Supervisor
 
 /// botvisorctl: drives botvisord over its control socket.
@@ -34,7 +36,7 @@ let commandHelp: [String: String] = [
 ]
 
 func fail(_ message: String, status: Int32) -> Never {
-    FileHandle.standardError.write(Data("botvisorctl: \(message)\n".utf8))
+    FileDescriptorSink(fd: 2).write(line: "botvisorctl: \(message)\n")
     exit(status)
 }
 
@@ -111,7 +113,7 @@ case "bot":
         guard args.count == 1 else { fail("bot add needs exactly one NAME", status: 2) }
         guard let tokenFile else { fail("bot add needs --token-file F (tokens never go on the command line)", status: 2) }
         guard let data = FileManager.default.contents(atPath: tokenFile) else { fail("cannot read \(tokenFile)", status: 2) }
-        let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let token = String(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
         guard !token.isEmpty else { fail("\(tokenFile) is empty", status: 2) }
         var parsedIntents: UInt64?
         if let intents {

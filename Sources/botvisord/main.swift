@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 import Supervisor
 
 exit(await DaemonMain.main(Array(CommandLine.arguments.dropFirst())))
