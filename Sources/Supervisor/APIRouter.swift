@@ -1,10 +1,55 @@
 import FoundationEssentials
 import HTTP
+import IPC
+import Storage
 
-/// The HTTP API so far: health and bot status (the monitoring issue extends it).
+/// An API failure with a stable code, rendered as `{"error":{"code","message","request_id"}}`.
+public struct APIError: Error, Equatable {
+    public var status: HTTPStatus
+    public var code: String
+    public var message: String
+
+    public init(_ status: HTTPStatus, _ code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    func response(for request: HTTPRequest) -> HTTPResponse {
+        struct Body: Encodable {
+            struct Inner: Encodable { var code: String; var message: String; var request_id: String }
+            var error: Inner
+        }
+        return .json(Body(error: .init(code: code, message: message, request_id: request.context["request_id"] ?? "")), status: status)
+    }
+}
+
+/// Gives every request an id (`X-Request-Id`, taken from the client when it sends a sane one).
+struct RequestIDMiddleware: HTTPMiddleware {
+    func handle(_ request: HTTPRequest, next: @Sendable (HTTPRequest) async -> HTTPResponse) async -> HTTPResponse {
+        var request = request
+        let offered = request.headers["X-Request-Id"].flatMap { id in
+            id.count <= 64 && id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" } ? id : nil
+        }
+        let id = offered ?? String((0..<16).map { _ in "0123456789abcdef".randomElement()! })
+        request.context["request_id"] = id
+        var response = await next(request)
+        response.headers.set("X-Request-Id", id)
+        return response
+    }
+}
+
+/// The HTTP API: health, bot status and command-log search.
 enum APIRouter {
-    static func make(fleet: Fleet) -> Router {
+    static func make(fleet: Fleet, store: SupervisorStore) -> Router {
         var router = Router()
+        router.use(RequestIDMiddleware())
+        router.notFound = { request in APIError(.notFound, "NOT_FOUND", "no route for \(request.path)").response(for: request) }
+        router.methodNotAllowed = { request, allowed in
+            var r = APIError(.methodNotAllowed, "METHOD_NOT_ALLOWED", "use \(allowed.map(\.rawValue).joined(separator: ", "))").response(for: request)
+            r.headers.set("Allow", allowed.map(\.rawValue).joined(separator: ", "))
+            return r
+        }
         router.get("/api/v1/monitoring/health") { _ in
             let statuses = (try? await fleet.statuses()) ?? []
             let ready = statuses.filter { $0.state == .ready }.count
@@ -18,11 +63,75 @@ enum APIRouter {
         }
         router.get("/api/v1/bots") { _ in .json((try? await fleet.statuses()) ?? []) }
         router.get("/api/v1/bots/{name}") { request in
-            guard let status = try? await fleet.statuses([request.pathParameters["name"]!]).first else {
-                return .json(["error": ["code": "BOT_NOT_FOUND", "message": "no bot named \(request.pathParameters["name"]!)"]], status: .notFound)
+            let name = request.pathParameters["name"]!
+            guard let status = try? await fleet.statuses([name]).first else {
+                return APIError(.notFound, "BOT_NOT_FOUND", "no bot named \(name)").response(for: request)
             }
             return .json(status)
         }
+        router.get("/api/v1/logs") { request in await logs(request, store: store) { _ in } }
+        router.get("/api/v1/logs/recent") { request in await logs(request, store: store) { _ in } }
+        router.get("/api/v1/logs/failed") { request in await logs(request, store: store) { $0.failedOnly = true } }
+        router.get("/api/v1/logs/user/{user_id}") { request in
+            await logs(request, store: store) { $0.user = request.pathParameters["user_id"] }
+        }
         return router
+    }
+
+    struct Page: Encodable {
+        var logs: [CommandRecord]
+        var next_cursor: String?
+    }
+
+    static func logs(_ request: HTTPRequest, store: SupervisorStore, adjust: (inout LogQuery) -> Void) async -> HTTPResponse {
+        do {
+            var query = try parse(request)
+            adjust(&query)
+            let page = try await store.search(query)
+            return .json(Page(logs: page.records, next_cursor: page.nextCursor))
+        } catch let error as APIError {
+            return error.response(for: request)
+        } catch let error as DatabaseError where error.resultCode == .error && query(request, "q") != nil {
+            return APIError(.badRequest, "INVALID_QUERY", "invalid full-text query: \(error.message)").response(for: request)
+        } catch {
+            return APIError(.internalServerError, "INTERNAL", "the log search failed").response(for: request)
+        }
+    }
+
+    static func query(_ request: HTTPRequest, _ name: String) -> String? {
+        request.query(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// Reads the filters; a malformed value is a 400 naming the parameter.
+    static func parse(_ request: HTTPRequest) throws -> LogQuery {
+        var q = LogQuery()
+        q.bot = query(request, "bot")
+        q.guild = query(request, "guild")
+        q.channel = query(request, "channel")
+        q.user = query(request, "user")
+        q.command = query(request, "command")
+        q.outcome = query(request, "outcome")
+        q.text = query(request, "q")
+        if let outcome = q.outcome, !["ok", "error", "rate_limited", "timeout"].contains(outcome) {
+            throw APIError(.badRequest, "INVALID_PARAMETER", "outcome must be ok, error, rate_limited or timeout")
+        }
+        func integer(_ name: String) throws -> Int64? {
+            guard let text = query(request, name) else { return nil }
+            guard let n = Int64(text), n >= 0 else { throw APIError(.badRequest, "INVALID_PARAMETER", "\(name) must be a non-negative integer") }
+            return n
+        }
+        // from/to are Unix milliseconds on the wire; stored times are microseconds.
+        q.from = try integer("from").map { $0 * 1000 }
+        q.to = try integer("to").map { $0 * 1000 + 999 }
+        q.minimumDurationMicros = try integer("min_duration_ms").map { $0 * 1000 }
+        if let limit = try integer("limit") {
+            guard limit >= 1 else { throw APIError(.badRequest, "INVALID_PARAMETER", "limit must be at least 1") }
+            q.limit = Int(min(limit, Int64(LogQuery.maximumLimit)))
+        }
+        if let token = query(request, "cursor") {
+            guard let cursor = LogQuery.Cursor(token: token) else { throw APIError(.badRequest, "INVALID_CURSOR", "cursor is not one this API returned") }
+            q.cursor = cursor
+        }
+        return q
     }
 }

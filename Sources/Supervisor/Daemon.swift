@@ -58,7 +58,7 @@ public actor Daemon {
             request, uid in await self.handle(request, uid: uid)
         }
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
-                                  responder: APIRouter.make(fleet: fleet))
+                                  responder: APIRouter.make(fleet: fleet, store: store))
         logger.notice("botvisord listening", ["http": config.httpListen, "control": "\(config.runtimeDirectory)/control.sock"])
         notifier.notify("READY=1\nSTATUS=starting bots")
 

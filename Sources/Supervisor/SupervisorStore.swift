@@ -48,6 +48,22 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
             CREATE INDEX command_logs_bot_time ON command_logs (bot, started_at DESC);
             CREATE INDEX command_logs_user_time ON command_logs (user_id, started_at DESC);
             """)
+        m.register(version: 2, name: "full-text index over command logs", sql: """
+            -- FTS5 over what operators search for: command name, options, error code and message.
+            CREATE VIRTUAL TABLE command_logs_fts USING fts5(
+                command, options, error_code, error_message, content='command_logs', content_rowid='rowid'
+            );
+            CREATE TRIGGER command_logs_ai AFTER INSERT ON command_logs BEGIN
+                INSERT INTO command_logs_fts (rowid, command, options, error_code, error_message)
+                VALUES (new.rowid, new.command, new.options, new.error_code, new.error_message);
+            END;
+            CREATE TRIGGER command_logs_ad AFTER DELETE ON command_logs BEGIN
+                INSERT INTO command_logs_fts (command_logs_fts, rowid, command, options, error_code, error_message)
+                VALUES ('delete', old.rowid, old.command, old.options, old.error_code, old.error_message);
+            END;
+            -- Filters by time alone (recent, failed, exports) walk this one.
+            CREATE INDEX command_logs_time ON command_logs (started_at DESC, id DESC);
+            """)
         return m
     }
 

@@ -1,0 +1,121 @@
+import Testing
+import FoundationEssentials
+import HTTP
+import IOCore
+import IPC
+import Logging
+import TestSupport
+@testable import Supervisor
+
+/// The log-search API over a real SQLite file filled with generated records.
+@Suite struct LogsAPITests {
+    func withAPI(_ body: (Router, SupervisorStore) async throws -> Void) async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await SupervisorStore(stateDirectory: dir)
+            let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
+                                                        heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
+                                                        workerEnvironment: [:], records: store, sessions: store)
+            let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
+            try await body(APIRouter.make(fleet: fleet, store: store), store)
+        }
+    }
+
+    /// 300 records over 3 bots and 5 users, one per millisecond, every 7th an error.
+    func generate(_ store: SupervisorStore, count: Int = 300, base: Int64 = 1_700_000_000_000_000) async throws {
+        var records: [CommandRecord] = []
+        for i in 0..<count {
+            records.append(CommandRecord(id: String(format: "id-%05d", i), bot: "bot\(i % 3)", guildID: "g\(i % 2)", channelID: "c\(i % 4)",
+                                         userID: "u\(i % 5)", command: i % 7 == 0 ? "stock" : "ping", options: "{\"item\":\"widget \(i)\"}",
+                                         startedAt: base + Int64(i) * 1000, durationMicros: Int64(i * 100),
+                                         outcome: i % 7 == 0 ? "error" : "ok", errorCode: i % 7 == 0 ? "E_OUT_OF_STOCK" : nil,
+                                         errorMessage: i % 7 == 0 ? "widget sold out" : nil))
+        }
+        try await store.store(records)
+    }
+
+    struct Page: Decodable {
+        var logs: [CommandRecord]
+        var next_cursor: String?
+    }
+
+    func get(_ router: Router, _ target: String) async throws -> (HTTPResponse, Page?) {
+        let response = await router.respond(to: HTTPRequest(method: .get, target: target))
+        guard case .bytes(let body) = response.body else { return (response, nil) }
+        return (response, try? JSONDecoder().decode(Page.self, from: Data(body)))
+    }
+
+    @Test func filtersCombineFreelyAndResultsAreNewestFirst() async throws {
+        try await withAPI { router, store in
+            try await generate(store)
+            let (response, page) = try await get(router, "/api/v1/logs?bot=bot0&outcome=error&min_duration_ms=10&limit=500")
+            #expect(response.status == .ok)
+            let logs = try #require(page?.logs)
+            #expect(!logs.isEmpty)
+            #expect(logs.allSatisfy { $0.bot == "bot0" && $0.outcome == "error" && $0.durationMicros >= 10_000 })
+            #expect(logs.map(\.startedAt) == logs.map(\.startedAt).sorted(by: >))
+            // The same selection computed by hand.
+            let expected = (0..<300).filter { $0 % 3 == 0 && $0 % 7 == 0 && $0 * 100 >= 10_000 }.count
+            #expect(logs.count == expected)
+            let (_, window) = try await get(router, "/api/v1/logs?from=1700000000010&to=1700000000019&limit=500")
+            #expect(window?.logs.count == 10)
+            let (_, user) = try await get(router, "/api/v1/logs/user/u3?limit=500")
+            #expect(user?.logs.count == 60 && user?.logs.allSatisfy { $0.userID == "u3" } == true)
+            let (_, failed) = try await get(router, "/api/v1/logs/failed?limit=500")
+            #expect(failed?.logs.count == 43 && failed?.logs.allSatisfy { $0.outcome == "error" } == true)
+        }
+    }
+
+    @Test func theCursorWalkNeverSkipsOrRepeatsWhileNewRowsArrive() async throws {
+        try await withAPI { router, store in
+            try await generate(store)
+            var seen: [String] = []
+            var target = "/api/v1/logs?limit=37"
+            var newer: Int64 = 1_800_000_000_000_000
+            while true {
+                let (_, page) = try await get(router, target)
+                let p = try #require(page)
+                seen += p.logs.map(\.id)
+                // Newer rows land between pages; they are newer than the cursor, so the walk is unaffected.
+                try await store.store([CommandRecord(id: "new-\(newer)", bot: "bot0", guildID: nil, channelID: nil, userID: "u0", command: "ping",
+                                                     options: "{}", startedAt: newer, durationMicros: 1, outcome: "ok")])
+                newer += 1
+                guard let next = p.next_cursor else { break }
+                target = "/api/v1/logs?limit=37&cursor=\(next)"
+            }
+            #expect(seen.count == 300)
+            #expect(Set(seen).count == 300)
+            #expect(seen.first == "id-00299" && seen.last == "id-00000")
+        }
+    }
+
+    @Test func fullTextSearchMatchesAndBadSyntaxIsA400WithTheErrorShape() async throws {
+        try await withAPI { router, store in
+            try await generate(store)
+            let (_, page) = try await get(router, "/api/v1/logs?q=sold&limit=500")
+            #expect(page?.logs.count == 43)
+            let (_, prefix) = try await get(router, "/api/v1/logs?q=E_OUT_OF_STOCK&bot=bot1&limit=500")
+            #expect(prefix?.logs.allSatisfy { $0.bot == "bot1" && $0.errorCode == "E_OUT_OF_STOCK" } == true)
+            let (bad, _) = try await get(router, "/api/v1/logs?q=%22unterminated")
+            #expect(bad.status == .badRequest)
+            guard case .bytes(let body) = bad.body else { Issue.record("no body"); return }
+            let json = String(decoding: body, as: UTF8.self)
+            #expect(json.contains("\"code\":\"INVALID_QUERY\""))
+            let id = try #require(bad.headers["X-Request-Id"])
+            #expect(json.contains("\"request_id\":\"\(id)\""))
+        }
+    }
+
+    @Test func badParametersAndUnknownRoutesUseTheErrorShape() async throws {
+        try await withAPI { router, _ in
+            for (target, code, status) in [("/api/v1/logs?limit=abc", "INVALID_PARAMETER", 400), ("/api/v1/logs?outcome=meh", "INVALID_PARAMETER", 400),
+                                           ("/api/v1/logs?cursor=!!", "INVALID_CURSOR", 400), ("/api/v1/nothing", "NOT_FOUND", 404),
+                                           ("/api/v1/bots/ghost", "BOT_NOT_FOUND", 404)] {
+                let (response, _) = try await get(router, target)
+                #expect(response.status.code == status, "\(target)")
+                guard case .bytes(let body) = response.body else { continue }
+                #expect(String(decoding: body, as: UTF8.self).contains("\"code\":\"\(code)\""), "\(target)")
+                #expect(response.headers["X-Request-Id"] != nil)
+            }
+        }
+    }
+}
