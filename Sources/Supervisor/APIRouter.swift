@@ -69,6 +69,15 @@ enum APIRouter {
             }
             return .json(status)
         }
+        router.get("/metrics") { request in
+            do {
+                let (commands, histograms) = try await store.prometheusCommandFigures()
+                let text = PrometheusExposition.render(statuses: (try? await fleet.statuses()) ?? [], commands: commands, histograms: histograms)
+                return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], bytes: Array(text.utf8))
+            } catch {
+                return APIError(.internalServerError, "INTERNAL", "metrics unavailable").response(for: request)
+            }
+        }
         router.get("/api/v1/logs") { request in await logs(request, store: store) { _ in } }
         router.get("/api/v1/logs/recent") { request in await logs(request, store: store) { _ in } }
         router.get("/api/v1/logs/failed") { request in await logs(request, store: store) { $0.failedOnly = true } }

@@ -1,0 +1,86 @@
+import Storage
+
+/// `GET /metrics` in the Prometheus text exposition format (version 0.0.4).
+enum PrometheusExposition {
+    /// Upper bounds of the command duration histogram, in seconds.
+    static let buckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    struct CommandCount { var bot: String; var command: String; var outcome: String; var count: Int }
+    struct Histogram { var bot: String; var cumulative: [Int]; var count: Int; var sumSeconds: Double }
+
+    static func render(statuses: [BotStatus], commands: [CommandCount], histograms: [Histogram]) -> String {
+        var out = ""
+        func family(_ name: String, _ type: String, _ help: String) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+        }
+        func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
+            let rendered = labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
+            out += "\(name)\(labels.isEmpty ? "" : "{\(rendered)}") \(format(value))\n"
+        }
+        family("botvisor_bot_state", "gauge", "1 for the state each bot's worker is in.")
+        for s in statuses {
+            for state in WorkerState.allCases { sample("botvisor_bot_state", [("bot", s.name), ("state", state.rawValue)], s.state == state ? 1 : 0) }
+        }
+        family("botvisor_worker_restarts_total", "counter", "Worker restarts since botvisord started.")
+        for s in statuses { sample("botvisor_worker_restarts_total", [("bot", s.name)], Double(s.restarts)) }
+        family("botvisor_gateway_rtt_seconds", "gauge", "Gateway heartbeat round trip.")
+        for s in statuses { if let ms = s.gatewayRTTMillis { sample("botvisor_gateway_rtt_seconds", [("bot", s.name)], ms / 1000) } }
+        family("botvisor_worker_resident_bytes", "gauge", "Worker resident memory.")
+        for s in statuses { if let b = s.memoryBytes { sample("botvisor_worker_resident_bytes", [("bot", s.name)], Double(b)) } }
+        family("botvisor_discord_429_total", "counter", "429 responses from Discord, as reported by the current worker.")
+        for s in statuses { sample("botvisor_discord_429_total", [("bot", s.name)], Double(s.metrics?.rest429 ?? 0)) }
+        family("botvisor_gateway_resumes_total", "counter", "Gateway resumes by the current worker.")
+        for s in statuses { sample("botvisor_gateway_resumes_total", [("bot", s.name)], Double(s.metrics?.resumes ?? 0)) }
+        family("botvisor_gateway_identifies_total", "counter", "Gateway identifies by the current worker.")
+        for s in statuses { sample("botvisor_gateway_identifies_total", [("bot", s.name)], Double(s.metrics?.identifies ?? 0)) }
+        family("botvisor_commands_total", "counter", "Commands handled, by bot, command and outcome (from the command log).")
+        for c in commands { sample("botvisor_commands_total", [("bot", c.bot), ("command", c.command), ("outcome", c.outcome)], Double(c.count)) }
+        family("botvisor_command_duration_seconds", "histogram", "Time from receipt to response.")
+        for h in histograms {
+            for (bound, count) in zip(buckets, h.cumulative) {
+                sample("botvisor_command_duration_seconds_bucket", [("bot", h.bot), ("le", format(bound))], Double(count))
+            }
+            sample("botvisor_command_duration_seconds_bucket", [("bot", h.bot), ("le", "+Inf")], Double(h.count))
+            sample("botvisor_command_duration_seconds_sum", [("bot", h.bot)], h.sumSeconds)
+            sample("botvisor_command_duration_seconds_count", [("bot", h.bot)], Double(h.count))
+        }
+        return out
+    }
+
+    /// Label values escape backslash, double quote and newline.
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for c in s {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func format(_ v: Double) -> String {
+        if v.rounded() == v && abs(v) < 1e15 { return String(Int64(v)) }
+        return "\(v)"
+    }
+}
+
+extension SupervisorStore {
+    /// Command counts and duration histograms per bot, from the command log.
+    func prometheusCommandFigures() async throws -> ([PrometheusExposition.CommandCount], [PrometheusExposition.Histogram]) {
+        let bucketSQL = PrometheusExposition.buckets.map { "SUM(duration_us <= \(Int64($0 * 1_000_000)))" }.joined(separator: ", ")
+        return try await queue.read { db in
+            let counts = try db.query("SELECT bot, command, outcome, count(*) AS n FROM command_logs GROUP BY bot, command, outcome ORDER BY bot, command, outcome")
+                .map { PrometheusExposition.CommandCount(bot: try $0.decode("bot"), command: try $0.decode("command"),
+                                                         outcome: try $0.decode("outcome"), count: try $0.decode("n", as: Int.self)) }
+            let histograms = try db.query("SELECT bot, count(*), SUM(duration_us), \(bucketSQL) FROM command_logs GROUP BY bot ORDER BY bot")
+                .map { row in
+                    PrometheusExposition.Histogram(bot: try row.decode(0), cumulative: try (3..<row.count).map { try row.decode($0, as: Int.self) },
+                                                   count: try row.decode(1, as: Int.self), sumSeconds: Double(try row.decode(2, as: Int64.self)) / 1e6)
+                }
+            return (counts, histograms)
+        }
+    }
+}
