@@ -189,6 +189,11 @@ public actor BotSupervisor {
         case .stop(let handover, let done):
             if let done { stopWaiters.append(done) }
             afterExit = .stay
+            if !handover && session != nil {
+                // The worker closes with 1000, which ends the session at Discord: the next start identifies.
+                session = nil
+                persistSession(group: &group)
+            }
             if process != nil {
                 beginStop(handover: handover, group: &group)
             } else {

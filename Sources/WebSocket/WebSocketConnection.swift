@@ -29,6 +29,8 @@ public actor WebSocketConnection {
     private var closeSent = false
     /// A task is inside `receive`: only it may read the stream.
     private var receiving = false
+    /// Receivers take turns (a reader loop and `close` waiting for the peer's close frame).
+    private let readLock = AsyncLock()
     private var closed: WebSocketClosed?
     /// When the last pong arrived, and its payload.
     public private(set) var lastPong: (at: ContinuousClock.Instant, payload: [UInt8])?
@@ -96,9 +98,12 @@ public actor WebSocketConnection {
     /// The next message. Pings are answered and pongs recorded here. Throws
     /// `WebSocketClosed` once the connection is closed, with the code.
     public func receive(deadline: Deadline? = nil) async throws -> WebSocketMessage {
-        precondition(!receiving, "two tasks receive on one WebSocket")
+        await readLock.lock()
         receiving = true
-        defer { receiving = false }
+        defer {
+            receiving = false
+            readLock.unlock()
+        }
         while true {
             if let closed { throw closed }
             if !pending.isEmpty {

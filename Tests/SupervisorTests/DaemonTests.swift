@@ -49,6 +49,8 @@ struct DaemonHarness {
                     try await body(harness)
                 } catch {
                     await daemon.stop()
+                    // Show what the daemon said: the test failed, its log is the evidence.
+                    while let line = try? await daemon.readLine(deadline: .now + .seconds(2)) { print("botvisord: \(line)") }
                     await sim.shutdown()
                     throw error
                 }
