@@ -54,8 +54,7 @@ public actor BotRuntime: GatewayEvents {
             }
             throw RuntimeError.gatewayUnavailable(gateway.status)
         }
-        let snapshot = config.session.map { GatewaySession.SessionSnapshot(sessionID: $0.sessionID, resumeURL: $0.resumeURL, sequence: $0.sequence) }
-        let driver = GatewayDriver(session: GatewaySession(token: config.token, intents: config.intents, session: snapshot),
+        let driver = GatewayDriver(session: GatewaySession(token: config.token, intents: config.intents, session: config.session),
                                    tls: tls, events: self, logger: logger)
         self.driver = driver
         return await withDiscardingTaskGroup { group in
@@ -114,8 +113,8 @@ public actor BotRuntime: GatewayEvents {
         await reporter.state(status.rawValue, detail: nil)
     }
 
-    public func sessionChanged(_ snapshot: GatewaySession.SessionSnapshot?) async {
-        await reporter.session(snapshot.map { SessionState(sessionID: $0.sessionID, resumeURL: $0.resumeURL, sequence: $0.sequence) })
+    public func sessionChanged(_ session: SessionState?) async {
+        await reporter.session(session)
     }
 
     public func heartbeatAcknowledged(rtt: Duration) {

@@ -1,5 +1,6 @@
 import Discord
 import IOCore
+import IPC
 import Logging
 import TLS
 import WebSocket
@@ -8,7 +9,7 @@ import WebSocket
 public protocol GatewayEvents: Sendable {
     func dispatch(name: String, data: JSON) async
     func status(_ status: GatewaySession.Status) async
-    func sessionChanged(_ snapshot: GatewaySession.SessionSnapshot?) async
+    func sessionChanged(_ snapshot: SessionState?) async
     func heartbeatAcknowledged(rtt: Duration) async
     func reconnected(resumed: Bool) async
 }

@@ -1,4 +1,5 @@
 import Discord
+import IPC
 
 /// The gateway client as a plain state machine (discord-protocol.md §1): it
 /// takes inputs (connection events, payloads, timers) with the current time
@@ -36,22 +37,10 @@ public struct GatewaySession: Sendable {
         case wait(until: Instant)
         case dispatch(name: String, data: JSON)
         case status(Status)
-        case sessionChanged(SessionSnapshot?)
+        case sessionChanged(SessionState?)
         case heartbeatAcknowledged(rtt: Duration)
         /// Discord refused the session for good: exit with `exitCode`, never retry.
         case fatal(code: Int, message: String)
-    }
-
-    /// What a replacement process needs to resume (discord-protocol.md §1.7).
-    public struct SessionSnapshot: Sendable, Equatable {
-        public var sessionID: String
-        public var resumeURL: String
-        public var sequence: Int?
-        public init(sessionID: String, resumeURL: String, sequence: Int?) {
-            self.sessionID = sessionID
-            self.resumeURL = resumeURL
-            self.sequence = sequence
-        }
     }
 
     enum Phase: Equatable {
@@ -71,7 +60,7 @@ public struct GatewaySession: Sendable {
     public let intents: UInt64
     private(set) var phase: Phase = .idle
     private var gatewayURL = ""
-    private var session: SessionSnapshot?
+    private var session: SessionState?
     private var heartbeatInterval: Duration?
     private var awaitingACK = false
     private var lastHeartbeatSent: Instant?
@@ -85,10 +74,10 @@ public struct GatewaySession: Sendable {
 
     enum FollowUp { case resume, identifyAfterDelay }
 
-    public var currentSession: SessionSnapshot? { session }
+    public var currentSession: SessionState? { session }
     public var isReady: Bool { phase == .ready }
 
-    public init(token: String, intents: UInt64, session: SessionSnapshot? = nil) {
+    public init(token: String, intents: UInt64, session: SessionState? = nil) {
         self.token = token
         self.intents = intents
         self.session = session
@@ -233,7 +222,7 @@ public struct GatewaySession: Sendable {
             switch payload.t {
             case "READY":
                 guard let id = payload.d["session_id"]?.string, let url = payload.d["resume_gateway_url"]?.string else { break }
-                session = SessionSnapshot(sessionID: id, resumeURL: url, sequence: payload.s)
+                session = SessionState(sessionID: id, resumeURL: url, sequence: payload.s)
                 phase = .ready
                 failedConnects = 0
                 actions.append(.status(.ready))

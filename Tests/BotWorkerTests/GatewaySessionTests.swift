@@ -1,5 +1,6 @@
 import Testing
 import Discord
+import IPC
 @testable import BotWorker
 
 @Suite struct GatewaySessionTests {
