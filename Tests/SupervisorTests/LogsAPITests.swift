@@ -147,3 +147,34 @@ import TestSupport
         }
     }
 }
+
+@Suite struct LogStatsTests {
+    @Test func statsCountErrorRatesAndPercentilesPerBotAndCommand() async throws {
+        try await LogsAPITests().withAPI { router, store in
+            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+            // 100 recent records for bot0 with durations 1..100 ms, every 10th an error; one old record outside the window.
+            var records = (1...100).map { i in
+                CommandRecord(id: "s\(i)", bot: "bot0", guildID: nil, channelID: nil, userID: "u", command: "ping", options: "{}",
+                              startedAt: now - 60_000_000, durationMicros: Int64(i) * 1000, outcome: i % 10 == 0 ? "error" : "ok")
+            }
+            records.append(CommandRecord(id: "old", bot: "bot0", guildID: nil, channelID: nil, userID: "u", command: "ping", options: "{}",
+                                         startedAt: now - 7_200_000_000, durationMicros: 999_000_000, outcome: "error"))
+            try await store.store(records)
+            let response = await router.respond(to: HTTPRequest(method: .get, target: "/api/v1/logs/stats?window=1h"))
+            #expect(response.status == .ok)
+            guard case .bytes(let body) = response.body else { Issue.record("no body"); return }
+            struct Stats: Decodable {
+                struct Group: Decodable { var count: Int; var error_rate: Double; var p50_ms: Double; var p95_ms: Double; var p99_ms: Double }
+                var bots: [String: Group]
+                var commands: [String: Group]
+            }
+            let stats = try JSONDecoder().decode(Stats.self, from: Data(body))
+            let bot = try #require(stats.bots["bot0"])
+            #expect(bot.count == 100 && bot.error_rate == 0.1)
+            #expect(bot.p50_ms == 50 && bot.p95_ms == 95 && bot.p99_ms == 99)
+            #expect(stats.commands["ping"]?.count == 100)
+            let bad = await router.respond(to: HTTPRequest(method: .get, target: "/api/v1/logs/stats?window=soon"))
+            #expect(bad.status == .badRequest)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import FoundationEssentials
+import Storage
+
+/// Per-command and per-bot figures over a window: count, error rate and duration percentiles.
+public struct LogStats: Encodable, Sendable {
+    public struct Group: Encodable, Sendable {
+        public var count: Int
+        public var errors: Int
+        public var error_rate: Double
+        public var p50_ms: Double
+        public var p95_ms: Double
+        public var p99_ms: Double
+    }
+    public var window_seconds: Int
+    public var bots: [String: Group]
+    public var commands: [String: Group]
+
+    /// Nearest-rank percentiles over sorted durations (microseconds in, milliseconds out).
+    static func group(_ durations: [Int64], errors: Int) -> Group {
+        let sorted = durations.sorted()
+        func p(_ q: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            let rank = max(1, Int((q * Double(sorted.count)).rounded(.up)))
+            return Double(sorted[rank - 1]) / 1000
+        }
+        return Group(count: sorted.count, errors: errors, error_rate: sorted.isEmpty ? 0 : Double(errors) / Double(sorted.count),
+                     p50_ms: p(0.5), p95_ms: p(0.95), p99_ms: p(0.99))
+    }
+}
+
+extension SupervisorStore {
+    /// Figures for records that started at or after `since` (microseconds since the epoch).
+    public func stats(since: Int64, windowSeconds: Int) async throws -> LogStats {
+        let rows = try await queue.read { db in
+            try db.query("SELECT bot, command, outcome, duration_us FROM command_logs WHERE started_at >= ?", [since])
+        }
+        var byBot: [String: ([Int64], Int)] = [:]
+        var byCommand: [String: ([Int64], Int)] = [:]
+        for row in rows {
+            let bot: String = try row.decode("bot"), command: String = try row.decode("command")
+            let failed = try row.decode("outcome", as: String.self) == "error" || (try row.decode("outcome", as: String.self)) == "timeout"
+            let duration = try row.decode("duration_us", as: Int64.self)
+            byBot[bot, default: ([], 0)].0.append(duration)
+            byCommand[command, default: ([], 0)].0.append(duration)
+            if failed {
+                byBot[bot]!.1 += 1
+                byCommand[command]!.1 += 1
+            }
+        }
+        return LogStats(window_seconds: windowSeconds, bots: byBot.mapValues { LogStats.group($0.0, errors: $0.1) },
+                        commands: byCommand.mapValues { LogStats.group($0.0, errors: $0.1) })
+    }
+}
