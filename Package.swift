@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Discord", "DiscordSim", "IPC", "IOCore", "TestSupport"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Discord", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord"]),
         .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),
     ],

@@ -69,6 +69,8 @@ enum APIRouter {
             }
             return .json(status)
         }
+        let openAPI = OpenAPIDocument.make().bytes
+        router.get("/api/v1/openapi.json") { _ in HTTPResponse(headers: ["Content-Type": "application/json"], bytes: openAPI) }
         router.get("/metrics") { request in
             do {
                 let (commands, histograms) = try await store.prometheusCommandFigures()

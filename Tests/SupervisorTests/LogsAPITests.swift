@@ -3,6 +3,7 @@ import FoundationEssentials
 import HTTP
 import IOCore
 import IPC
+import Discord
 import Logging
 import TestSupport
 @testable import Supervisor
@@ -175,6 +176,38 @@ import TestSupport
             #expect(stats.commands["ping"]?.count == 100)
             let bad = await router.respond(to: HTTPRequest(method: .get, target: "/api/v1/logs/stats?window=soon"))
             #expect(bad.status == .badRequest)
+        }
+    }
+}
+
+@Suite struct OpenAPITests {
+    static let validator = PythonModule("openapi_spec_validator", pip: "openapi-spec-validator")
+
+    @Test func everyRouteIsDescribed() async throws {
+        try await LogsAPITests().withAPI { router, _ in
+            let document = OpenAPIDocument.make()
+            for route in router.routeList {
+                #expect(document["paths"]?[route.pattern]?[route.method.rawValue.lowercased()] != nil, "\(route.method) \(route.pattern) undocumented")
+            }
+            #expect(document["paths"]?.object?.count == Set(router.routeList.map(\.pattern)).count)
+            let response = await router.respond(to: HTTPRequest(method: .get, target: "/api/v1/openapi.json"))
+            guard case .bytes(let body) = response.body else { Issue.record("no body"); return }
+            let served = try JSON.parse(body)
+            #expect(served == document)
+        }
+    }
+
+    @Test(.enabled(if: validator.isAvailable, validator.missing))
+    func theDocumentIsValidOpenAPI31() async throws {
+        try await withTemporaryDirectory { dir in
+            try Data(OpenAPIDocument.make().bytes).write(to: URL(fileURLWithPath: "\(dir)/openapi.json"))
+            let result = try await runProcess(Peer.python3.path!, ["-c", """
+                import json
+                from openapi_spec_validator import validate
+                validate(json.load(open("\(dir)/openapi.json")))
+                print("valid")
+                """])
+            #expect(result.stdout == "valid\n", "\(result.stderr)")
         }
     }
 }
