@@ -26,7 +26,6 @@ enum DemoMode {
     ]
 
     static func run(configuration: inout Configuration, workerPath: String, environment: [String: String], signals: SignalWatcher) async throws {
-        let logger = Logger(label: "demo")
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("botvisor-demo-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -64,7 +63,7 @@ enum DemoMode {
                     Ctrl-C stops everything.
 
                     """)
-                await playUsers(sim: sim, logger: logger)
+                await playUsers(sim: sim)
             }
             try await group.next()
             group.cancelAll()
@@ -72,7 +71,7 @@ enum DemoMode {
     }
 
     /// Simulated users: a command every second or so, slash or prefix, from a handful of users.
-    static func playUsers(sim: DiscordSimulator, logger: Logger) async {
+    static func playUsers(sim: DiscordSimulator) async {
         let users = ["1001", "1002", "1003", "1004", "1005"]
         while !Task.isCancelled {
             do { try await Reactor.shared.sleep(until: .now + .milliseconds(Int64.random(in: 600...1600))) } catch { return }

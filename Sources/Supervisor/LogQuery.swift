@@ -92,12 +92,11 @@ extension SupervisorStore {
         let limit = max(1, min(query.limit, LogQuery.maximumLimit))
         let sql = "SELECT l.* FROM command_logs l \(whereClause) ORDER BY l.started_at DESC, l.id DESC LIMIT \(limit + 1)"
         let rows = try await queue.read { db in try db.query(sql, Bindings(values)) }
-        var records = try rows.prefix(limit).map(SupervisorStore.record)
+        let records = try rows.prefix(limit).map(SupervisorStore.record)
         var next: String?
         if rows.count > limit, let last = records.last {
             next = LogQuery.Cursor(startedAt: last.startedAt, id: last.id).token
         }
-        records = Array(records)
         return LogPage(records: records, nextCursor: next)
     }
 
