@@ -386,8 +386,12 @@ public actor BotRuntime: GatewayEvents {
     }
 
     /// Sends a message through the rate-limited REST client (bulk messaging over IPC).
-    public func sendMessage(channelID: String, content: String?, embeds: String?) async -> Reply {
+    public func sendMessage(channelID: String, content: String?, embeds: String?, nonce: String? = nil) async -> Reply {
         var body: [String: JSON] = [:]
+        if let nonce {
+            body["nonce"] = .string(nonce)
+            body["enforce_nonce"] = true
+        }
         if let content { body["content"] = .string(content) }
         if let embeds, let parsed = try? JSON.parse(embeds) { body["embeds"] = parsed }
         do {

@@ -299,14 +299,18 @@ public struct SendMessage: Codable, Sendable, Equatable {
     public var content: String?
     /// The embeds as a JSON array text, passed through to Discord.
     public var embeds: String?
-    public init(channelID: String, content: String?, embeds: String? = nil) {
+    /// Sent with `enforce_nonce`: Discord returns the message already created with
+    /// this nonce instead of creating a second one, so a resend after a crash is safe.
+    public var nonce: String?
+    public init(channelID: String, content: String?, embeds: String? = nil, nonce: String? = nil) {
         self.channelID = channelID
         self.content = content
         self.embeds = embeds
+        self.nonce = nonce
     }
     enum CodingKeys: String, CodingKey {
         case channelID = "channel_id"
-        case content, embeds
+        case content, embeds, nonce
     }
 }
 

@@ -1,26 +1,46 @@
 import FoundationEssentials
 import HTTP
 import IPC
+import Logging
 import Storage
 
-/// An API failure with a stable code, rendered as `{"error":{"code","message","request_id"}}`.
+/// An API failure with a stable code, rendered as
+/// `{"error":{"code","message","request_id","fields"?}}`; `fields` lists
+/// each failing field of a 422 and why.
 public struct APIError: Error, Equatable {
+    public struct Field: Codable, Sendable, Equatable {
+        public var field: String
+        public var message: String
+        public init(_ field: String, _ message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
     public var status: HTTPStatus
     public var code: String
     public var message: String
+    public var fields: [Field]
 
-    public init(_ status: HTTPStatus, _ code: String, _ message: String) {
+    public init(_ status: HTTPStatus, _ code: String, _ message: String, fields: [Field] = []) {
         self.status = status
         self.code = code
         self.message = message
+        self.fields = fields
+    }
+
+    /// A 422 listing every failing field.
+    static func validation(_ fields: [Field]) -> APIError {
+        APIError(.unprocessableContent, "VALIDATION_FAILED",
+                 fields.count == 1 ? "\(fields[0].field): \(fields[0].message)" : "\(fields.count) fields are invalid", fields: fields)
     }
 
     func response(for request: HTTPRequest) -> HTTPResponse {
         struct Body: Encodable {
-            struct Inner: Encodable { var code: String; var message: String; var request_id: String }
+            struct Inner: Encodable { var code: String; var message: String; var request_id: String; var fields: [Field]? }
             var error: Inner
         }
-        return .json(Body(error: .init(code: code, message: message, request_id: request.context["request_id"] ?? "")), status: status)
+        return .json(Body(error: .init(code: code, message: message, request_id: request.context["request_id"] ?? "",
+                                       fields: fields.isEmpty ? nil : fields)), status: status)
     }
 }
 
@@ -41,7 +61,8 @@ struct RequestIDMiddleware: HTTPMiddleware {
 
 /// The HTTP API: health, bot status and command-log search.
 enum APIRouter {
-    static func make(fleet: Fleet, store: SupervisorStore) -> Router {
+    static func make(fleet: Fleet, store: SupervisorStore, jobs: JobRunner? = nil,
+                     apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient()) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.notFound = { request in APIError(.notFound, "NOT_FOUND", "no route for \(request.path)").response(for: request) }
@@ -61,14 +82,8 @@ enum APIRouter {
             }
             return .json(Health(status: overall, bots: statuses), status: overall == "down" ? .serviceUnavailable : .ok)
         }
-        router.get("/api/v1/bots") { _ in .json((try? await fleet.statuses()) ?? []) }
-        router.get("/api/v1/bots/{name}") { request in
-            let name = request.pathParameters["name"]!
-            guard let status = try? await fleet.statuses([name]).first else {
-                return APIError(.notFound, "BOT_NOT_FOUND", "no bot named \(name)").response(for: request)
-            }
-            return .json(status)
-        }
+        BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
+        JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))
         let openAPI = OpenAPIDocument.make().bytes
         router.get("/api/v1/openapi.json") { _ in HTTPResponse(headers: ["Content-Type": "application/json"], bytes: openAPI) }
         router.get("/metrics") { request in

@@ -57,8 +57,9 @@ public actor Daemon {
         let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
             request, uid in await self.handle(request, uid: uid)
         }
+        let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
-                                  responder: APIRouter.make(fleet: fleet, store: store))
+                                  responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase))
         logger.notice("botvisord listening", ["http": config.httpListen, "control": "\(config.runtimeDirectory)/control.sock"])
         notifier.notify("READY=1\nSTATUS=starting bots")
 
@@ -68,6 +69,7 @@ public actor Daemon {
             group.addTask { await control.run() }
             group.addTask { await http.run() }
             group.addTask { await self.reportStatus(fleet: fleet) }
+            group.addTask { await jobs.resumeInterrupted() }
             group.addTask {
                 while let sig = try? await signals.next() {
                     if sig == SIGHUP {
@@ -81,7 +83,9 @@ public actor Daemon {
             }
             for await _ in shutdownRequests { break }
             notifier.notify("STOPPING=1")
-            // Stop accepting work, stop every worker in parallel, then close the sockets.
+            // Stop accepting work, leave running jobs for the next start, stop every worker
+            // in parallel, then close the sockets.
+            await jobs.shutdown()
             await fleet.shutdown()
             ipc.close()
             control.close()

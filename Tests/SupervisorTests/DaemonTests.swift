@@ -13,6 +13,8 @@ struct DaemonHarness {
     let sim: DiscordSimulator
     let daemon: BackgroundProcess
     let dir: String
+    let httpPort: Int
+    let workerPath: String?
     var config: String { "\(dir)/botvisor.conf" }
     var controlSocket: String { "\(dir)/run/control.sock" }
 
@@ -21,9 +23,10 @@ struct DaemonHarness {
             var configuration = DiscordSimulator.Configuration()
             configuration.heartbeatInterval = .seconds(2)
             let sim = try DiscordSimulator(configuration: configuration)
+            let httpPort = try freePort()
             try """
                 [http]
-                listen = 127.0.0.1:\(try freePort())
+                listen = 127.0.0.1:\(httpPort)
                 [paths]
                 state_dir = \(dir)/state
                 runtime_dir = \(dir)/run
@@ -40,10 +43,8 @@ struct DaemonHarness {
                 """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }
-                var args = ["--config", "\(dir)/botvisor.conf"]
-                if let workerPath { args += ["--worker", workerPath] }
-                let daemon = try BackgroundProcess(productPath("botvisord"), args)
-                let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir)
+                let daemon = try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath)
+                let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir, httpPort: httpPort, workerPath: workerPath)
                 do {
                     try await eventually(timeout: .seconds(15), "the control socket") { FileManager.default.fileExists(atPath: harness.controlSocket) }
                     try await body(harness)
@@ -59,6 +60,17 @@ struct DaemonHarness {
                 group.cancelAll()
             }
         }
+    }
+
+    static func spawnDaemon(dir: String, workerPath: String?) throws -> BackgroundProcess {
+        var args = ["--config", "\(dir)/botvisor.conf"]
+        if let workerPath { args += ["--worker", workerPath] }
+        return try BackgroundProcess(productPath("botvisord"), args)
+    }
+
+    /// Another botvisord on the same configuration and state (after the first was killed).
+    func spawnDaemon() throws -> BackgroundProcess {
+        try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath)
     }
 
     func ctl(_ request: ControlRequest) async throws -> ControlReply {
