@@ -24,6 +24,10 @@ public actor JobRunner {
         public var settleTimeout: Duration = .seconds(30)
         /// A message waiting in the worker's rate limiter counts towards this.
         public var sendTimeout: Duration = .seconds(120)
+        /// A message job resumed soon after its last send waits this long first: the new
+        /// workers cannot know how much of each bucket the killed ones spent, and Discord's
+        /// per-channel message bucket is 5 per 5 s.
+        public var resumeQuietPeriod: Duration = .seconds(5)
         public init() {}
     }
 
@@ -62,7 +66,9 @@ public actor JobRunner {
                 guard let work = try await store.pendingWork(job: id) else { continue }
                 if work.kind == .message {
                     logger.notice("resuming an interrupted message job", ["job": id, "pending": work.items.count])
-                    launch(id)
+                    let lastSend = try await store.lastItemFinish(job: id) ?? 0
+                    let window = settings.resumeQuietPeriod
+                    launch(id, after: nowMilliseconds() - lastSend < window.components.seconds * 1000 ? window : .zero)
                 } else {
                     try await store.finishPendingItems(job: id, state: .error,
                                                        error: .init(code: "INTERRUPTED", message: "botvisord stopped before this item ran"))
@@ -99,8 +105,11 @@ public actor JobRunner {
     /// The job was cancelled, or botvisord is shutting down.
     func shouldStop(_ id: String) -> Bool { Task.isCancelled || cancelled.contains(id) }
 
-    private func launch(_ id: String) {
-        tasks[id] = Task { await self.execute(id) }
+    private func launch(_ id: String, after delay: Duration = .zero) {
+        tasks[id] = Task {
+            if delay > .zero { try? await Reactor.shared.sleep(until: .now + delay) }
+            await self.execute(id)
+        }
     }
 
     private func execute(_ id: String) async {

@@ -177,6 +177,13 @@ extension SupervisorStore {
         }
     }
 
+    /// When the job's latest item finished (Unix milliseconds).
+    func lastItemFinish(job id: String) async throws -> Int64? {
+        try await queue.read { db in
+            try db.first("SELECT max(finished_at) AS t FROM job_items WHERE job_id = ?", [id])?.decode("t", as: Int64?.self)
+        }
+    }
+
     /// At start: every job that was queued or running when botvisord stopped, now marked interrupted.
     func interruptUnfinishedJobs() async throws -> [String] {
         try await queue.write { db in
