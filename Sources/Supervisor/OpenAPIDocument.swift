@@ -4,8 +4,11 @@ import Discord
 /// A test checks that every route the router serves is described here.
 enum OpenAPIDocument {
     static let errorCodes = ["NOT_FOUND", "METHOD_NOT_ALLOWED", "BOT_NOT_FOUND", "INVALID_PARAMETER", "INVALID_CURSOR", "INVALID_QUERY", "INTERNAL"]
+        + OpenAPIManagement.errorCodes
 
-    static func make() -> JSON {
+    static func make() -> JSON { OpenAPIManagement.merge(into: base()) }
+
+    static func base() -> JSON {
         func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
         func json(_ schema: JSON, _ description: String) -> JSON {
             ["description": .string(description), "content": ["application/json": ["schema": schema]]]
