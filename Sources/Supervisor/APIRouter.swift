@@ -96,6 +96,7 @@ enum APIRouter {
             }
         }
         router.get("/api/v1/logs") { request in await logs(request, store: store) { _ in } }
+        LogExport.register(on: &router, store: store)
         router.get("/api/v1/logs/stats") { request in
             let text = query(request, "window") ?? "1h"
             guard let window = try? Configuration.duration(text), window <= .seconds(366 * 86_400) else {

@@ -1,7 +1,7 @@
 import Discord
 
-/// The OpenAPI description of bot management and bulk jobs (`BotsAPI`, `JobsAPI`),
-/// merged into `OpenAPIDocument`.
+/// The OpenAPI description of bot management, bulk jobs (`BotsAPI`, `JobsAPI`) and
+/// the log export (`LogExport`), merged into `OpenAPIDocument`.
 enum OpenAPIManagement {
     static let errorCodes = ["VALIDATION_FAILED", "INVALID_JSON", "TOKEN_REJECTED", "DISCORD_UNREACHABLE", "DISCORD_RATE_LIMITED",
                              "DISCORD_ERROR", "DISCORD_BAD_RESPONSE", "JOB_NOT_FOUND", "JOB_FINISHED", "IDEMPOTENCY_KEY_REUSED",
@@ -61,6 +61,15 @@ enum OpenAPIManagement {
                 "summary": "Send one message through many bots as a background job", "parameters": [idempotencyKey],
                 "requestBody": body(ref("BulkMessages")),
                 "responses": ["202": json(ref("Job"), "The job, started in the background"), "400": error, "422": error]]],
+            "/api/v1/logs/export": ["get": [
+                "summary": "The selection of GET /api/v1/logs (same filters, no limit), streamed with chunked encoding",
+                "parameters": .array([["name": "format", "in": "query", "required": false,
+                                       "schema": ["type": "string", "enum": ["ndjson", "csv"], "default": "ndjson"]]]
+                                     + OpenAPIDocument.logFilters.filter { $0["name"]?.string != "limit" }),
+                "responses": ["200": ["description": "One record per line (NDJSON) or per row (CSV with a header row, RFC 4180)",
+                                      "content": ["application/x-ndjson": ["schema": ["type": "string"]],
+                                                  "text/csv": ["schema": ["type": "string"]]]],
+                              "400": error, "500": error]]],
             "/api/v1/jobs": ["get": [
                 "summary": "Jobs, newest first",
                 "parameters": [["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
