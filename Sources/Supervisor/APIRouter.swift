@@ -155,9 +155,12 @@ enum APIRouter {
         if let outcome = q.outcome, !["ok", "error", "rate_limited", "timeout"].contains(outcome) {
             throw APIError(.badRequest, "INVALID_PARAMETER", "outcome must be ok, error, rate_limited or timeout")
         }
-        func integer(_ name: String) throws -> Int64? {
+        // Bounded so that milliseconds to microseconds never overflow (10^13 ms is the year 2286).
+        func integer(_ name: String, max: Int64 = 10_000_000_000_000) throws -> Int64? {
             guard let text = query(request, name) else { return nil }
-            guard let n = Int64(text), n >= 0 else { throw APIError(.badRequest, "INVALID_PARAMETER", "\(name) must be a non-negative integer") }
+            guard let n = Int64(text), n >= 0, n <= max else {
+                throw APIError(.badRequest, "INVALID_PARAMETER", "\(name) must be an integer from 0 to \(max)")
+            }
             return n
         }
         // from/to are Unix milliseconds on the wire; stored times are microseconds.

@@ -10,13 +10,18 @@ enum OpenAPIDocument {
         ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": ["type": .string(type)]]
     }
 
+    static func milliseconds(_ name: String, _ description: String) -> JSON {
+        ["name": .string(name), "in": "query", "required": false, "description": .string(description),
+         "schema": ["type": "integer", "minimum": 0, "maximum": 10_000_000_000_000]]
+    }
+
     /// The filters of `GET /api/v1/logs` (and its presets and export).
     static let logFilters: [JSON] = [
         query("bot", "string", "Bot name"), query("guild", "string", "Guild id"), query("channel", "string", "Channel id"),
         query("user", "string", "User id"), query("command", "string", "Command name"),
         ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": ["ok", "error", "rate_limited", "timeout"]]],
-        query("from", "integer", "Start, Unix milliseconds"), query("to", "integer", "End, Unix milliseconds"),
-        query("min_duration_ms", "integer", "Minimum duration"), query("q", "string", "FTS5 full-text query"),
+        milliseconds("from", "Start, Unix milliseconds"), milliseconds("to", "End, Unix milliseconds"),
+        milliseconds("min_duration_ms", "Minimum duration"), query("q", "string", "FTS5 full-text query"),
         ["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
         query("cursor", "string", "next_cursor from the previous page"),
     ]
