@@ -180,6 +180,19 @@ import TestSupport
     }
 }
 
+extension LogsAPITests {
+    /// Found by schemathesis: `to=4505050578626096128` overflowed Int64 milliseconds -> microseconds and killed the daemon.
+    @Test func outOfRangeNumbersAreA400NotACrash() async throws {
+        try await withAPI { router, _ in
+            for target in ["/api/v1/logs?to=4505050578626096128", "/api/v1/logs?from=10000000000001", "/api/v1/logs?min_duration_ms=9223372036854775807",
+                           "/api/v1/logs/stats?window=1e300h", "/api/v1/logs/stats?window=9999999999999999d"] {
+                let (response, _) = try await get(router, target)
+                #expect(response.status == .badRequest, "\(target)")
+            }
+        }
+    }
+}
+
 @Suite struct OpenAPITests {
     static let validator = PythonModule("openapi_spec_validator", pip: "openapi-spec-validator")
 
