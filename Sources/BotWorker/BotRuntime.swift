@@ -54,7 +54,10 @@ public actor BotRuntime: GatewayEvents {
             }
             throw RuntimeError.gatewayUnavailable(gateway.status)
         }
-        let driver = GatewayDriver(session: GatewaySession(token: config.token, intents: config.intents, session: config.session),
+        // The supervisor's identify delay, as the time of an identify made `spacing - delay` ago.
+        let lastIdentify = config.identifyDelayMilliseconds.map { ContinuousClock.now + .milliseconds($0) - GatewaySession.identifySpacing }
+        let driver = GatewayDriver(session: GatewaySession(token: config.token, intents: config.intents, session: config.session,
+                                                           lastIdentifyAt: lastIdentify),
                                    tls: tls, events: self, logger: logger)
         self.driver = driver
         return await withDiscardingTaskGroup { group in

@@ -115,6 +115,9 @@ public struct WorkerConfig: Codable, Sendable {
     public var commandTimeoutSeconds: Double
     /// The gateway session to resume instead of identifying, when the supervisor kept one.
     public var session: SessionState?
+    /// Wait this long before identifying: the bot's previous worker identified less than 5 s
+    /// ago, and Discord allows one identify per 5 s (`max_concurrency` 1).
+    public var identifyDelayMilliseconds: Int?
 
     public init(bot: String, token: String, applicationID: String? = nil, intents: UInt64 = 513, prefix: String? = nil,
                 apiBase: String = "https://discord.com/api/v10", customCommands: [CustomCommand] = [],
@@ -141,6 +144,7 @@ public struct WorkerConfig: Codable, Sendable {
         case rateLimitCount = "rate_limit_count"
         case rateLimitSeconds = "rate_limit_seconds"
         case commandTimeoutSeconds = "command_timeout_seconds"
+        case identifyDelayMilliseconds = "identify_delay_ms"
     }
 }
 

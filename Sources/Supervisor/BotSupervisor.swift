@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Discord
 import IOCore
 import IPC
 import Logging
@@ -79,6 +80,9 @@ public actor BotSupervisor {
     private var session: SessionState?
     /// The session changed since it was last written to SQLite (writes are at most one per tick).
     private var sessionDirty = false
+    /// When a worker of this bot last identified (a new session arrived): the next worker
+    /// that must identify waits until 5 s have passed (Discord's identify rate limit).
+    private var lastIdentifyAt: ContinuousClock.Instant?
     private var startedAt: ContinuousClock.Instant?
     private var lastHeard: ContinuousClock.Instant = .now
     private var stopRequestedAt: ContinuousClock.Instant?
@@ -246,7 +250,11 @@ public actor BotSupervisor {
             guard gen == generation else { group.addTask { await conn.close() }; return }
             connection = conn
             lastHeard = .now
-            let config = definition.workerConfig(apiBase: environment.apiBase, session: session)
+            var config = definition.workerConfig(apiBase: environment.apiBase, session: session)
+            if session == nil, let last = lastIdentifyAt {
+                let wait = GatewayLimits.identifySpacing - (ContinuousClock.now - last)
+                if wait > .zero { config.identifyDelayMilliseconds = Int(wait.milliseconds) + 1 }
+            }
             group.addTask { [continuation] in
                 do {
                     try await conn.send(.welcome(Welcome(config: config)))
@@ -306,12 +314,17 @@ public actor BotSupervisor {
         switch envelope.message {
         case .state(let report):
             if stopRequestedAt == nil, let s = WorkerState(rawValue: report.state), [.connecting, .ready, .resuming].contains(s) {
+                // Ready, not from resuming: the worker identified (its session report may come later).
+                if s == .ready && state != .resuming { lastIdentifyAt = .now }
                 setState(s)
             }
         case .session(let s):
+            // A session reported while the worker closes it for good (a stop without handover) is already over.
+            if stopRequestedAt != nil && !handoverRequested { return }
             // Kept in memory at once (a replacement worker gets it); written to SQLite on the next tick,
             // or at once for a new session, so a busy gateway does not cost a transaction per event.
             let isNew = s.sessionID != session?.sessionID
+            if isNew { lastIdentifyAt = .now }
             session = s
             sessionDirty = true
             if isNew { persistSession(group: &group) }

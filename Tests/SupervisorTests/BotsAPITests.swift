@@ -159,6 +159,24 @@ import TestSupport
         }
     }
 
+    @Test func aLifecycleJobInterruptedByARestartIsMarkedAndEnds() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await SupervisorStore(stateDirectory: dir)
+            // As a killed botvisord leaves it: running, nothing done.
+            let (id, _) = try await store.createJob(JobSpec(kind: .restart, request: "{}", targets: [("a", nil), ("b", nil)]), idempotencyKey: nil)
+            try await store.setJobState(id, .running)
+            let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
+                                                        heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
+                                                        workerEnvironment: [:], records: store, sessions: store)
+            let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
+            await JobRunner(store: store, fleet: fleet, logger: Logger(label: "test")).resumeInterrupted()
+            let job = try #require(try await store.job(id))
+            #expect(job.interrupted && job.state == .failed)
+            #expect(job.items?.map(\.error?.code) == ["INTERRUPTED", "INTERRUPTED"])
+            await store.queue.close()
+        }
+    }
+
     @Test func bulkRequestsAreValidatedBeforeAJobExists() async throws {
         try await withAPI { router in
             _ = await send(router, .post, "/api/v1/bots", ["name": "alpha", "token": "tok-alpha", "enabled": false])

@@ -86,6 +86,7 @@ extension DaemonHarness {
             responses.append(rotated)
             #expect(tokenStatus == 200 && rotated["config"]?["token_last4"]?.string == "ABCD")
             try await eventually(timeout: .seconds(20), "the third identify") { await h.sim.snapshot().identifies["crud"] == 3 }
+            #expect(await h.sim.snapshot().violations.isEmpty)
 
             let (_, list) = try await h.api(.get, "/api/v1/bots")
             responses.append(list)
@@ -112,6 +113,36 @@ extension DaemonHarness {
             while let line = try await h.daemon.readLine(deadline: .now + .seconds(5)) { log.append(line) }
             #expect(!log.isEmpty)
             #expect(!log.joined().contains("crud-secret-token"))
+        }
+    }
+
+    @Test func oneBotIsStoppedStartedAndRestartedOverHTTP() async throws {
+        try await DaemonHarness.run { h in
+            try await h.waitForHTTP()
+            try await h.createBot("solo", token: "tok-solo")
+            try await h.waitFor("solo", .ready)
+            let (stopped, afterStop) = try await h.api(.post, "/api/v1/bots/solo/stop")
+            #expect(stopped == 200 && afterStop["state"]?.string == "stopped" && afterStop["pid"] == nil)
+            let (started, _) = try await h.api(.post, "/api/v1/bots/solo/start")
+            #expect(started == 202)
+            try await h.waitFor("solo", .ready)
+            // A stop ends the session (close 1000): the start identified again. A restart hands over and resumes.
+            let afterStart = await h.sim.snapshot()
+            #expect(afterStart.identifies["solo"] == 2, "\(afterStart.identifies) \(afterStart.resumes)")
+            let pid = try await h.status("solo").pid
+            let (restarted, _) = try await h.api(.post, "/api/v1/bots/solo/restart")
+            #expect(restarted == 202)
+            try await eventually(timeout: .seconds(20), "the resume") { await h.sim.snapshot().resumes["solo"] == 1 }
+            try await h.waitFor("solo", .ready)
+            #expect(try await h.status("solo").pid != pid)
+            #expect(try await h.api(.post, "/api/v1/bots/ghost/restart").0 == 404)
+            // Bulk stop by selector: every ready bot.
+            let (_, job) = try await h.api(.post, "/api/v1/bulk/stop", ["state": "ready"])
+            let done = try await h.finishedJob(try #require(job["id"]?.string))
+            #expect(done["state"]?.string == "succeeded" && done["progress"]?["total"]?.int == 1)
+            try await h.waitFor("solo", .stopped)
+            // The quick stop and start kept Discord's identify spacing.
+            #expect(await h.sim.snapshot().violations.isEmpty)
         }
     }
 
