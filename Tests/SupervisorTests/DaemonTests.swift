@@ -18,10 +18,11 @@ struct DaemonHarness {
     var config: String { "\(dir)/botvisor.conf" }
     var controlSocket: String { "\(dir)/run/control.sock" }
 
-    static func run(budget: Int = 5, workerPath: String? = nil, _ body: (DaemonHarness) async throws -> Void) async throws {
+    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(2),
+                    _ body: (DaemonHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var configuration = DiscordSimulator.Configuration()
-            configuration.heartbeatInterval = .seconds(2)
+            configuration.heartbeatInterval = heartbeatInterval
             let sim = try DiscordSimulator(configuration: configuration)
             let httpPort = try freePort()
             try """
