@@ -39,9 +39,9 @@ struct RequestIDMiddleware: HTTPMiddleware {
     }
 }
 
-/// The HTTP API: health, bot status and command-log search.
+/// The HTTP API: monitoring (`MonitoringAPI`), bot status and command-log search.
 enum APIRouter {
-    static func make(fleet: Fleet, store: SupervisorStore) -> Router {
+    static func make(fleet: Fleet, store: SupervisorStore, recorder: MetricsRecorder? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.notFound = { request in APIError(.notFound, "NOT_FOUND", "no route for \(request.path)").response(for: request) }
@@ -50,17 +50,7 @@ enum APIRouter {
             r.headers.set("Allow", allowed.map(\.rawValue).joined(separator: ", "))
             return r
         }
-        router.get("/api/v1/monitoring/health") { _ in
-            let statuses = (try? await fleet.statuses()) ?? []
-            let ready = statuses.filter { $0.state == .ready }.count
-            let wanted = statuses.filter(\.enabled).count
-            let overall = ready == wanted ? "ok" : (ready == 0 && wanted > 0 ? "down" : "degraded")
-            struct Health: Encodable {
-                var status: String
-                var bots: [BotStatus]
-            }
-            return .json(Health(status: overall, bots: statuses), status: overall == "down" ? .serviceUnavailable : .ok)
-        }
+        MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         router.get("/api/v1/bots") { _ in .json((try? await fleet.statuses()) ?? []) }
         router.get("/api/v1/bots/{name}") { request in
             let name = request.pathParameters["name"]!
