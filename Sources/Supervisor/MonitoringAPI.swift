@@ -223,7 +223,7 @@ enum MonitoringAPI {
         let tier = tier(forAge: now - from, retention: recorder.settings.retention)
         let samples = try await store.series(bot: bot, metric: metric, tier: tier, from: from, to: to)
         let resolution: Int64 = switch tier {
-        case .raw: samples.first?.resolutionMillis ?? recorder.settings.sampleInterval.milliseconds
+        case .raw: recorder.settings.sampleInterval.milliseconds
         case .minute: MetricTier.minuteMillis
         case .hour: MetricTier.hourMillis
         }

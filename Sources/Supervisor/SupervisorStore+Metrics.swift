@@ -86,12 +86,12 @@ extension SupervisorStore {
         }
     }
 
-    /// Per bot and metric over one tier's samples since `since` (Unix ms): the mean, and the total
+    /// Per bot and metric over one tier's samples since `since` (Unix ms): the time-weighted mean, and the total
     /// (value × the time it stands for, which turns a per-second rate into a count).
     public func aggregates(since: Int64, tier: MetricTier = .raw) async throws -> [String: [String: MetricAggregate]] {
         let rows = try await queue.read { db in
             try db.query("""
-                SELECT bot, metric, avg(value), sum(value * resolution) / 1000.0 FROM metric_samples
+                SELECT bot, metric, sum(value * resolution) / sum(resolution), sum(value * resolution) / 1000.0 FROM metric_samples
                 WHERE \(tier.predicate) AND ts >= ? GROUP BY bot, metric
                 """, [since])
         }
@@ -105,7 +105,8 @@ extension SupervisorStore {
 
     /// Replaces the minute and hour averages of every complete bucket that has raw samples
     /// and no average yet, up to `now` less `grace` (a sample may still be on its way).
-    /// Both tiers average the raw samples, so an hour is the true mean, not a mean of means.
+    /// Both tiers average the raw samples, so an hour is the true mean, not a mean of means; each
+    /// sample weighs as much as the time it stands for (equal for samples taken on time).
     /// Works `batchBuckets` buckets per transaction, so the writer is never held long.
     @discardableResult
     public func downsample(now: Int64, grace: Int64 = 15_000, batchBuckets: Int64 = 60) async throws -> Int {
@@ -124,7 +125,7 @@ extension SupervisorStore {
                     let stop = min(end, start + batchBuckets * width)
                     try db.execute("""
                         INSERT OR REPLACE INTO metric_samples (bot, metric, resolution, ts, value)
-                        SELECT bot, metric, ?, ts / ? * ?, avg(value) FROM metric_samples
+                        SELECT bot, metric, ?, ts / ? * ?, sum(value * resolution) / sum(resolution) FROM metric_samples
                         WHERE \(MetricTier.raw.predicate) AND ts >= ? AND ts < ? GROUP BY bot, metric, ts / ?
                         """, [width, width, width, start, stop, width])
                     return db.changes
