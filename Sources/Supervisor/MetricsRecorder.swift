@@ -102,12 +102,12 @@ public actor MetricsRecorder {
         let now = clock()
         let interval = max(1, settings.sampleInterval.milliseconds)
         var samples: [MetricSample] = []
-        // Each sample stands for the time since the previous one (the interval, give or take a late tick;
-        // under a minute, which is what makes it raw), so value × resolution is exactly the count.
-        var resolution = interval
+        // Each sample stands for the time since the previous one (the interval, give or take a late tick),
+        // so value × span of a rate is exactly the count.
+        var span = interval
         func add(_ bot: String, _ metric: String, _ value: Double?) {
             guard let value, value.isFinite else { return }
-            samples.append(MetricSample(bot: bot, metric: metric, resolutionMillis: resolution, timestamp: now, value: value))
+            samples.append(MetricSample(bot: bot, metric: metric, tier: .raw, timestamp: now, value: value, spanMillis: span))
         }
         let statuses = try await fleet.statuses()
         for status in statuses {
@@ -124,9 +124,9 @@ public actor MetricsRecorder {
             // A worker seen for the first time counts its counters from zero, over one interval.
             let before = previous[status.name].flatMap { $0.pid == pid ? $0 : nil }
                 ?? Previous(pid: pid, at: now - interval, cpuSeconds: nil, counters: [:])
-            resolution = min(max(now - before.at, 1), MetricTier.minuteMillis - 1)
+            span = max(now - before.at, 1)
             if now > before.at {
-                let seconds = Double(resolution) / 1000
+                let seconds = Double(span) / 1000
                 if let cpu, let was = before.cpuSeconds { add(status.name, "cpu_percent", max(0, cpu - was) / seconds * 100) }
                 for (name, value) in counters {
                     let was = before.counters[name] ?? 0
@@ -150,9 +150,9 @@ public actor MetricsRecorder {
         let uptime = (ContinuousClock.now - startedAt).seconds
         // First sample: the ingest rate since botvisord started (its CPU needs a second sample).
         let before = previous[system] ?? Previous(pid: me, at: now - Int64(uptime * 1000), cpuSeconds: nil, counters: [:])
-        resolution = min(max(now - before.at, 1), MetricTier.minuteMillis - 1)
+        span = max(now - before.at, 1)
         if now > before.at {
-            let seconds = Double(resolution) / 1000
+            let seconds = Double(span) / 1000
             if let cpu, let was = before.cpuSeconds { add(system, "cpu_percent", max(0, cpu - was) / seconds * 100) }
             add(system, "ingest_per_second", Double(max(0, stored - (before.counters["stored"] ?? 0))) / seconds)
         }

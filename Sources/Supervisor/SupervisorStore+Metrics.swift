@@ -4,42 +4,38 @@ import Glibc
 import FoundationEssentials
 import Storage
 
-/// One stored figure: a bot's (or `_system`'s) metric at a time, at a resolution.
+/// One stored figure: a bot's (or `_system`'s) metric at a time, in a tier.
 public struct MetricSample: Sendable, Equatable {
     public var bot: String
     public var metric: String
-    /// How much time the value stands for, in milliseconds: the sample interval for raw samples,
-    /// 60 000 or 3 600 000 for averages.
-    public var resolutionMillis: Int64
+    public var tier: MetricTier
     /// Unix milliseconds: when a raw sample was taken, where an average's bucket starts.
     public var timestamp: Int64
     public var value: Double
+    /// How much time the value stands for, in milliseconds: for a raw sample the time since the
+    /// previous one, for an average the raw samples' spans added up (less than the bucket when the
+    /// bot ran for part of it). Averages weigh by it, and value × span of a per-second rate is a count.
+    public var spanMillis: Int64
 
-    public init(bot: String, metric: String, resolutionMillis: Int64, timestamp: Int64, value: Double) {
+    public init(bot: String, metric: String, tier: MetricTier, timestamp: Int64, value: Double, spanMillis: Int64) {
         self.bot = bot
         self.metric = metric
-        self.resolutionMillis = resolutionMillis
+        self.tier = tier
         self.timestamp = timestamp
         self.value = value
+        self.spanMillis = spanMillis
     }
 }
 
-/// The tiers samples are kept in. Raw samples carry their sample interval as resolution
-/// (10 s by default, anything under a minute), so a tier is a range of resolutions.
-public enum MetricTier: Sendable, CaseIterable {
-    case raw, minute, hour
+/// The tiers samples are kept in, stored as `resolution`: 0 for raw samples (taken every
+/// `[metrics] sample_interval`), else the bucket width of the averages in milliseconds.
+public enum MetricTier: Int64, Sendable, CaseIterable {
+    case raw = 0
+    case minute = 60_000
+    case hour = 3_600_000
 
     public static let minuteMillis: Int64 = 60_000
     public static let hourMillis: Int64 = 3_600_000
-
-    /// The SQL predicate on `resolution` that selects this tier.
-    var predicate: String {
-        switch self {
-        case .raw: "resolution < \(MetricTier.minuteMillis)"
-        case .minute: "resolution = \(MetricTier.minuteMillis)"
-        case .hour: "resolution = \(MetricTier.hourMillis)"
-        }
-    }
 }
 
 extension SupervisorStore {
@@ -52,9 +48,10 @@ extension SupervisorStore {
         CREATE TABLE metric_samples (
             bot TEXT NOT NULL,
             metric TEXT NOT NULL,
-            resolution INTEGER NOT NULL,
-            ts INTEGER NOT NULL,
+            resolution INTEGER NOT NULL,  -- 0: raw sample; 60000, 3600000: average over that bucket (ms)
+            ts INTEGER NOT NULL,          -- Unix ms
             value REAL NOT NULL,
+            span INTEGER NOT NULL,        -- ms the value stands for
             PRIMARY KEY (bot, metric, resolution, ts)
         ) WITHOUT ROWID;
         CREATE INDEX metric_samples_time ON metric_samples (resolution, ts);
@@ -69,8 +66,8 @@ extension SupervisorStore {
     public func store(samples: [MetricSample]) async throws {
         guard !samples.isEmpty else { return }
         try await queue.write { db in
-            let stmt = try db.cachedStatement("INSERT OR REPLACE INTO metric_samples (bot, metric, resolution, ts, value) VALUES (?, ?, ?, ?, ?)")
-            for s in samples { try stmt.execute([s.bot, s.metric, s.resolutionMillis, s.timestamp, s.value]) }
+            let stmt = try db.cachedStatement("INSERT OR REPLACE INTO metric_samples (bot, metric, resolution, ts, value, span) VALUES (?, ?, ?, ?, ?, ?)")
+            for s in samples { try stmt.execute([s.bot, s.metric, s.tier.rawValue, s.timestamp, s.value, s.spanMillis]) }
         }
     }
 
@@ -78,22 +75,22 @@ extension SupervisorStore {
     public func series(bot: String, metric: String, tier: MetricTier, from: Int64, to: Int64) async throws -> [MetricSample] {
         try await queue.read { db in
             try db.query("""
-                SELECT resolution, ts, value FROM metric_samples
-                WHERE bot = ? AND metric = ? AND \(tier.predicate) AND ts >= ? AND ts <= ? ORDER BY ts
-                """, [bot, metric, from, to]).map {
-                MetricSample(bot: bot, metric: metric, resolutionMillis: try $0.decode(0), timestamp: try $0.decode(1), value: try $0.decode(2))
+                SELECT ts, value, span FROM metric_samples
+                WHERE bot = ? AND metric = ? AND resolution = ? AND ts >= ? AND ts <= ? ORDER BY ts
+                """, [bot, metric, tier.rawValue, from, to]).map {
+                MetricSample(bot: bot, metric: metric, tier: tier, timestamp: try $0.decode(0), value: try $0.decode(1), spanMillis: try $0.decode(2))
             }
         }
     }
 
-    /// Per bot and metric over one tier's samples since `since` (Unix ms): the time-weighted mean, and the total
-    /// (value × the time it stands for, which turns a per-second rate into a count).
+    /// Per bot and metric over one tier's samples since `since` (Unix ms): the time-weighted mean,
+    /// and the total (value × span, which turns a per-second rate into a count).
     public func aggregates(since: Int64, tier: MetricTier = .raw) async throws -> [String: [String: MetricAggregate]] {
         let rows = try await queue.read { db in
             try db.query("""
-                SELECT bot, metric, sum(value * resolution) / sum(resolution), sum(value * resolution) / 1000.0 FROM metric_samples
-                WHERE \(tier.predicate) AND ts >= ? GROUP BY bot, metric
-                """, [since])
+                SELECT bot, metric, sum(value * span) / sum(span), sum(value * span) / 1000.0 FROM metric_samples
+                WHERE resolution = ? AND ts >= ? GROUP BY bot, metric
+                """, [tier.rawValue, since])
         }
         var out: [String: [String: MetricAggregate]] = [:]
         for row in rows {
@@ -106,27 +103,28 @@ extension SupervisorStore {
     /// Replaces the minute and hour averages of every complete bucket that has raw samples
     /// and no average yet, up to `now` less `grace` (a sample may still be on its way).
     /// Both tiers average the raw samples, so an hour is the true mean, not a mean of means; each
-    /// sample weighs as much as the time it stands for (equal for samples taken on time).
+    /// sample weighs as much as the time it stands for (its span).
     /// Works `batchBuckets` buckets per transaction, so the writer is never held long.
     @discardableResult
     public func downsample(now: Int64, grace: Int64 = 15_000, batchBuckets: Int64 = 60) async throws -> Int {
         var written = 0
-        for width in [MetricTier.minuteMillis, MetricTier.hourMillis] {
+        for tier in [MetricTier.minute, .hour] {
+            let width = tier.rawValue
             let end = (now - grace) / width * width
             while true {
                 let done: Int? = try await queue.write { db -> Int? in
                     // Where this tier stopped last time, else where the raw samples begin.
                     let last = try db.first("SELECT max(ts) FROM metric_samples WHERE resolution = ?", [width])?.decode(0, as: Int64?.self)
-                    let firstRaw = try db.first("SELECT min(ts) FROM metric_samples WHERE \(MetricTier.raw.predicate) AND ts >= ?",
+                    let firstRaw = try db.first("SELECT min(ts) FROM metric_samples WHERE resolution = 0 AND ts >= ?",
                                                 [last.map { $0 + width } ?? 0])?.decode(0, as: Int64?.self)
                     guard let firstRaw else { return nil }
                     let start = firstRaw / width * width
                     guard start < end else { return nil }
                     let stop = min(end, start + batchBuckets * width)
                     try db.execute("""
-                        INSERT OR REPLACE INTO metric_samples (bot, metric, resolution, ts, value)
-                        SELECT bot, metric, ?, ts / ? * ?, sum(value * resolution) / sum(resolution) FROM metric_samples
-                        WHERE \(MetricTier.raw.predicate) AND ts >= ? AND ts < ? GROUP BY bot, metric, ts / ?
+                        INSERT OR REPLACE INTO metric_samples (bot, metric, resolution, ts, value, span)
+                        SELECT bot, metric, ?, ts / ? * ?, sum(value * span) / sum(span), sum(span) FROM metric_samples
+                        WHERE resolution = 0 AND ts >= ? AND ts < ? GROUP BY bot, metric, ts / ?
                         """, [width, width, width, start, stop, width])
                     return db.changes
                 }
@@ -166,8 +164,8 @@ extension SupervisorStore {
                 let n = try await queue.write { db in
                     try db.execute("""
                         DELETE FROM metric_samples WHERE (bot, metric, resolution, ts) IN (
-                            SELECT bot, metric, resolution, ts FROM metric_samples WHERE \(tier.predicate) AND ts < ? LIMIT ?)
-                        """, [cutoff, batch])
+                            SELECT bot, metric, resolution, ts FROM metric_samples WHERE resolution = ? AND ts < ? LIMIT ?)
+                        """, [tier.rawValue, cutoff, batch])
                     return db.changes
                 }
                 deleted += n

@@ -72,8 +72,8 @@ import TestSupport
                     let value = Double(minute * 100 + i * i) + 0.25
                     values.append(value)
                     let ts = hour + Int64(minute) * 60_000 + Int64(i) * 10_000
-                    samples.append(MetricSample(bot: "alpha", metric: "cpu_percent", resolutionMillis: 10_000, timestamp: ts, value: value))
-                    samples.append(MetricSample(bot: "alpha", metric: "rss_bytes", resolutionMillis: 10_000, timestamp: ts, value: 1000))
+                    samples.append(MetricSample(bot: "alpha", metric: "cpu_percent", tier: .raw, timestamp: ts, value: value, spanMillis: 10_000))
+                    samples.append(MetricSample(bot: "alpha", metric: "rss_bytes", tier: .raw, timestamp: ts, value: 1000, spanMillis: 10_000))
                 }
                 expectedMinutes[hour + Int64(minute) * 60_000] = values.reduce(0, +) / Double(values.count)
             }
@@ -84,7 +84,7 @@ import TestSupport
             let minutes = try await api.store.series(bot: "alpha", metric: "cpu_percent", tier: .minute, from: 0, to: Self.now)
             #expect(minutes.count == 3)
             for point in minutes {
-                #expect(point.resolutionMillis == 60_000)
+                #expect(point.tier == .minute && point.spanMillis == 60_000)
                 #expect(abs(point.value - expectedMinutes[point.timestamp]!) < 1e-9, "\(point)")
             }
             let hours = try await api.store.series(bot: "alpha", metric: "cpu_percent", tier: .hour, from: 0, to: Self.now)
@@ -93,8 +93,8 @@ import TestSupport
             // Nothing new: nothing written again.
             #expect(try await api.store.downsample(now: Self.now) == 0)
             // The current minute is not averaged while samples may still arrive.
-            try await api.store.store(samples: [MetricSample(bot: "alpha", metric: "cpu_percent", resolutionMillis: 10_000,
-                                                             timestamp: Self.now - 1000, value: 5)])
+            try await api.store.store(samples: [MetricSample(bot: "alpha", metric: "cpu_percent", tier: .raw,
+                                                             timestamp: Self.now - 1000, value: 5, spanMillis: 10_000)])
             #expect(try await api.store.downsample(now: Self.now) == 0)
         }
     }
@@ -103,7 +103,8 @@ import TestSupport
         try await withAPI { api in
             let day: Int64 = 86_400_000
             func s(_ resolution: Int64, _ age: Int64) -> MetricSample {
-                MetricSample(bot: "alpha", metric: "cpu_percent", resolutionMillis: resolution, timestamp: Self.now - age, value: 1)
+                MetricSample(bot: "alpha", metric: "cpu_percent", tier: resolution == 10_000 ? .raw : MetricTier(rawValue: resolution)!,
+                             timestamp: Self.now - age, value: 1, spanMillis: resolution)
             }
             try await api.store.store(samples: [
                 s(10_000, 2 * day), s(10_000, 2 * day - 10_000), s(10_000, 3_600_000), s(10_000, 60_000),   // raw: 2 old, 2 new
@@ -115,7 +116,7 @@ import TestSupport
             let retention = SupervisorStore.MetricRetention(all: .seconds(90 * 86_400))
             // The first pass takes the old minute and hour rows (1 + 2), one per transaction.
             #expect(try await api.store.deleteExpiredSamples(now: Self.now, retention: retention, batch: 1) == 3)
-            #expect(try await rows(api.store, "SELECT 1 FROM metric_samples WHERE resolution = 10000").count == 5)
+            #expect(try await rows(api.store, "SELECT 1 FROM metric_samples WHERE resolution = 0").count == 5)
 
             try await api.store.downsample(now: Self.now)
             let deleted = try await api.store.deleteExpiredSamples(now: Self.now, retention: retention, batch: 1)
@@ -164,9 +165,11 @@ import TestSupport
         defer { unlink(script) }
         // The real clock: rates need time to pass between samples.
         try await withAPI(workerPath: script, clock: MetricsRecorder.unixMillis) { api in
+            // In the repository before the fleet starts, which starts it: `Fleet.add` racing the fleet's
+            // initial load could register the bot twice.
+            try await api.store.add(BotDefinition(name: "alpha", token: "tok-alpha"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await api.fleet.run() }
-                try await api.fleet.add(BotDefinition(name: "alpha", token: "tok-alpha"))
                 var samples: [MetricSample] = []
                 try await eventually(timeout: .seconds(15), "a CPU sample above zero") {
                     samples = try await api.recorder.sample()
@@ -176,7 +179,7 @@ import TestSupport
                 #expect(samples.contains { $0.bot == "_system" && $0.metric == "rss_bytes" && $0.value > 0 })
                 #expect(samples.contains { $0.bot == "_system" && $0.metric == "db_bytes" && $0.value > 0 })
                 let stored = try await api.store.series(bot: "alpha", metric: "rss_bytes", tier: .raw, from: 0, to: .max)
-                #expect(!stored.isEmpty && stored.allSatisfy { $0.value > 0 && $0.resolutionMillis < 60_000 })
+                #expect(!stored.isEmpty && stored.allSatisfy { $0.value > 0 && $0.spanMillis > 0 })
                 await api.fleet.shutdown()
                 try await group.waitForAll()
             }
@@ -189,10 +192,11 @@ import TestSupport
         try await withAPI { api in
             try await api.addIdleBot("alpha")
             var samples = (0..<30).map { i in
-                MetricSample(bot: "alpha", metric: "gateway_rtt_ms", resolutionMillis: 10_000, timestamp: Self.now - Int64(i) * 10_000, value: Double(i))
+                MetricSample(bot: "alpha", metric: "gateway_rtt_ms", tier: .raw, timestamp: Self.now - Int64(i) * 10_000, value: Double(i),
+                             spanMillis: 10_000)
             }
-            samples.append(MetricSample(bot: "alpha", metric: "gateway_rtt_ms", resolutionMillis: 60_000, timestamp: Self.now - 3 * 86_400_000, value: 42))
-            samples.append(MetricSample(bot: "_system", metric: "db_bytes", resolutionMillis: 10_000, timestamp: Self.now - 5000, value: 4096))
+            samples.append(MetricSample(bot: "alpha", metric: "gateway_rtt_ms", tier: .minute, timestamp: Self.now - 3 * 86_400_000, value: 42, spanMillis: 60_000))
+            samples.append(MetricSample(bot: "_system", metric: "db_bytes", tier: .raw, timestamp: Self.now - 5000, value: 4096, spanMillis: 10_000))
             try await api.store.store(samples: samples)
 
             struct Series: Decodable {
@@ -252,13 +256,13 @@ import TestSupport
             var samples: [MetricSample] = []
             for i in 0..<6 {
                 let ts = Self.now - Int64(i) * 10_000 - 1000
-                samples.append(MetricSample(bot: "alpha", metric: "cpu_percent", resolutionMillis: 10_000, timestamp: ts, value: Double(i)))
-                samples.append(MetricSample(bot: "alpha", metric: "rest_429_per_second", resolutionMillis: 10_000, timestamp: ts, value: 0.1))
-                samples.append(MetricSample(bot: "alpha", metric: "identifies_per_second", resolutionMillis: 10_000, timestamp: ts, value: i == 0 ? 0.1 : 0))
-                samples.append(MetricSample(bot: "_system", metric: "ingest_per_second", resolutionMillis: 10_000, timestamp: ts, value: 3))
+                samples.append(MetricSample(bot: "alpha", metric: "cpu_percent", tier: .raw, timestamp: ts, value: Double(i), spanMillis: 10_000))
+                samples.append(MetricSample(bot: "alpha", metric: "rest_429_per_second", tier: .raw, timestamp: ts, value: 0.1, spanMillis: 10_000))
+                samples.append(MetricSample(bot: "alpha", metric: "identifies_per_second", tier: .raw, timestamp: ts, value: i == 0 ? 0.1 : 0, spanMillis: 10_000))
+                samples.append(MetricSample(bot: "_system", metric: "ingest_per_second", tier: .raw, timestamp: ts, value: 3, spanMillis: 10_000))
             }
             // Outside a 5-minute window.
-            samples.append(MetricSample(bot: "alpha", metric: "cpu_percent", resolutionMillis: 10_000, timestamp: Self.now - 600_000, value: 1000))
+            samples.append(MetricSample(bot: "alpha", metric: "cpu_percent", tier: .raw, timestamp: Self.now - 600_000, value: 1000, spanMillis: 10_000))
             try await api.store.store(samples: samples)
             let records = (1...10).map { i in
                 CommandRecord(id: "c\(i)", bot: "alpha", guildID: nil, channelID: nil, userID: "u", command: "ping", options: "{}",
@@ -332,8 +336,8 @@ import TestSupport
             let before = try await api.decode(MetricsSummary.self, "/api/v1/monitoring/metrics?window=5m")
             #expect(before.system.cpu_percent == nil)
             // Stored behind the recorder's back (no invalidation): only the time limit brings it in.
-            try await api.store.store(samples: [MetricSample(bot: "_system", metric: "cpu_percent", resolutionMillis: 10_000,
-                                                             timestamp: Self.now - 1000, value: 12.5)])
+            try await api.store.store(samples: [MetricSample(bot: "_system", metric: "cpu_percent", tier: .raw,
+                                                             timestamp: Self.now - 1000, value: 12.5, spanMillis: 10_000)])
             try await eventually(timeout: .milliseconds(1100), "the new sample in the summary") {
                 try await api.decode(MetricsSummary.self, "/api/v1/monitoring/metrics?window=5m").system.cpu_percent == 12.5
             }
