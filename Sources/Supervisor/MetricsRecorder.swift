@@ -57,7 +57,6 @@ public actor MetricsRecorder {
     private var previous: [String: Previous] = [:]
     /// Components the daemon reports on (`ipc`, `http`): false once one has stopped.
     private var components: [String: Bool] = [:]
-    public private(set) var samplesTaken = 0
 
     public init(fleet: Fleet, store: SupervisorStore, settings: Settings = Settings(), logger: Logger = Logger(label: "metrics"),
                 clock: @escaping @Sendable () -> Int64 = MetricsRecorder.unixMillis) {
@@ -162,7 +161,6 @@ public actor MetricsRecorder {
         previous[system] = Previous(pid: me, at: now, cpuSeconds: cpu, counters: ["stored": stored])
 
         try await store.store(samples: samples)
-        samplesTaken += 1
         await cache.invalidate()
         return samples
     }
