@@ -54,7 +54,10 @@ public actor BotRuntime: GatewayEvents {
             }
             throw RuntimeError.gatewayUnavailable(gateway.status)
         }
-        let driver = GatewayDriver(session: GatewaySession(token: config.token, intents: config.intents, session: config.session),
+        // The supervisor's identify delay, as the time of an identify made `spacing - delay` ago.
+        let lastIdentify = config.identifyDelayMilliseconds.map { ContinuousClock.now + .milliseconds($0) - GatewaySession.identifySpacing }
+        let driver = GatewayDriver(session: GatewaySession(token: config.token, intents: config.intents, session: config.session,
+                                                           lastIdentifyAt: lastIdentify),
                                    tls: tls, events: self, logger: logger)
         self.driver = driver
         return await withDiscardingTaskGroup { group in
@@ -386,8 +389,12 @@ public actor BotRuntime: GatewayEvents {
     }
 
     /// Sends a message through the rate-limited REST client (bulk messaging over IPC).
-    public func sendMessage(channelID: String, content: String?, embeds: String?) async -> Reply {
+    public func sendMessage(channelID: String, content: String?, embeds: String?, nonce: String? = nil) async -> Reply {
         var body: [String: JSON] = [:]
+        if let nonce {
+            body["nonce"] = .string(nonce)
+            body["enforce_nonce"] = true
+        }
         if let content { body["content"] = .string(content) }
         if let embeds, let parsed = try? JSON.parse(embeds) { body["embeds"] = parsed }
         do {

@@ -70,17 +70,20 @@ public struct GatewaySession: Sendable {
     private var stopping = false
     /// When we last sent Identify: `max_concurrency` 1 allows one per 5 s (discord-protocol.md §1.5).
     private var lastIdentifyAt: Instant?
-    public static let identifySpacing: Duration = .milliseconds(5_100)
+    public static let identifySpacing = GatewayLimits.identifySpacing
 
     enum FollowUp { case resume, identifyAfterDelay }
 
     public var currentSession: SessionState? { session }
     public var isReady: Bool { phase == .ready }
 
-    public init(token: String, intents: UInt64, session: SessionState? = nil) {
+    /// `lastIdentifyAt`: when this bot last identified, if another process did it
+    /// (the supervisor tells a new worker): the first identify keeps the 5 s spacing.
+    public init(token: String, intents: UInt64, session: SessionState? = nil, lastIdentifyAt: Instant? = nil) {
         self.token = token
         self.intents = intents
         self.session = session
+        self.lastIdentifyAt = lastIdentifyAt
     }
 
     /// `{url}/?v=10&encoding=json` (discord-protocol.md §1.2); resume URLs get the same parameters.
@@ -93,6 +96,10 @@ public struct GatewaySession: Sendable {
         switch input {
         case .start(let url):
             gatewayURL = url
+            if session == nil, let last = lastIdentifyAt, last + GatewaySession.identifySpacing > now {
+                phase = .waiting(resume: false)
+                return [.status(.connecting), .wait(until: last + GatewaySession.identifySpacing)]
+            }
             return connect(resume: session != nil)
 
         case .connected:

@@ -143,40 +143,48 @@ public enum WorkerMain {
         }
     }
 
-    /// Answers the supervisor: stop, configure, send_message, heartbeats.
+    /// Answers the supervisor: stop, configure, send_message, heartbeats. Each
+    /// send_message runs on its own task (the REST client's limiter spaces them),
+    /// so one waiting on a rate limit never holds up the others or the heartbeats.
     static func serveSupervisor(link: SupervisorLink, runtime: BotRuntime, logger: Logger) async -> Int32? {
-        var stopping = false
-        while !Task.isCancelled {
-            let envelope: IPCEnvelope
-            do { envelope = try await link.receive() } catch {
-                if stopping {
+        await withDiscardingTaskGroup(returning: Int32?.self) { requests in
+            var stopping = false
+            while !Task.isCancelled {
+                let envelope: IPCEnvelope
+                do { envelope = try await link.receive() } catch {
+                    requests.cancelAll()
+                    if stopping {
+                        await runtime.stop(handover: true)
+                        return nil
+                    }
+                    // Try to reconnect for a while: unacknowledged records go again, the supervisor drops duplicates.
+                    logger.warning("lost the supervisor connection; reconnecting", ["error": error])
+                    await link.close()
+                    if await reconnect(link, logger: logger) { continue }
+                    logger.error("the supervisor is gone; stopping")
                     await runtime.stop(handover: true)
                     return nil
                 }
-                // Try to reconnect for a while: unacknowledged records go again, the supervisor drops duplicates.
-                logger.warning("lost the supervisor connection; reconnecting", ["error": error])
-                await link.close()
-                if await reconnect(link, logger: logger) { continue }
-                logger.error("the supervisor is gone; stopping")
-                await runtime.stop(handover: true)
-                return nil
+                switch envelope.message {
+                case .stop(let stop):
+                    stopping = true
+                    await runtime.stop(handover: stop.handover)
+                case .configure(let config):
+                    await runtime.update(config)
+                case .sendMessage(let m):
+                    let id = envelope.id
+                    requests.addTask {
+                        let reply = await runtime.sendMessage(channelID: m.channelID, content: m.content, embeds: m.embeds, nonce: m.nonce)
+                        await link.send(.reply(reply), replyTo: id)
+                    }
+                case .heartbeat:
+                    await link.send(.heartbeat)
+                default:
+                    break
+                }
             }
-            switch envelope.message {
-            case .stop(let stop):
-                stopping = true
-                await runtime.stop(handover: stop.handover)
-            case .configure(let config):
-                await runtime.update(config)
-            case .sendMessage(let m):
-                let reply = await runtime.sendMessage(channelID: m.channelID, content: m.content, embeds: m.embeds)
-                await link.send(.reply(reply), replyTo: envelope.id)
-            case .heartbeat:
-                await link.send(.heartbeat)
-            default:
-                break
-            }
+            return nil
         }
-        return nil
     }
 
     /// Reconnects to the supervisor, retrying every 250 ms for up to 10 s.

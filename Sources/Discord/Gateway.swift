@@ -152,4 +152,6 @@ public enum GatewayLimits {
     /// 120 events per connection per 60 s, heartbeats included (4008 beyond).
     public static let sendsPerWindow = 120
     public static let sendWindow: Duration = .seconds(60)
+    /// One identify per 5 s per `max_concurrency` bucket (1 for most bots), with a margin.
+    public static let identifySpacing: Duration = .milliseconds(5_100)
 }

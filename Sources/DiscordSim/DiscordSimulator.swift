@@ -99,6 +99,8 @@ public actor DiscordSimulator {
         public var restCalls: [RESTCall] = []
         public var callbacks: [Callback] = []
         public var tooManyRequests = 0
+        /// Message creates answered with an earlier message because of `enforce_nonce`.
+        public var nonceDuplicates = 0
         public var violations: [String] = []
         public var connectionsOpened: [String: Int] = [:]
         public var closeCodesReceived: [String: [Int]] = [:]
@@ -115,6 +117,8 @@ public actor DiscordSimulator {
     var nextConnectionID: UInt64 = 1
     var interactions: [String: Interaction] = [:]
     var messagesByChannel: [String: [Message]] = [:]
+    /// "author:nonce" -> the message created with it, for `enforce_nonce`.
+    var messagesByNonce: [String: (Message, ContinuousClock.Instant)] = [:]
     var commands: [String: JSON] = [:]
     var stats = Stats()
     var identifyTimes: [String: [ContinuousClock.Instant]] = [:]

@@ -75,6 +75,7 @@ extension DiscordSimulator {
             "callbacks": .array(stats.callbacks.map { ["interaction_id": .string($0.interactionID), "type": .number(Double($0.type)),
                                                       "latency_ms": .number(Double($0.latency.milliseconds)), "status": .number(Double($0.status))] }),
             "too_many_requests": .number(Double(stats.tooManyRequests)),
+            "nonce_duplicates": .number(Double(stats.nonceDuplicates)),
             "violations": .array(stats.violations.map { .string($0) }),
             "messages": .number(Double(allMessages.count)),
         ]

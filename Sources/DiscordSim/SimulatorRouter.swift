@@ -176,6 +176,15 @@ extension DiscordSimulator {
             guard let bot, let b = bots[bot] else { return .discord(401, ["message": "401: Unauthorized", "code": 0]) }
             return .discord(200, ["id": .string(b.userID), "username": .string(b.name), "discriminator": "0", "bot": true,
                                   "global_name": .null, "avatar": .null, "flags": 0])
+        case (.get, 2, "applications") where parts[1] == "@me":
+            guard let bot, let b = bots[bot] else { return .discord(401, ["message": "401: Unauthorized", "code": 0]) }
+            // Application flags say which privileged intents the portal allows (the *_LIMITED bits: unverified apps).
+            var flags = 0
+            if b.approvedIntents.contains(.guildPresences) { flags |= 1 << 13 }
+            if b.approvedIntents.contains(.guildMembers) { flags |= 1 << 15 }
+            if b.approvedIntents.contains(.messageContent) { flags |= 1 << 19 }
+            return .discord(200, ["id": .string(b.applicationID), "name": .string(b.name), "bot_public": true,
+                                  "flags": .number(Double(flags)), "bot": ["id": .string(b.userID), "username": .string(b.name)]])
         case (.post, 3, "channels") where parts[2] == "messages":
             return createMessage(channel: parts[1], body: body, author: bot.flatMap { bots[$0]?.userID } ?? "0", bot: bot)
         case (.patch, 4, "channels") where parts[2] == "messages":
@@ -229,8 +238,20 @@ extension DiscordSimulator {
         }
         if channel.hasPrefix("404") { return .discord(404, ["message": "Unknown Channel", "code": 10003]) }
         if channel.hasPrefix("403") { return .discord(403, ["message": "Missing Permissions", "code": 50013]) }
+        let nonce = body["nonce"]?.string ?? body["nonce"]?.int.map(String.init)
+        if let nonce, nonce.count > 25 {
+            return .discord(400, MessageLimits.invalidFormBody([.init(path: "nonce", code: "BASE_TYPE_MAX_LENGTH", message: "Must be 25 or fewer in length.")]))
+        }
+        // enforce_nonce: the same author and nonce within a few minutes returns the message created first.
+        let nonceKey = nonce.map { "\(author):\($0)" }
+        if body["enforce_nonce"]?.bool == true, let nonceKey, let (existing, at) = messagesByNonce[nonceKey],
+           ContinuousClock.now - at < .seconds(300) {
+            stats.nonceDuplicates += 1
+            return .discord(200, messageJSON(existing))
+        }
         let m = Message(id: snowflake(), channelID: channel, authorID: author, content: body["content"]?.string ?? "", embeds: body["embeds"] ?? [])
         messagesByChannel[channel, default: []].append(m)
+        if let nonceKey { messagesByNonce[nonceKey] = (m, .now) }
         return .discord(200, messageJSON(m))
     }
 

@@ -115,6 +115,9 @@ public struct WorkerConfig: Codable, Sendable {
     public var commandTimeoutSeconds: Double
     /// The gateway session to resume instead of identifying, when the supervisor kept one.
     public var session: SessionState?
+    /// Wait this long before identifying: the bot's previous worker identified less than 5 s
+    /// ago, and Discord allows one identify per 5 s (`max_concurrency` 1).
+    public var identifyDelayMilliseconds: Int?
 
     public init(bot: String, token: String, applicationID: String? = nil, intents: UInt64 = 513, prefix: String? = nil,
                 apiBase: String = "https://discord.com/api/v10", customCommands: [CustomCommand] = [],
@@ -141,6 +144,7 @@ public struct WorkerConfig: Codable, Sendable {
         case rateLimitCount = "rate_limit_count"
         case rateLimitSeconds = "rate_limit_seconds"
         case commandTimeoutSeconds = "command_timeout_seconds"
+        case identifyDelayMilliseconds = "identify_delay_ms"
     }
 }
 
@@ -299,14 +303,18 @@ public struct SendMessage: Codable, Sendable, Equatable {
     public var content: String?
     /// The embeds as a JSON array text, passed through to Discord.
     public var embeds: String?
-    public init(channelID: String, content: String?, embeds: String? = nil) {
+    /// Sent with `enforce_nonce`: Discord returns the message already created with
+    /// this nonce instead of creating a second one, so a resend after a crash is safe.
+    public var nonce: String?
+    public init(channelID: String, content: String?, embeds: String? = nil, nonce: String? = nil) {
         self.channelID = channelID
         self.content = content
         self.embeds = embeds
+        self.nonce = nonce
     }
     enum CodingKeys: String, CodingKey {
         case channelID = "channel_id"
-        case content, embeds
+        case content, embeds, nonce
     }
 }
 

@@ -1,26 +1,46 @@
 import FoundationEssentials
 import HTTP
 import IPC
+import Logging
 import Storage
 
-/// An API failure with a stable code, rendered as `{"error":{"code","message","request_id"}}`.
+/// An API failure with a stable code, rendered as
+/// `{"error":{"code","message","request_id","fields"?}}`; `fields` lists
+/// each failing field of a 422 and why.
 public struct APIError: Error, Equatable {
+    public struct Field: Codable, Sendable, Equatable {
+        public var field: String
+        public var message: String
+        public init(_ field: String, _ message: String) {
+            self.field = field
+            self.message = message
+        }
+    }
     public var status: HTTPStatus
     public var code: String
     public var message: String
+    public var fields: [Field]
 
-    public init(_ status: HTTPStatus, _ code: String, _ message: String) {
+    public init(_ status: HTTPStatus, _ code: String, _ message: String, fields: [Field] = []) {
         self.status = status
         self.code = code
         self.message = message
+        self.fields = fields
+    }
+
+    /// A 422 listing every failing field.
+    static func validation(_ fields: [Field]) -> APIError {
+        APIError(.unprocessableContent, "VALIDATION_FAILED",
+                 fields.count == 1 ? "\(fields[0].field): \(fields[0].message)" : "\(fields.count) fields are invalid", fields: fields)
     }
 
     func response(for request: HTTPRequest) -> HTTPResponse {
         struct Body: Encodable {
-            struct Inner: Encodable { var code: String; var message: String; var request_id: String }
+            struct Inner: Encodable { var code: String; var message: String; var request_id: String; var fields: [Field]? }
             var error: Inner
         }
-        return .json(Body(error: .init(code: code, message: message, request_id: request.context["request_id"] ?? "")), status: status)
+        return .json(Body(error: .init(code: code, message: message, request_id: request.context["request_id"] ?? "",
+                                       fields: fields.isEmpty ? nil : fields)), status: status)
     }
 }
 
@@ -41,7 +61,9 @@ struct RequestIDMiddleware: HTTPMiddleware {
 
 /// The HTTP API: monitoring (`MonitoringAPI`), bot status and command-log search.
 enum APIRouter {
-    static func make(fleet: Fleet, store: SupervisorStore, recorder: MetricsRecorder? = nil) -> Router {
+    static func make(fleet: Fleet, store: SupervisorStore, jobs: JobRunner? = nil,
+                     apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
+                     recorder: MetricsRecorder? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.notFound = { request in APIError(.notFound, "NOT_FOUND", "no route for \(request.path)").response(for: request) }
@@ -51,14 +73,8 @@ enum APIRouter {
             return r
         }
         MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
-        router.get("/api/v1/bots") { _ in .json((try? await fleet.statuses()) ?? []) }
-        router.get("/api/v1/bots/{name}") { request in
-            let name = request.pathParameters["name"]!
-            guard let status = try? await fleet.statuses([name]).first else {
-                return APIError(.notFound, "BOT_NOT_FOUND", "no bot named \(name)").response(for: request)
-            }
-            return .json(status)
-        }
+        BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
+        JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))
         let openAPI = OpenAPIDocument.make().bytes
         router.get("/api/v1/openapi.json") { _ in HTTPResponse(headers: ["Content-Type": "application/json"], bytes: openAPI) }
         router.get("/metrics") { request in
@@ -71,6 +87,7 @@ enum APIRouter {
             }
         }
         router.get("/api/v1/logs") { request in await logs(request, store: store) { _ in } }
+        LogExport.register(on: &router, store: store)
         router.get("/api/v1/logs/stats") { request in
             let text = query(request, "window") ?? "1h"
             guard let window = try? Configuration.duration(text), window <= .seconds(366 * 86_400) else {
@@ -129,9 +146,12 @@ enum APIRouter {
         if let outcome = q.outcome, !["ok", "error", "rate_limited", "timeout"].contains(outcome) {
             throw APIError(.badRequest, "INVALID_PARAMETER", "outcome must be ok, error, rate_limited or timeout")
         }
-        func integer(_ name: String) throws -> Int64? {
+        // Bounded so that milliseconds to microseconds never overflow (10^13 ms is the year 2286).
+        func integer(_ name: String, max: Int64 = 10_000_000_000_000) throws -> Int64? {
             guard let text = query(request, name) else { return nil }
-            guard let n = Int64(text), n >= 0 else { throw APIError(.badRequest, "INVALID_PARAMETER", "\(name) must be a non-negative integer") }
+            guard let n = Int64(text), n >= 0, n <= max else {
+                throw APIError(.badRequest, "INVALID_PARAMETER", "\(name) must be an integer from 0 to \(max)")
+            }
             return n
         }
         // from/to are Unix milliseconds on the wire; stored times are microseconds.

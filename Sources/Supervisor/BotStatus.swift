@@ -15,9 +15,11 @@ public struct BotStatus: Codable, Sendable, Equatable {
     public var gatewayRTTMillis: Double?
     public var memoryBytes: Int?
     public var metrics: WorkerMetrics?
+    /// The configuration, without the token.
+    public var config: BotConfigView?
 
     enum CodingKeys: String, CodingKey {
-        case name, state, enabled, pid, restarts, reason, metrics
+        case name, state, enabled, pid, restarts, reason, metrics, config
         case uptimeSeconds = "uptime_seconds"
         case restartsInWindow = "restarts_in_window"
         case lastExit = "last_exit"

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Discord
 import IOCore
 import IPC
 import Logging
@@ -60,23 +61,28 @@ public actor BotSupervisor {
         case disconnected(UInt64)
         case backoffElapsed(UInt64)
         case tick(UInt64)
-        case configure(BotDefinition)
+        case configure(BotDefinition, done: CheckedContinuation<Void, Never>?)
         case finish
     }
 
     public let name: String
-    private var definition: BotDefinition
+    /// The bot as configured (carries the token: never log it or return it).
+    public private(set) var definition: BotDefinition
     private var environment: Environment
     private let logger: Logger
     private var policy: RestartPolicy
 
     public private(set) var state: WorkerState = .stopped
-    private var generation: UInt64 = 0
+    /// Counts spawns: a new value means a new worker process.
+    public private(set) var generation: UInt64 = 0
     private var process: ChildProcess?
     private var connection: IPCConnection?
     private var session: SessionState?
     /// The session changed since it was last written to SQLite (writes are at most one per tick).
     private var sessionDirty = false
+    /// When a worker of this bot last identified (a new session arrived): the next worker
+    /// that must identify waits until 5 s have passed (Discord's identify rate limit).
+    private var lastIdentifyAt: ContinuousClock.Instant?
     private var startedAt: ContinuousClock.Instant?
     private var lastHeard: ContinuousClock.Instant = .now
     private var stopRequestedAt: ContinuousClock.Instant?
@@ -112,7 +118,10 @@ public actor BotSupervisor {
 
     public nonisolated func start() { continuation.yield(.start) }
     public nonisolated func restart() { continuation.yield(.restart) }
-    public nonisolated func update(_ definition: BotDefinition) { continuation.yield(.configure(definition)) }
+    /// Applies a new configuration (pushed to the worker, or by a restart); returns once the event loop took it.
+    public func update(_ definition: BotDefinition) async {
+        await withCheckedContinuation { done in continuation.yield(.configure(definition, done: done)) }
+    }
 
     /// Stops the worker and waits until its process is gone.
     public func stop(handover: Bool = false) async {
@@ -139,7 +148,17 @@ public actor BotSupervisor {
                   uptimeSeconds: startedAt.map { (now - $0).seconds },
                   restarts: restarts, restartsInWindow: policy.restartsInWindow(now: now), lastExit: lastExit,
                   reason: reason, gatewayRTTMillis: metrics?.gatewayRTTMillis,
-                  memoryBytes: process.flatMap { ProcessSampler.residentBytes(pid: $0.pid) }, metrics: metrics)
+                  memoryBytes: process.flatMap { ProcessSampler.residentBytes(pid: $0.pid) }, metrics: metrics,
+                  config: BotConfigView(definition))
+    }
+
+    /// Sends a message through the worker's rate-limited REST client (bulk messaging).
+    /// Throws `BotNotRunning` when no worker is connected.
+    public func sendMessage(_ message: SendMessage, timeout: Duration) async throws -> Reply {
+        guard let connection, state == .ready || state == .resuming || state == .connecting else { throw BotNotRunning(state: state) }
+        let envelope = try await connection.request(.sendMessage(message), timeout: timeout)
+        guard case .reply(let reply) = envelope.message else { throw IPCError.closed }
+        return reply
     }
 
     /// Milliseconds since the worker's last gateway dispatch: its last report plus the time since.
@@ -208,13 +227,26 @@ public actor BotSupervisor {
                 resumeStopWaiters()
             }
 
-        case .configure(let newDefinition):
-            let needsRestart = newDefinition.token != definition.token || newDefinition.intents != definition.intents
+        case .configure(let newDefinition, let done):
+            defer { done?.resume() }
+            // A session belongs to one token and keeps the intents it was identified with:
+            // a new token or new intents need a fresh identify, not a resume.
+            let needsIdentify = newDefinition.token != definition.token || newDefinition.intents != definition.intents
             definition = newDefinition
-            if process != nil {
-                if needsRestart {
+            if needsIdentify && session != nil {
+                session = nil
+                persistSession(group: &group)
+            }
+            if needsIdentify && process == nil && state.needsOperator && definition.enabled {
+                // The operator fixed what Discord refused: try again.
+                reason = nil
+                fatal = nil
+                policy.reset()
+                spawn(group: &group)
+            } else if process != nil {
+                if needsIdentify {
                     afterExit = .restartNow
-                    beginStop(handover: true, group: &group)
+                    beginStop(handover: false, group: &group)
                 } else if let connection {
                     let config = definition.workerConfig(apiBase: environment.apiBase, session: session)
                     group.addTask { try? await connection.send(.configure(config)) }
@@ -225,7 +257,11 @@ public actor BotSupervisor {
             guard gen == generation else { group.addTask { await conn.close() }; return }
             connection = conn
             lastHeard = .now
-            let config = definition.workerConfig(apiBase: environment.apiBase, session: session)
+            var config = definition.workerConfig(apiBase: environment.apiBase, session: session)
+            if session == nil, let last = lastIdentifyAt {
+                let wait = GatewayLimits.identifySpacing - (ContinuousClock.now - last)
+                if wait > .zero { config.identifyDelayMilliseconds = Int(wait.milliseconds) + 1 }
+            }
             group.addTask { [continuation] in
                 do {
                     try await conn.send(.welcome(Welcome(config: config)))
@@ -285,12 +321,17 @@ public actor BotSupervisor {
         switch envelope.message {
         case .state(let report):
             if stopRequestedAt == nil, let s = WorkerState(rawValue: report.state), [.connecting, .ready, .resuming].contains(s) {
+                // Ready, not from resuming: the worker identified (its session report may come later).
+                if s == .ready && state != .resuming { lastIdentifyAt = .now }
                 setState(s)
             }
         case .session(let s):
+            // A session reported while the worker closes it for good (a stop without handover) is already over.
+            if stopRequestedAt != nil && !handoverRequested { return }
             // Kept in memory at once (a replacement worker gets it); written to SQLite on the next tick,
             // or at once for a new session, so a busy gateway does not cost a transaction per event.
             let isNew = s.sessionID != session?.sessionID
+            if isNew { lastIdentifyAt = .now }
             session = s
             sessionDirty = true
             if isNew { persistSession(group: &group) }
@@ -464,6 +505,11 @@ public actor BotSupervisor {
             return false
         }
     }
+}
+
+/// The bot has no connected worker to do what was asked.
+public struct BotNotRunning: Error {
+    public var state: WorkerState
 }
 
 extension Duration {

@@ -145,9 +145,10 @@ public struct Configuration: Sendable, Equatable {
             let number = value.dropLast(suffix.count)
             // `ms` must not be read as `m` + `s`.
             if suffix == "s" && number.hasSuffix("m") { continue }
-            if let n = Double(number), n > 0, n.isFinite { return .milliseconds(Int64((n * scale * 1000).rounded())) }
+            // Up to about 290 million years: beyond, milliseconds leave Int64.
+            if let n = Double(number), n > 0, n * scale < 9e15 { return .milliseconds(Int64((n * scale * 1000).rounded())) }
         }
-        if let n = Double(value), n > 0, n.isFinite { return .milliseconds(Int64((n * 1000).rounded())) }
+        if let n = Double(value), n > 0, n < 9e15 { return .milliseconds(Int64((n * 1000).rounded())) }
         throw ValueError(message: "expected a positive duration such as 500ms, 10s, 5m, 2h or 30d, got `\(value)`")
     }
 

@@ -57,9 +57,11 @@ public actor Daemon {
         let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
             request, uid in await self.handle(request, uid: uid)
         }
+        let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
-                                  responder: APIRouter.make(fleet: fleet, store: store, recorder: recorder))
+                                  responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
+                                                            recorder: recorder))
         logger.notice("botvisord listening", ["http": config.httpListen, "control": "\(config.runtimeDirectory)/control.sock"])
         notifier.notify("READY=1\nSTATUS=starting bots")
 
@@ -70,6 +72,7 @@ public actor Daemon {
             group.addTask { await http.run(); await recorder.setHealthy("http", false) }
             group.addTask { await recorder.run() }
             group.addTask { await self.reportStatus(fleet: fleet) }
+            group.addTask { await jobs.resumeInterrupted() }
             group.addTask {
                 while let sig = try? await signals.next() {
                     if sig == SIGHUP {
@@ -83,7 +86,9 @@ public actor Daemon {
             }
             for await _ in shutdownRequests { break }
             notifier.notify("STOPPING=1")
-            // Stop accepting work, stop every worker in parallel, then close the sockets.
+            // Stop accepting work, leave running jobs for the next start, stop every worker
+            // in parallel, then close the sockets.
+            await jobs.shutdown()
             await fleet.shutdown()
             ipc.close()
             control.close()

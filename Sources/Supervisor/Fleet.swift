@@ -61,6 +61,8 @@ public actor Fleet {
 
     private func register(_ bot: BotDefinition) async throws {
         let session = try await repository.session(bot: bot.name)
+        // A bot added (over the API) while `run` was still reading the repository is there already.
+        guard supervisors[bot.name] == nil else { return }
         let supervisor = BotSupervisor(definition: bot, environment: environment, restart: restartSettings,
                                        session: session, logger: logger)
         supervisors[bot.name] = supervisor
@@ -100,7 +102,7 @@ public actor Fleet {
     public func update(_ bot: BotDefinition) async throws {
         let supervisor = try supervisor(named: bot.name)
         try await repository.update(bot)
-        supervisor.update(bot)
+        await supervisor.update(bot)
     }
 
     public func remove(_ name: String) async throws {

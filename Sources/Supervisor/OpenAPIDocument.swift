@@ -4,25 +4,37 @@ import Discord
 /// A test checks that every route the router serves is described here.
 enum OpenAPIDocument {
     static let errorCodes = ["NOT_FOUND", "METHOD_NOT_ALLOWED", "BOT_NOT_FOUND", "INVALID_PARAMETER", "INVALID_CURSOR", "INVALID_QUERY", "INTERNAL"]
+        + OpenAPIManagement.errorCodes
 
-    static func make() -> JSON {
+    static func query(_ name: String, _ type: String, _ description: String) -> JSON {
+        ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": ["type": .string(type)]]
+    }
+
+    static func milliseconds(_ name: String, _ description: String) -> JSON {
+        ["name": .string(name), "in": "query", "required": false, "description": .string(description),
+         "schema": ["type": "integer", "minimum": 0, "maximum": 10_000_000_000_000]]
+    }
+
+    /// The filters of `GET /api/v1/logs` (and its presets and export).
+    static let logFilters: [JSON] = [
+        query("bot", "string", "Bot name"), query("guild", "string", "Guild id"), query("channel", "string", "Channel id"),
+        query("user", "string", "User id"), query("command", "string", "Command name"),
+        ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": ["ok", "error", "rate_limited", "timeout"]]],
+        milliseconds("from", "Start, Unix milliseconds"), milliseconds("to", "End, Unix milliseconds"),
+        milliseconds("min_duration_ms", "Minimum duration"), query("q", "string", "FTS5 full-text query"),
+        ["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
+        query("cursor", "string", "next_cursor from the previous page"),
+    ]
+
+    static func make() -> JSON { OpenAPIManagement.merge(into: base()) }
+
+    static func base() -> JSON {
         func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
         func json(_ schema: JSON, _ description: String) -> JSON {
             ["description": .string(description), "content": ["application/json": ["schema": schema]]]
         }
         let errorResponse = json(ref("Error"), "An error in the one shape every route uses")
-        func query(_ name: String, _ type: String, _ description: String) -> JSON {
-            ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": ["type": .string(type)]]
-        }
-        let filters: [JSON] = [
-            query("bot", "string", "Bot name"), query("guild", "string", "Guild id"), query("channel", "string", "Channel id"),
-            query("user", "string", "User id"), query("command", "string", "Command name"),
-            ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": ["ok", "error", "rate_limited", "timeout"]]],
-            query("from", "integer", "Start, Unix milliseconds"), query("to", "integer", "End, Unix milliseconds"),
-            query("min_duration_ms", "integer", "Minimum duration"), query("q", "string", "FTS5 full-text query"),
-            ["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
-            query("cursor", "string", "next_cursor from the previous page"),
-        ]
+        let filters = logFilters
         func logsOperation(_ summary: String, extra: [JSON] = []) -> JSON {
             ["get": ["summary": .string(summary), "parameters": .array(extra + filters),
                      "responses": ["200": json(ref("LogPage"), "A page of command records, newest first"), "400": errorResponse, "500": errorResponse]]]

@@ -67,7 +67,41 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
             -- Filters by time alone (recent, failed, exports) walk this one.
             CREATE INDEX command_logs_time ON command_logs (started_at DESC, id DESC);
             """)
-        // Version 3 is reserved for another change; versions are applied in order, whichever lands first.
+        m.register(version: 3, name: "bulk jobs", sql: """
+            -- A bulk operation (start, stop, restart, message) and its items, one per bot or message target.
+            CREATE TABLE jobs (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                state TEXT NOT NULL,
+                -- The same key returns the same job: a retried POST never runs twice.
+                idempotency_key TEXT UNIQUE,
+                request TEXT NOT NULL,
+                content TEXT,
+                embeds TEXT,
+                created_at INTEGER NOT NULL,
+                started_at INTEGER,
+                finished_at INTEGER,
+                -- Set when botvisord stopped while the job was queued or running.
+                interrupted INTEGER NOT NULL DEFAULT 0,
+                cancel_requested INTEGER NOT NULL DEFAULT 0
+            );
+            -- GET /api/v1/jobs lists newest first; at start, unfinished jobs are found by state.
+            CREATE INDEX jobs_created ON jobs (created_at DESC, id DESC);
+            CREATE INDEX jobs_state ON jobs (state);
+            CREATE TABLE job_items (
+                job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                seq INTEGER NOT NULL,
+                bot TEXT NOT NULL,
+                channel_id TEXT,
+                state TEXT NOT NULL,
+                message_id TEXT,
+                error_code TEXT,
+                error_message TEXT,
+                started_at INTEGER,
+                finished_at INTEGER,
+                PRIMARY KEY (job_id, seq)
+            ) WITHOUT ROWID;
+            """)
         m.register(version: 4, name: "metric samples", sql: SupervisorStore.metricsSchema)
         return m
     }

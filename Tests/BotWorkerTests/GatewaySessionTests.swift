@@ -101,6 +101,19 @@ import IPC
                 == [.status(.connecting), .wait(until: t0 + GatewaySession.identifySpacing)])
     }
 
+    @Test func aNewWorkerKeepsTheSpacingOfItsPredecessorsIdentify() {
+        // The previous worker identified 2 s ago (the supervisor says so): wait 3.1 s more, then connect.
+        var s = GatewaySession(token: "tok", intents: 513, lastIdentifyAt: t0 - .seconds(2))
+        #expect(s.handle(.start(gatewayURL: "wss://gateway.example"), now: t0, random: 0)
+                == [.status(.connecting), .wait(until: t0 - .seconds(2) + GatewaySession.identifySpacing)])
+        #expect(s.handle(.delayElapsed, now: t0 + .seconds(4), random: 0)
+                == [.status(.connecting), .connect(url: "wss://gateway.example/?v=10&encoding=json")])
+        // A resumable session does not wait: a resume is not an identify.
+        var r = GatewaySession(token: "tok", intents: 513, session: SessionState(sessionID: "s", resumeURL: "wss://r.example", sequence: 3),
+                               lastIdentifyAt: t0)
+        #expect(r.handle(.start(gatewayURL: "wss://gateway.example"), now: t0, random: 0).contains { if case .connect = $0 { true } else { false } })
+    }
+
     @Test func fatalCodesNeverReconnect() {
         for code in [4004, 4010, 4011, 4012, 4013, 4014] {
             var s = readySession()

@@ -1,6 +1,7 @@
 import Testing
 import Discord
 import DiscordSim
+import HTTP
 import IOCore
 import TestSupport
 import WebSocket
@@ -46,6 +47,34 @@ import WebSocket
     ])
     func aRuleBreakingClientIsClosedWithDiscordsCode(payload: String, identifyFirst: Bool, expected: Int) async throws {
         #expect(try await closeCode(sending: [payload], identifyFirst: identifyFirst) == UInt16(expected))
+    }
+
+    /// Discord's `enforce_nonce`: the same author and nonce return the first message instead of a second one.
+    @Test func enforceNonceReturnsTheFirstMessage() async throws {
+        let sim = try DiscordSimulator()
+        await sim.addBot(name: "alpha", token: "tok")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await sim.run() }
+            let client = HTTPClient()
+            func post(_ body: String) async throws -> JSON {
+                let response = try await client.send(HTTPClientRequest(method: .post, url: "\(sim.apiBase)/channels/555/messages",
+                                                                       headers: ["Authorization": "Bot tok", "Content-Type": "application/json"],
+                                                                       body: Array(body.utf8)))
+                return try JSON.parse(response.body)
+            }
+            let first = try await post(#"{"content":"hi","nonce":"bvjob1","enforce_nonce":true}"#)
+            let again = try await post(#"{"content":"hi","nonce":"bvjob1","enforce_nonce":true}"#)
+            #expect(first["id"] != nil && again["id"] == first["id"])
+            // Without enforce_nonce the nonce is only echoed: a second message.
+            let plain = try await post(#"{"content":"hi","nonce":"bvjob1"}"#)
+            #expect(plain["id"] != first["id"])
+            let tooLong = try await post(#"{"content":"hi","nonce":"12345678901234567890123456","enforce_nonce":true}"#)
+            #expect(tooLong["code"]?.int == 50035)
+            #expect(await sim.messages(in: "555").count == 2)
+            #expect(await sim.snapshot().nonceDuplicates == 1)
+            await sim.shutdown()
+            group.cancelAll()
+        }
     }
 
     @Test func moreThan120SendsInAMinuteAreClosedWith4008() async throws {

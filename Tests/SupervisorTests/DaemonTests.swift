@@ -13,18 +13,21 @@ struct DaemonHarness {
     let sim: DiscordSimulator
     let daemon: BackgroundProcess
     let dir: String
+    let httpPort: Int
+    let workerPath: String?
     var config: String { "\(dir)/botvisor.conf" }
     var controlSocket: String { "\(dir)/run/control.sock" }
 
-    static func run(budget: Int = 5, workerPath: String? = nil, extraConfig: String = "",
+    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(2), extraConfig: String = "",
                     _ body: (DaemonHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var configuration = DiscordSimulator.Configuration()
-            configuration.heartbeatInterval = .seconds(2)
+            configuration.heartbeatInterval = heartbeatInterval
             let sim = try DiscordSimulator(configuration: configuration)
+            let httpPort = try freePort()
             try """
                 [http]
-                listen = 127.0.0.1:\(try freePort())
+                listen = 127.0.0.1:\(httpPort)
                 [paths]
                 state_dir = \(dir)/state
                 runtime_dir = \(dir)/run
@@ -42,10 +45,8 @@ struct DaemonHarness {
                 """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }
-                var args = ["--config", "\(dir)/botvisor.conf"]
-                if let workerPath { args += ["--worker", workerPath] }
-                let daemon = try BackgroundProcess(productPath("botvisord"), args)
-                let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir)
+                let daemon = try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath)
+                let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir, httpPort: httpPort, workerPath: workerPath)
                 do {
                     try await eventually(timeout: .seconds(15), "the control socket") { FileManager.default.fileExists(atPath: harness.controlSocket) }
                     try await body(harness)
@@ -61,6 +62,17 @@ struct DaemonHarness {
                 group.cancelAll()
             }
         }
+    }
+
+    static func spawnDaemon(dir: String, workerPath: String?) throws -> BackgroundProcess {
+        var args = ["--config", "\(dir)/botvisor.conf"]
+        if let workerPath { args += ["--worker", workerPath] }
+        return try BackgroundProcess(productPath("botvisord"), args)
+    }
+
+    /// Another botvisord on the same configuration and state (after the first was killed).
+    func spawnDaemon() throws -> BackgroundProcess {
+        try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath)
     }
 
     func ctl(_ request: ControlRequest) async throws -> ControlReply {

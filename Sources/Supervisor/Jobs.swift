@@ -1,0 +1,228 @@
+import FoundationEssentials
+import Storage
+
+/// What a bulk job does to each of its items.
+public enum JobKind: String, Codable, Sendable {
+    case start, stop, restart, message
+}
+
+public enum JobState: String, Codable, Sendable, CaseIterable {
+    case queued, running, succeeded, partially_failed, failed, cancelled
+
+    var isFinished: Bool { ![.queued, .running].contains(self) }
+}
+
+public enum JobItemState: String, Codable, Sendable, CaseIterable {
+    case pending, ok, error, cancelled
+}
+
+/// One bot (lifecycle jobs) or one message target (message jobs) of a job.
+public struct JobItem: Codable, Sendable, Equatable {
+    public struct Failure: Codable, Sendable, Equatable {
+        public var code: String
+        public var message: String
+    }
+    public var seq: Int
+    public var bot: String
+    public var channel_id: String?
+    public var state: JobItemState
+    public var message_id: String?
+    public var error: Failure?
+    /// Unix milliseconds.
+    public var started_at: Int64?
+    public var finished_at: Int64?
+}
+
+/// A bulk operation as `GET /api/v1/jobs/{id}` shows it. Times are Unix milliseconds.
+public struct Job: Codable, Sendable {
+    public struct Progress: Codable, Sendable, Equatable {
+        public var total = 0
+        public var pending = 0
+        public var succeeded = 0
+        public var failed = 0
+        public var cancelled = 0
+    }
+    public var id: String
+    public var kind: JobKind
+    public var state: JobState
+    /// botvisord stopped while this job was queued or running.
+    public var interrupted: Bool
+    public var cancel_requested: Bool
+    public var created_at: Int64
+    public var started_at: Int64?
+    public var finished_at: Int64?
+    public var progress: Progress
+    /// Per-item results (in `GET /api/v1/jobs/{id}`, not in the list).
+    public var items: [JobItem]?
+
+    /// The state a job ends in once no item is pending.
+    static func finalState(_ p: Progress, cancelled: Bool) -> JobState {
+        if cancelled && p.cancelled > 0 { return .cancelled }
+        if p.failed == 0 { return .succeeded }
+        return p.succeeded == 0 ? .failed : .partially_failed
+    }
+}
+
+func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+/// A job to create: its kind, the request as received (for Idempotency-Key
+/// comparison), the message for message jobs, and one target per item.
+struct JobSpec: Sendable {
+    var kind: JobKind
+    var request: String
+    var content: String?
+    var embeds: String?
+    var targets: [(bot: String, channelID: String?)]
+}
+
+/// Jobs and their items in SQLite.
+extension SupervisorStore {
+    /// Creates a job with its items in one transaction. With an idempotency key
+    /// seen before, returns that job instead (`created == false`); the same key
+    /// with a different request is `IDEMPOTENCY_KEY_REUSED`.
+    func createJob(_ spec: JobSpec, idempotencyKey: String?) async throws -> (id: String, created: Bool) {
+        let id = String((0..<16).map { _ in "0123456789abcdef".randomElement()! })
+        let targets = spec.targets.map { JobTarget(bot: $0.bot, channelID: $0.channelID) }
+        return try await queue.write { db in
+            if let key = idempotencyKey, let row = try db.first("SELECT id, request FROM jobs WHERE idempotency_key = ?", [key]) {
+                guard try row.decode("request", as: String.self) == spec.request else {
+                    throw APIError(.unprocessableContent, "IDEMPOTENCY_KEY_REUSED",
+                                   "this Idempotency-Key was used for a different request")
+                }
+                return (try row.decode("id", as: String.self), false)
+            }
+            try db.execute("""
+                INSERT INTO jobs (id, kind, state, idempotency_key, request, content, embeds, created_at)
+                VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)
+                """, [id, spec.kind.rawValue, idempotencyKey, spec.request, spec.content, spec.embeds, nowMilliseconds()])
+            let insert = try db.cachedStatement("INSERT INTO job_items (job_id, seq, bot, channel_id, state) VALUES (?, ?, ?, ?, 'pending')")
+            for (seq, target) in targets.enumerated() {
+                try insert.execute([id, seq, target.bot, target.channelID])
+            }
+            return (id, true)
+        }
+    }
+
+    func job(_ id: String, withItems: Bool = true) async throws -> Job? {
+        try await queue.read { db in
+            guard let row = try db.first("SELECT * FROM jobs WHERE id = ?", [id]) else { return nil }
+            var job = try Self.job(row)
+            for count in try db.query("SELECT state, count(*) AS n FROM job_items WHERE job_id = ? GROUP BY state", [id]) {
+                try Self.add(count, to: &job.progress)
+            }
+            if withItems {
+                job.items = try db.query("SELECT * FROM job_items WHERE job_id = ? ORDER BY seq", [id]).map(Self.item)
+            }
+            return job
+        }
+    }
+
+    /// Jobs newest first; `before` is the `(created_at, id)` of the last job of the previous page.
+    func jobs(limit: Int, before: (Int64, String)?) async throws -> [Job] {
+        try await queue.read { db in
+            let rows = if let before {
+                try db.query("SELECT * FROM jobs WHERE (created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?",
+                             [before.0, before.1, limit])
+            } else {
+                try db.query("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?", [limit])
+            }
+            return try rows.map { row in
+                var job = try Self.job(row)
+                for count in try db.query("SELECT state, count(*) AS n FROM job_items WHERE job_id = ? GROUP BY state", [job.id]) {
+                    try Self.add(count, to: &job.progress)
+                }
+                return job
+            }
+        }
+    }
+
+    func setJobState(_ id: String, _ state: JobState) async throws {
+        let column = state == .running ? "started_at" : "finished_at"
+        try await queue.write { db in
+            try db.execute("UPDATE jobs SET state = ?, \(column) = coalesce(\(column), ?) WHERE id = ?", [state.rawValue, nowMilliseconds(), id])
+        }
+    }
+
+    func requestCancel(_ id: String) async throws {
+        try await queue.write { db in try db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", [id]) }
+    }
+
+    func finishItem(job: String, seq: Int, state: JobItemState, messageID: String? = nil, error: JobItem.Failure? = nil,
+                    startedAt: Int64?) async throws {
+        try await queue.write { db in
+            try db.cachedStatement("""
+                UPDATE job_items SET state = ?, message_id = ?, error_code = ?, error_message = ?, started_at = ?, finished_at = ?
+                WHERE job_id = ? AND seq = ?
+                """).execute([state.rawValue, messageID, error?.code, error?.message, startedAt, nowMilliseconds(), job, seq])
+        }
+    }
+
+    /// Marks every item still pending (cancelled jobs, interrupted lifecycle jobs).
+    func finishPendingItems(job: String, state: JobItemState, error: JobItem.Failure?) async throws {
+        try await queue.write { db in
+            try db.execute("""
+                UPDATE job_items SET state = ?, error_code = ?, error_message = ?, finished_at = ?
+                WHERE job_id = ? AND state = 'pending'
+                """, [state.rawValue, error?.code, error?.message, nowMilliseconds(), job])
+        }
+    }
+
+    /// What a job still has to do, and what it needs to do it.
+    func pendingWork(job id: String) async throws -> (kind: JobKind, content: String?, embeds: String?, items: [JobItem])? {
+        try await queue.read { db in
+            guard let row = try db.first("SELECT kind, content, embeds FROM jobs WHERE id = ?", [id]),
+                  let kind = JobKind(rawValue: try row.decode("kind", as: String.self)) else { return nil }
+            let items = try db.query("SELECT * FROM job_items WHERE job_id = ? AND state = 'pending' ORDER BY seq", [id]).map(Self.item)
+            return (kind, try row.decode("content", as: String?.self), try row.decode("embeds", as: String?.self), items)
+        }
+    }
+
+    /// When the job's latest item finished (Unix milliseconds).
+    func lastItemFinish(job id: String) async throws -> Int64? {
+        try await queue.read { db in
+            try db.first("SELECT max(finished_at) AS t FROM job_items WHERE job_id = ?", [id])?.decode("t", as: Int64?.self)
+        }
+    }
+
+    /// At start: every job that was queued or running when botvisord stopped, now marked interrupted.
+    func interruptUnfinishedJobs() async throws -> [String] {
+        try await queue.write { db in
+            let ids = try db.query("SELECT id FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at").map { try $0.decode("id", as: String.self) }
+            try db.execute("UPDATE jobs SET interrupted = 1 WHERE state IN ('queued', 'running')")
+            return ids
+        }
+    }
+
+    private struct JobTarget: Sendable {
+        var bot: String
+        var channelID: String?
+    }
+
+    private static func job(_ row: Row) throws -> Job {
+        Job(id: try row.decode("id"), kind: JobKind(rawValue: try row.decode("kind")) ?? .start,
+            state: JobState(rawValue: try row.decode("state")) ?? .failed,
+            interrupted: try row.decode("interrupted", as: Bool.self), cancel_requested: try row.decode("cancel_requested", as: Bool.self),
+            created_at: try row.decode("created_at"), started_at: try row.decode("started_at"), finished_at: try row.decode("finished_at"),
+            progress: Job.Progress(), items: nil)
+    }
+
+    private static func add(_ count: Row, to progress: inout Job.Progress) throws {
+        let n = try count.decode("n", as: Int.self)
+        progress.total += n
+        switch JobItemState(rawValue: try count.decode("state")) {
+        case .pending: progress.pending += n
+        case .ok: progress.succeeded += n
+        case .error: progress.failed += n
+        case .cancelled: progress.cancelled += n
+        case nil: break
+        }
+    }
+
+    private static func item(_ row: Row) throws -> JobItem {
+        let code: String? = try row.decode("error_code")
+        return JobItem(seq: try row.decode("seq"), bot: try row.decode("bot"), channel_id: try row.decode("channel_id"),
+                       state: JobItemState(rawValue: try row.decode("state")) ?? .error, message_id: try row.decode("message_id"),
+                       error: code.map { JobItem.Failure(code: $0, message: (try? row.decode("error_message", as: String?.self) ?? "") ?? "") },
+                       started_at: try row.decode("started_at"), finished_at: try row.decode("finished_at"))
+    }
+}
