@@ -11,9 +11,9 @@ import Logging
 /// past their tier's keep time, and deleting command records past the log retention.
 ///
 /// Counters (events, commands, REST calls, 429s, reconnects, resumes, identifies,
-/// CPU seconds) are stored as per-second rates over the sample interval, so an average
-/// over any tier is still a rate and value × resolution is still a count. A counter that
-/// went down (a new worker) counts from zero.
+/// CPU seconds) are stored as per-second rates over the time since the previous sample,
+/// which each sample keeps as its span: an average over any tier is still a rate, and
+/// value × span is exactly the count. A counter that went down (a new worker) counts from zero.
 public actor MetricsRecorder {
     /// Intervals and keep times; injectable so tests run in milliseconds.
     public struct Settings: Sendable {

@@ -104,9 +104,10 @@ extension SupervisorStore {
     /// and no average yet, up to `now` less `grace` (a sample may still be on its way).
     /// Both tiers average the raw samples, so an hour is the true mean, not a mean of means; each
     /// sample weighs as much as the time it stands for (its span).
-    /// Works `batchBuckets` buckets per transaction, so the writer is never held long.
+    /// Reads at most `batchMillis` of raw samples (at least one bucket) per transaction, so the
+    /// writer is never held long, even after a long pause.
     @discardableResult
-    public func downsample(now: Int64, grace: Int64 = 15_000, batchBuckets: Int64 = 60) async throws -> Int {
+    public func downsample(now: Int64, grace: Int64 = 15_000, batchMillis: Int64 = 3_600_000) async throws -> Int {
         var written = 0
         for tier in [MetricTier.minute, .hour] {
             let width = tier.rawValue
@@ -120,7 +121,7 @@ extension SupervisorStore {
                     guard let firstRaw else { return nil }
                     let start = firstRaw / width * width
                     guard start < end else { return nil }
-                    let stop = min(end, start + batchBuckets * width)
+                    let stop = min(end, start + max(width, batchMillis / width * width))
                     try db.execute("""
                         INSERT OR REPLACE INTO metric_samples (bot, metric, resolution, ts, value, span)
                         SELECT bot, metric, ?, ts / ? * ?, sum(value * span) / sum(span), sum(span) FROM metric_samples

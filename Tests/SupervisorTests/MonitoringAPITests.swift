@@ -79,7 +79,7 @@ import TestSupport
             }
             try await api.store.store(samples: samples)
             // Small batches walk the buckets in several transactions.
-            let written = try await api.store.downsample(now: Self.now, batchBuckets: 1)
+            let written = try await api.store.downsample(now: Self.now, batchMillis: 60_000)
             #expect(written == 3 * 2 + 2)
             let minutes = try await api.store.series(bot: "alpha", metric: "cpu_percent", tier: .minute, from: 0, to: Self.now)
             #expect(minutes.count == 3)
