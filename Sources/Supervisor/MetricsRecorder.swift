@@ -22,9 +22,13 @@ public actor MetricsRecorder {
         public var maintenanceInterval: Duration = .seconds(60)
         public var retention = SupervisorStore.MetricRetention()
         public var logRetention: Duration = .seconds(30 * 86_400)
+        /// The workers' socket: IPC is unhealthy when it is gone (a tmpfiles cleanup, a stray `rm`),
+        /// since no new worker could connect.
+        public var ipcSocketPath: String?
         public init() {}
 
         public init(_ configuration: Configuration) {
+            ipcSocketPath = "\(configuration.runtimeDirectory)/ipc.sock"
             sampleInterval = configuration.metricsSampleInterval
             retention = .init(all: configuration.metricsRetention)
             logRetention = configuration.logRetention
@@ -73,7 +77,10 @@ public actor MetricsRecorder {
 
     public func setHealthy(_ component: String, _ healthy: Bool) { components[component] = healthy }
     /// A component never reported on counts as healthy (tests build the API without sockets).
-    public func isHealthy(_ component: String) -> Bool { components[component] ?? true }
+    public func isHealthy(_ component: String) -> Bool {
+        if component == "ipc", let path = settings.ipcSocketPath, access(path, F_OK) != 0 { return false }
+        return components[component] ?? true
+    }
 
     // MARK: Running
 

@@ -307,6 +307,16 @@ import TestSupport
         }
     }
 
+    @Test func healthIsDownWhenTheIPCSocketIsGone() async throws {
+        var settings = MetricsRecorder.Settings()
+        settings.ipcSocketPath = "/nonexistent/botvisor/ipc.sock"
+        try await withAPI(settings: settings) { api in
+            let (status, body, _) = await api.get("/api/v1/monitoring/health")
+            let report = try JSONDecoder().decode(HealthReport.self, from: Data(body.utf8))
+            #expect(status == 503 && report.status == "down" && !report.ipc.healthy && report.database.writable)
+        }
+    }
+
     @Test func overallHealthIsDegradedWhenSomeEnabledBotsAreNotReady() {
         func bot(_ state: WorkerState, enabled: Bool = true) -> HealthReport.Bot {
             HealthReport.Bot(name: "b", state: state, enabled: enabled, gateway_connected: state == .ready, restarts_in_window: 0, restarts: 0)
