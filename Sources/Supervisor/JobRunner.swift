@@ -144,23 +144,29 @@ public actor JobRunner {
     // MARK: Lifecycle jobs
 
     private nonisolated func runLifecycle(job: String, kind: JobKind, items: [JobItem]) async {
+        await forEach(items, atOnce: settings.lifecycleConcurrency, job: job) { item in
+            let started = nowMilliseconds()
+            let failure = await self.perform(kind, bot: item.bot)
+            if Task.isCancelled { return }
+            try? await self.store.finishItem(job: job, seq: item.seq, state: failure == nil ? .ok : .error,
+                                             error: failure, startedAt: started)
+        }
+    }
+
+    /// Runs `body` for each element, at most `limit` at a time (a sliding window), and
+    /// starts no more once the job is cancelled or botvisord shuts down.
+    private nonisolated func forEach<T: Sendable>(_ elements: [T], atOnce limit: Int, job: String,
+                                                  _ body: @escaping @Sendable (T) async -> Void) async {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
-            // A sliding window of `lifecycleConcurrency` bots at a time.
-            for item in items {
-                if running == settings.lifecycleConcurrency {
+            for element in elements {
+                if running == limit {
                     await group.next()
                     running -= 1
                 }
                 if await shouldStop(job) { break }
                 running += 1
-                group.addTask {
-                    let started = nowMilliseconds()
-                    let failure = await self.perform(kind, bot: item.bot)
-                    if Task.isCancelled { return }
-                    try? await self.store.finishItem(job: job, seq: item.seq, state: failure == nil ? .ok : .error,
-                                                     error: failure, startedAt: started)
-                }
+                group.addTask { await body(element) }
             }
         }
     }
@@ -215,25 +221,14 @@ public actor JobRunner {
                 lanes.append([item])
             }
         }
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
-            for lane in lanes {
-                if running == settings.laneConcurrency {
-                    await group.next()
-                    running -= 1
-                }
-                if await shouldStop(job) { break }
-                running += 1
-                group.addTask {
-                    for item in lane {
-                        if await self.shouldStop(job) { break }
-                        let started = nowMilliseconds()
-                        let (messageID, failure) = await self.deliver(job: job, item: item, content: content, embeds: embeds)
-                        if Task.isCancelled { return }
-                        try? await self.store.finishItem(job: job, seq: item.seq, state: failure == nil ? .ok : .error,
-                                                         messageID: messageID, error: failure, startedAt: started)
-                    }
-                }
+        await forEach(lanes, atOnce: settings.laneConcurrency, job: job) { lane in
+            for item in lane {
+                if await self.shouldStop(job) { return }
+                let started = nowMilliseconds()
+                let (messageID, failure) = await self.deliver(job: job, item: item, content: content, embeds: embeds)
+                if Task.isCancelled { return }
+                try? await self.store.finishItem(job: job, seq: item.seq, state: failure == nil ? .ok : .error,
+                                                 messageID: messageID, error: failure, startedAt: started)
             }
         }
     }
