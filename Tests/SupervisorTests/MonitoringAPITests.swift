@@ -433,11 +433,15 @@ import TestSupport
             #expect(alpha.name == "alpha" && alpha.state == .ready && alpha.gateway_connected && alpha.restarts_in_window == 0)
             #expect((alpha.last_dispatch_age_ms ?? -1) >= 0)
 
-            let (status, body) = try await get("/api/v1/monitoring/metrics?window=5m&bot=alpha")
-            #expect(status == 200)
-            let summary = try JSONDecoder().decode(MetricsSummary.self, from: body)
-            #expect((summary.bots["alpha"]?.rss_bytes ?? 0) > 0)
-            #expect(summary.bots["alpha"]?.identifies == 1)
+            // The identify is counted from the first sample after the worker's first metrics report.
+            var summary: MetricsSummary?
+            try await eventually(timeout: .seconds(10), "the identify in the summary") {
+                let (status, body) = try await get("/api/v1/monitoring/metrics?window=5m&bot=alpha")
+                summary = status == 200 ? try JSONDecoder().decode(MetricsSummary.self, from: body) : nil
+                return (summary?.bots["alpha"]?.identifies ?? 0) > 0
+            }
+            #expect(summary?.bots["alpha"]?.identifies == 1 && summary?.bots["alpha"]?.resumes == 0)
+            #expect((summary?.bots["alpha"]?.rss_bytes ?? 0) > 0 && (summary?.bots["alpha"]?.cpu_percent ?? 0) > 0)
 
             // A killed worker: the health shows the restart.
             let pid = try #require(try await h.status("alpha").pid)
