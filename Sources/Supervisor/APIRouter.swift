@@ -59,10 +59,11 @@ struct RequestIDMiddleware: HTTPMiddleware {
     }
 }
 
-/// The HTTP API: health, bot status and command-log search.
+/// The HTTP API: monitoring (`MonitoringAPI`), bot status and command-log search.
 enum APIRouter {
     static func make(fleet: Fleet, store: SupervisorStore, jobs: JobRunner? = nil,
-                     apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient()) -> Router {
+                     apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
+                     recorder: MetricsRecorder? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.notFound = { request in APIError(.notFound, "NOT_FOUND", "no route for \(request.path)").response(for: request) }
@@ -71,17 +72,7 @@ enum APIRouter {
             r.headers.set("Allow", allowed.map(\.rawValue).joined(separator: ", "))
             return r
         }
-        router.get("/api/v1/monitoring/health") { _ in
-            let statuses = (try? await fleet.statuses()) ?? []
-            let ready = statuses.filter { $0.state == .ready }.count
-            let wanted = statuses.filter(\.enabled).count
-            let overall = ready == wanted ? "ok" : (ready == 0 && wanted > 0 ? "down" : "degraded")
-            struct Health: Encodable {
-                var status: String
-                var bots: [BotStatus]
-            }
-            return .json(Health(status: overall, bots: statuses), status: overall == "down" ? .serviceUnavailable : .ok)
-        }
+        MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
         JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))
         let openAPI = OpenAPIDocument.make().bytes

@@ -94,6 +94,7 @@ public actor BotSupervisor {
     private var lastExit: String?
     private var reason: String?
     private var metrics: WorkerMetrics?
+    private var metricsReceivedAt: ContinuousClock.Instant?
     private var fatal: FatalReport?
     private var stateWaiters: [(WorkerState, CheckedContinuation<Void, Never>)] = []
 
@@ -158,6 +159,12 @@ public actor BotSupervisor {
         let envelope = try await connection.request(.sendMessage(message), timeout: timeout)
         guard case .reply(let reply) = envelope.message else { throw IPCError.closed }
         return reply
+    }
+
+    /// Milliseconds since the worker's last gateway dispatch: its last report plus the time since.
+    func lastDispatchAgeMillis(now: ContinuousClock.Instant = .now) -> Double? {
+        guard let age = metrics?.lastDispatchAgeMillis, let at = metricsReceivedAt else { return nil }
+        return age + Double((now - at).milliseconds)
     }
 
     /// Waits until the bot reaches `target` (for tests and `ctl` waiting flags).
@@ -330,6 +337,7 @@ public actor BotSupervisor {
             if isNew { persistSession(group: &group) }
         case .metrics(let m):
             metrics = m
+            metricsReceivedAt = .now
         case .fatal(let report):
             fatal = report
         case .commands(let batch):

@@ -13,6 +13,10 @@ public struct Configuration: Sendable, Equatable {
     public var heartbeatInterval: Duration = .seconds(2)
     public var heartbeatTimeout: Duration = .seconds(10)
     public var logRetention: Duration = .seconds(30 * 86_400)
+    /// Metric samples older than this are deleted (`[metrics] retention`).
+    public var metricsRetention: Duration = .seconds(90 * 86_400)
+    /// How often each worker and the supervisor are sampled (`[metrics] sample_interval`).
+    public var metricsSampleInterval: Duration = .seconds(10)
     public var logLevel = "info"
 
     /// Defaults, with systemd's `STATE_DIRECTORY`/`RUNTIME_DIRECTORY` when set, else `./botvisor-data`.
@@ -93,6 +97,7 @@ public struct Configuration: Sendable, Equatable {
         "restart": ["backoff_initial", "backoff_max", "budget", "budget_window", "healthy_after",
                     "stop_timeout", "heartbeat_interval", "heartbeat_timeout"],
         "logs": ["retention", "level"],
+        "metrics": ["retention", "sample_interval"],
     ]
 
     struct ValueError: Error { var message: String }
@@ -117,6 +122,13 @@ public struct Configuration: Sendable, Equatable {
         case ("restart", "heartbeat_interval"): heartbeatInterval = try Configuration.duration(value)
         case ("restart", "heartbeat_timeout"): heartbeatTimeout = try Configuration.duration(value)
         case ("logs", "retention"): logRetention = try Configuration.duration(value)
+        case ("metrics", "retention"): metricsRetention = try Configuration.duration(value)
+        case ("metrics", "sample_interval"):
+            metricsSampleInterval = try Configuration.duration(value)
+            // Raw samples are bucketed into minutes: an interval above a minute would leave minutes empty.
+            guard metricsSampleInterval >= .milliseconds(100), metricsSampleInterval <= .seconds(60) else {
+                throw ValueError(message: "expected between 100ms and 60s, got `\(value)`")
+            }
         case ("logs", "level"):
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {
                 throw ValueError(message: "expected trace|debug|info|notice|warning|error|critical, got `\(value)`")

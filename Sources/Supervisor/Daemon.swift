@@ -58,16 +58,19 @@ public actor Daemon {
             request, uid in await self.handle(request, uid: uid)
         }
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
+        let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
-                                  responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase))
+                                  responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
+                                                            recorder: recorder))
         logger.notice("botvisord listening", ["http": config.httpListen, "control": "\(config.runtimeDirectory)/control.sock"])
         notifier.notify("READY=1\nSTATUS=starting bots")
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await fleet.run() }
-            group.addTask { await ipc.run() }
+            group.addTask { await ipc.run(); await recorder.setHealthy("ipc", false) }
             group.addTask { await control.run() }
-            group.addTask { await http.run() }
+            group.addTask { await http.run(); await recorder.setHealthy("http", false) }
+            group.addTask { await recorder.run() }
             group.addTask { await self.reportStatus(fleet: fleet) }
             group.addTask { await jobs.resumeInterrupted() }
             group.addTask {

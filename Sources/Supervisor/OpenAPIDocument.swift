@@ -48,13 +48,12 @@ enum OpenAPIDocument {
         let statsGroup: JSON = ["type": "object", "properties": ["count": ["type": "integer"], "errors": ["type": "integer"],
                                                                    "error_rate": ["type": "number"], "p50_ms": ["type": "number"],
                                                                    "p95_ms": ["type": "number"], "p99_ms": ["type": "number"]]]
-        return [
+        // The monitoring routes are described beside them, in OpenAPIDocument+Monitoring.swift.
+        return addingMonitoring(to: [
             "openapi": "3.1.0",
             "info": ["title": "botvisor", "version": "0.1.0",
                      "description": .string("Every response carries X-Request-Id. Error codes: \(errorCodes.joined(separator: ", ")).")],
             "paths": [
-                "/api/v1/monitoring/health": ["get": ["summary": "Overall health and each bot's status",
-                                                      "responses": ["200": json(ref("Health"), "ok or degraded"), "503": json(ref("Health"), "down")]]],
                 "/api/v1/bots": ["get": ["summary": "Every bot's status", "responses": ["200": json(["type": "array", "items": ref("BotStatus")], "Bots")]]],
                 "/api/v1/bots/{name}": ["get": ["summary": "One bot's status",
                                                 "parameters": [["name": "name", "in": "path", "required": true, "schema": ["type": "string"]]],
@@ -84,9 +83,6 @@ enum OpenAPIDocument {
                     "restarts": ["type": "integer"], "restarts_in_window": ["type": "integer"], "last_exit": ["type": "string"],
                     "reason": ["type": "string"], "gateway_rtt_ms": ["type": "number"], "memory_bytes": ["type": "integer"],
                     "metrics": ["type": "object"]]],
-                "Health": ["type": "object", "required": ["status", "bots"], "properties": [
-                    "status": ["type": "string", "enum": ["ok", "degraded", "down"]],
-                    "bots": ["type": "array", "items": ref("BotStatus")]]],
                 "CommandRecord": ["type": "object", "properties": recordProperties],
                 "LogPage": ["type": "object", "required": ["logs"], "properties": [
                     "logs": ["type": "array", "items": ref("CommandRecord")], "next_cursor": ["type": ["string", "null"]]]],
@@ -94,6 +90,6 @@ enum OpenAPIDocument {
                                                            "bots": ["type": "object", "additionalProperties": statsGroup],
                                                            "commands": ["type": "object", "additionalProperties": statsGroup]]],
             ]],
-        ]
+        ])
     }
 }

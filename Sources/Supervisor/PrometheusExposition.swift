@@ -33,6 +33,16 @@ enum PrometheusExposition {
         for s in statuses { sample("botvisor_gateway_resumes_total", [("bot", s.name)], Double(s.metrics?.resumes ?? 0)) }
         family("botvisor_gateway_identifies_total", "counter", "Gateway identifies by the current worker.")
         for s in statuses { sample("botvisor_gateway_identifies_total", [("bot", s.name)], Double(s.metrics?.identifies ?? 0)) }
+        family("botvisor_gateway_events_total", "counter", "Gateway dispatches received by the current worker.")
+        for s in statuses { sample("botvisor_gateway_events_total", [("bot", s.name)], Double(s.metrics?.events ?? 0)) }
+        family("botvisor_gateway_reconnects_total", "counter", "Gateway reconnects by the current worker.")
+        for s in statuses { sample("botvisor_gateway_reconnects_total", [("bot", s.name)], Double(s.metrics?.reconnects ?? 0)) }
+        family("botvisor_discord_rest_calls_total", "counter", "REST requests to Discord by the current worker.")
+        for s in statuses { sample("botvisor_discord_rest_calls_total", [("bot", s.name)], Double(s.metrics?.restCalls ?? 0)) }
+        family("botvisor_worker_cpu_seconds_total", "counter", "User and system CPU time of the current worker.")
+        for s in statuses {
+            if let pid = s.pid, let cpu = ProcessSampler.cpuSeconds(pid: pid) { sample("botvisor_worker_cpu_seconds_total", [("bot", s.name)], cpu) }
+        }
         family("botvisor_commands_total", "counter", "Commands handled, by bot, command and outcome (from the command log).")
         for c in commands { sample("botvisor_commands_total", [("bot", c.bot), ("command", c.command), ("outcome", c.outcome)], Double(c.count)) }
         family("botvisor_command_duration_seconds", "histogram", "Time from receipt to response.")

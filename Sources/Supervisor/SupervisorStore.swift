@@ -1,12 +1,15 @@
 import FoundationEssentials
 import IPC
 import Storage
+import Synchronization
 
 /// The supervisor's SQLite database: bots (tokens sealed with `TokenCipher`),
 /// the gateway session each bot can resume, and command records.
 public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSink {
     let queue: DatabaseQueue
     let cipher: TokenCipher
+    /// Command records stored since start (duplicates not counted): the ingest rate's counter.
+    let storedRecords = Atomic<Int>(0)
 
     static var migrator: Migrator {
         var m = Migrator()
@@ -99,6 +102,7 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                 PRIMARY KEY (job_id, seq)
             ) WITHOUT ROWID;
             """)
+        m.register(version: 4, name: "metric samples", sql: SupervisorStore.metricsSchema)
         return m
     }
 
@@ -178,17 +182,21 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
 
     /// Stores records in one transaction; a record id seen before is ignored (workers resend after reconnects).
     public func store(_ records: [CommandRecord]) async throws {
-        try await queue.write { db in
+        let stored = try await queue.write { db in
             let stmt = try db.cachedStatement("""
                 INSERT OR IGNORE INTO command_logs (id, bot, guild_id, channel_id, user_id, command, options, started_at,
                                                     duration_us, outcome, error_code, error_message)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+            var stored = 0
             for r in records {
                 try stmt.execute([r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, r.startedAt, r.durationMicros,
                                   r.outcome, r.errorCode, r.errorMessage])
+                stored += db.changes
             }
+            return stored
         }
+        storedRecords.add(stored, ordering: .relaxed)
     }
 
     public func commandCount(bot: String? = nil) async throws -> Int {

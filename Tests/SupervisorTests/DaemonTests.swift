@@ -18,7 +18,7 @@ struct DaemonHarness {
     var config: String { "\(dir)/botvisor.conf" }
     var controlSocket: String { "\(dir)/run/control.sock" }
 
-    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(2),
+    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(2), extraConfig: String = "",
                     _ body: (DaemonHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var configuration = DiscordSimulator.Configuration()
@@ -41,6 +41,7 @@ struct DaemonHarness {
                 heartbeat_interval = 500ms
                 heartbeat_timeout = 3s
                 stop_timeout = 3s
+                \(extraConfig)
                 """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }
