@@ -23,7 +23,7 @@ guard let socketPath = argument("--ipc"), let bot = argument("--bot") else {
 }
 let runDirectory = String(socketPath[..<(socketPath.lastIndex(of: "/") ?? socketPath.startIndex)])
 let batchSize = 500
-let window = 4
+let window = 8
 
 enum FileHandleless {
     static func write(_ text: String) {
@@ -53,11 +53,17 @@ func nowMicros() -> Int64 {
     return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
 }
 
-/// Frames written to the socket one whole frame at a time.
-actor Writer {
+/// Frames written to the socket one whole frame at a time: the lock is held across the
+/// write's suspensions (an actor alone would let a heartbeat in mid-frame).
+struct Writer: Sendable {
     let stream: SocketStream
+    let lock = AsyncLock()
     init(_ stream: SocketStream) { self.stream = stream }
-    func write(_ frame: [UInt8]) async throws { try await stream.write(frame, deadline: nil) }
+    func write(_ frame: [UInt8]) async throws {
+        await lock.lock()
+        defer { lock.unlock() }
+        try await stream.write(frame, deadline: nil)
+    }
 }
 
 /// Batches in flight: the sender waits while `window` are unacknowledged.
@@ -158,7 +164,11 @@ func run() async -> Int32 {
     return await withTaskGroup(of: Int32?.self) { group in
         group.addTask {
             while true {
-                guard let envelope = try? await connection.receive() else { return 0 }
+                let envelope: IPCEnvelope
+                do { envelope = try await connection.receive() } catch {
+                    FileHandleless.writeFile("\(runDirectory)/error-\(bot)-\(getpid()).txt", "the supervisor connection ended: \(error)\n")
+                    return 0
+                }
                 switch envelope.message {
                 case .ack(let ack): await flow.acknowledged(ack.ids.count)
                 case .heartbeat: try? await writer.write(try! IPCEnvelope(.heartbeat).encoded())

@@ -57,7 +57,7 @@ public actor BotSupervisor {
         case exited(UInt64, ExitStatus)
         case attached(UInt64, IPCConnection)
         case message(UInt64, IPCEnvelope)
-        case disconnected(UInt64)
+        case disconnected(UInt64, any Error)
         case backoffElapsed(UInt64)
         case tick(UInt64)
         case configure(BotDefinition)
@@ -227,7 +227,7 @@ public actor BotSupervisor {
                         continuation.yield(.message(gen, envelope))
                     }
                 } catch {
-                    continuation.yield(.disconnected(gen))
+                    continuation.yield(.disconnected(gen, error))
                 }
             }
 
@@ -236,8 +236,9 @@ public actor BotSupervisor {
             lastHeard = .now
             handle(message: envelope, group: &group)
 
-        case .disconnected(let gen):
+        case .disconnected(let gen, let error):
             guard gen == generation else { return }
+            if stopRequestedAt == nil, process != nil { logger.warning("worker IPC connection lost", ["error": error]) }
             connection = nil
 
         case .tick(let gen):
