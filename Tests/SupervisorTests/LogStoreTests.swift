@@ -1,5 +1,6 @@
 import Testing
 import FoundationEssentials
+import HTTP
 import IPC
 import Storage
 import TestSupport
@@ -129,5 +130,25 @@ import TestSupport
             #expect(seen.map(\.id) == Array(try await naive(store, all).prefix(10_000)))
             #expect(seen.count == (0..<3110).filter { $0 % 4 == 0 || $0 % 11 == 0 }.count)
         }
+    }
+
+    @Test func theHandWrittenLogPageIsByteForByteWhatJSONEncoderWrites() throws {
+        let records = [
+            CommandRecord(id: "1575437027062884414", bot: "shop/bot", guildID: nil, channelID: "c1", userID: "u\"quoted\"",
+                          command: "stock", options: #"{"item":"back\\slash é 🎉","n":3}"#, startedAt: 1_795_750_000_000_000,
+                          durationMicros: 12_345, outcome: "error", errorCode: "E_OUT_OF_STOCK", errorMessage: "tab\there\nnew line\r"),
+            CommandRecord(id: "2", bot: "b", guildID: "g", channelID: nil, userID: "u", command: "ping", options: "{}",
+                          startedAt: 0, durationMicros: 0, outcome: "ok"),
+        ]
+        for next: String? in [nil, "MTc5NTc1MDAwMDAwMDAwMDox"] {
+            let expected = Array(try HTTPJSON.encoder.encode(APIRouter.Page(logs: records, next_cursor: next)))
+            #expect(LogPageJSON.encode(LogPage(records: records, nextCursor: next)) == expected)
+        }
+        // Other control characters are \u escapes; whatever their hex case, they must decode back.
+        var odd = records[1]
+        odd.errorMessage = "bell\u{07} nul\u{00} esc\u{1B}"
+        let bytes = LogPageJSON.encode(LogPage(records: [odd], nextCursor: nil))
+        struct Page: Decodable { var logs: [CommandRecord] }
+        #expect(try JSONDecoder().decode(Page.self, from: Data(bytes)).logs == [odd])
     }
 }
