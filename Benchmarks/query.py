@@ -8,7 +8,8 @@
    'rebuild'), and command_totals is recomputed, so the file is what botvisord would have written.
 3. botvisord starts again; a keep-alive HTTP client measures p50/p95 over N requests each of
    a random user's last 50, stats for the last hour, full-text searches (a common and a rare
-   word), and /metrics. Beside each, the same SQL run directly by Python's sqlite3 on the file.
+   word), and /metrics. Beside them, SQL run directly by Python's sqlite3 on the file: the same
+   statements, and what the search and /metrics did before (sort every match, scan the log).
 Usage: Benchmarks/query.py ROWS REQUESTS BIN_DIR [DB_CACHE_DIR]"""
 import http.client, json, os, random, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, time
 
@@ -200,6 +201,7 @@ def main():
     direct(db, "stats rows, last hour", [("SELECT bot, command, outcome, duration_us FROM command_logs WHERE started_at >= ?", [hour])])
     direct(db, "search q=sprocket, sorting matches", [("SELECT l.* FROM command_logs l WHERE l.rowid IN (SELECT rowid FROM command_logs_fts "
                                                        "WHERE command_logs_fts MATCH 'sprocket') ORDER BY l.started_at DESC, l.id DESC LIMIT 51", [])], runs=5)
+    direct(db, "metrics, scanning the log", [("SELECT bot, command, outcome, count(*) FROM command_logs GROUP BY bot, command, outcome", [])], runs=2)
     stop_daemon(daemon)
 
 
