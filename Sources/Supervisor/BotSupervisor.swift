@@ -90,6 +90,7 @@ public actor BotSupervisor {
     private var metrics: WorkerMetrics?
     private var fatal: FatalReport?
     private var stateWaiters: [(WorkerState, CheckedContinuation<Void, Never>)] = []
+    private var memorySample: (pid: pid_t, bytes: Int?, at: ContinuousClock.Instant)?
 
     enum AfterExit { case restartByPolicy, restartNow, stay }
 
@@ -138,7 +139,16 @@ public actor BotSupervisor {
                   uptimeSeconds: startedAt.map { (now - $0).seconds },
                   restarts: restarts, restartsInWindow: policy.restartsInWindow(now: now), lastExit: lastExit,
                   reason: reason, gatewayRTTMillis: metrics?.gatewayRTTMillis,
-                  memoryBytes: process.flatMap { ProcessSampler.residentBytes(pid: $0.pid) }, metrics: metrics)
+                  memoryBytes: process.flatMap { residentBytes(pid: $0.pid, now: now) }, metrics: metrics)
+    }
+
+    /// The worker's RSS, read from /proc at most once a second: health checks and scrapes can ask
+    /// thousands of times a second, and each read is an open, read and close of a proc file.
+    private func residentBytes(pid: pid_t, now: ContinuousClock.Instant) -> Int? {
+        if let sample = memorySample, sample.pid == pid, now - sample.at < .seconds(1) { return sample.bytes }
+        let bytes = ProcessSampler.residentBytes(pid: pid)
+        memorySample = (pid, bytes, now)
+        return bytes
     }
 
     /// Waits until the bot reaches `target` (for tests and `ctl` waiting flags).
