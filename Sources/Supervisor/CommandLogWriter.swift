@@ -11,9 +11,12 @@ import IPC
 /// once. Every caller returns only after the transaction holding its records
 /// committed, so "acknowledge after commit" holds for each batch.
 ///
-/// The caller whose arrival finds no transaction running becomes the
-/// committer; when it is done it hands the role to the first waiter, whose
-/// records then lead the next transaction, so no caller commits for others forever.
+/// A caller that arrives while fewer than `maximumTransactionsInFlight`
+/// transactions are queued or running becomes a committer; when it is done it
+/// hands the role to the first waiter, whose records then lead the next
+/// transaction, so no caller commits for others forever. Two in flight keep
+/// the SQLite thread busy: the next transaction is queued on it while the
+/// current one commits, instead of waiting for the hand-off to be scheduled.
 actor CommandLogWriter {
     enum Turn { case committed, commitNext }
 
@@ -24,7 +27,8 @@ actor CommandLogWriter {
     }
 
     private var waiting: [Waiter] = []
-    private var committing = false
+    private var committing = 0
+    let maximumTransactionsInFlight = 2
     /// A transaction takes waiting batches until it holds at least this many records.
     let maximumRecordsPerTransaction: Int
     private let commit: @Sendable ([CommandRecord]) async throws -> Void
@@ -36,26 +40,27 @@ actor CommandLogWriter {
 
     /// Returns once `records` are committed; throws when their transaction failed.
     func write(_ records: [CommandRecord]) async throws {
-        if committing {
+        if committing >= maximumTransactionsInFlight {
             let turn = try await withCheckedThrowingContinuation { continuation in
                 waiting.append(Waiter(records: records, continuation: continuation))
             }
-            // `commitNext`: our entry is still first in `waiting`, its continuation spent.
+            // `commitNext`: a finishing committer took our entry out of `waiting` and passed us its role.
             if case .committed = turn { return }
         } else {
-            committing = true
-            waiting.insert(Waiter(records: records, continuation: nil), at: 0)
+            committing += 1
         }
-        var taken = 0, count = 0
-        while taken < waiting.count && (taken == 0 || count < maximumRecordsPerTransaction) {
-            count += waiting[taken].records.count
-            taken += 1
+        // Our own records lead; then whoever waits, up to the transaction size. Every entry left in
+        // `waiting` has a continuation, so a hand-off always reaches a caller whose records are uncommitted.
+        var batch = [Waiter(records: records, continuation: nil)]
+        var count = records.count
+        while !waiting.isEmpty && count < maximumRecordsPerTransaction {
+            let next = waiting.removeFirst()
+            count += next.records.count
+            batch.append(next)
         }
-        let batch = Array(waiting.prefix(taken))
-        waiting.removeFirst(taken)
         var failure: (any Error)?
         do {
-            try await commit(batch.count == 1 ? batch[0].records : batch.flatMap(\.records))
+            try await commit(batch.count == 1 ? records : batch.flatMap(\.records))
         } catch {
             failure = error
         }
@@ -63,11 +68,9 @@ actor CommandLogWriter {
             if let failure { waiter.continuation?.resume(throwing: failure) } else { waiter.continuation?.resume(returning: .committed) }
         }
         if waiting.isEmpty {
-            committing = false
+            committing -= 1
         } else {
-            let next = waiting[0].continuation
-            waiting[0].continuation = nil
-            next?.resume(returning: .commitNext)
+            waiting.removeFirst().continuation?.resume(returning: .commitNext)
         }
         if let failure { throw failure }
     }
