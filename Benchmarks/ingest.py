@@ -157,10 +157,10 @@ def python_sqlite(label, schema, rows, pragmas=()):
         db.execute("COMMIT")
     seconds = time.perf_counter() - t0
     assert db.execute("SELECT count(*) FROM command_logs").fetchone()[0] == len(rows)
-    db.close()
-    rate = len(rows) / seconds
     if fts:
         assert db.execute("SELECT count(*) FROM command_logs_fts WHERE command_logs_fts MATCH 'options:item'").fetchone()[0] == len(rows)
+    db.close()
+    rate = len(rows) / seconds
     print(f"python      sqlite3 {sqlite3.sqlite_version}, batches of 1000, {label}: {len(rows):,} records in {seconds:.2f} s = {rate:,.0f} records/s")
     return rate
 
