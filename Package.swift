@@ -43,6 +43,7 @@ let package = Package(
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
         .executableTarget(name: "worker-bench", dependencies: ["BotWorker", "Discord", "DiscordSim", "IPC", "IOCore", "Logging"],
                           path: "Benchmarks/WorkerBench"),
+        .executableTarget(name: "ingest-bench", dependencies: ["IPC", "IOCore"], path: "Benchmarks/IngestBench"),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["IOCore"], path: "Tests/TestSupport"),

@@ -58,7 +58,7 @@ public actor BotSupervisor {
         case exited(UInt64, ExitStatus)
         case attached(UInt64, IPCConnection)
         case message(UInt64, IPCEnvelope)
-        case disconnected(UInt64)
+        case disconnected(UInt64, any Error)
         case backoffElapsed(UInt64)
         case tick(UInt64)
         case configure(BotDefinition, done: CheckedContinuation<Void, Never>?)
@@ -97,6 +97,7 @@ public actor BotSupervisor {
     private var metricsReceivedAt: ContinuousClock.Instant?
     private var fatal: FatalReport?
     private var stateWaiters: [(WorkerState, CheckedContinuation<Void, Never>)] = []
+    private var memorySample: (pid: pid_t, bytes: Int?, at: ContinuousClock.Instant)?
 
     enum AfterExit { case restartByPolicy, restartNow, stay }
 
@@ -148,7 +149,7 @@ public actor BotSupervisor {
                   uptimeSeconds: startedAt.map { (now - $0).seconds },
                   restarts: restarts, restartsInWindow: policy.restartsInWindow(now: now), lastExit: lastExit,
                   reason: reason, gatewayRTTMillis: metrics?.gatewayRTTMillis,
-                  memoryBytes: process.flatMap { ProcessSampler.residentBytes(pid: $0.pid) }, metrics: metrics,
+                  memoryBytes: process.flatMap { residentBytes(pid: $0.pid, now: now) }, metrics: metrics,
                   config: BotConfigView(definition))
     }
 
@@ -165,6 +166,15 @@ public actor BotSupervisor {
     func lastDispatchAgeMillis(now: ContinuousClock.Instant = .now) -> Double? {
         guard let age = metrics?.lastDispatchAgeMillis, let at = metricsReceivedAt else { return nil }
         return age + Double((now - at).milliseconds)
+    }
+
+    /// The worker's RSS, read from /proc at most once a second: health checks and scrapes can ask
+    /// thousands of times a second, and each read is an open, read and close of a proc file.
+    private func residentBytes(pid: pid_t, now: ContinuousClock.Instant) -> Int? {
+        if let sample = memorySample, sample.pid == pid, now - sample.at < .seconds(1) { return sample.bytes }
+        let bytes = ProcessSampler.residentBytes(pid: pid)
+        memorySample = (pid, bytes, now)
+        return bytes
     }
 
     /// Waits until the bot reaches `target` (for tests and `ctl` waiting flags).
@@ -270,7 +280,7 @@ public actor BotSupervisor {
                         continuation.yield(.message(gen, envelope))
                     }
                 } catch {
-                    continuation.yield(.disconnected(gen))
+                    continuation.yield(.disconnected(gen, error))
                 }
             }
 
@@ -279,8 +289,9 @@ public actor BotSupervisor {
             lastHeard = .now
             handle(message: envelope, group: &group)
 
-        case .disconnected(let gen):
+        case .disconnected(let gen, let error):
             guard gen == generation else { return }
+            if stopRequestedAt == nil, process != nil { logger.warning("worker IPC connection lost", ["error": error]) }
             connection = nil
 
         case .tick(let gen):

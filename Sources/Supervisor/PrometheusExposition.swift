@@ -78,14 +78,17 @@ enum PrometheusExposition {
 }
 
 extension SupervisorStore {
-    /// Command counts and duration histograms per bot, from the command log.
+    /// Command counts and duration histograms per bot, from `command_totals` (kept up to date by `store`):
+    /// a scrape reads a few rows however long the log is.
     func prometheusCommandFigures() async throws -> ([PrometheusExposition.CommandCount], [PrometheusExposition.Histogram]) {
-        let bucketSQL = PrometheusExposition.buckets.map { "SUM(duration_us <= \(Int64($0 * 1_000_000)))" }.joined(separator: ", ")
+        precondition(PrometheusExposition.buckets.map { Int64($0 * 1_000_000) } == SupervisorStore.durationBucketsMicros,
+                     "the histogram buckets must match command_totals' columns")
+        let bucketSQL = SupervisorStore.durationBucketsMicros.indices.map { "SUM(le_\($0))" }.joined(separator: ", ")
         return try await queue.read { db in
-            let counts = try db.query("SELECT bot, command, outcome, count(*) AS n FROM command_logs GROUP BY bot, command, outcome ORDER BY bot, command, outcome")
+            let counts = try db.query("SELECT bot, command, outcome, count AS n FROM command_totals ORDER BY bot, command, outcome")
                 .map { PrometheusExposition.CommandCount(bot: try $0.decode("bot"), command: try $0.decode("command"),
                                                          outcome: try $0.decode("outcome"), count: try $0.decode("n", as: Int.self)) }
-            let histograms = try db.query("SELECT bot, count(*), SUM(duration_us), \(bucketSQL) FROM command_logs GROUP BY bot ORDER BY bot")
+            let histograms = try db.query("SELECT bot, SUM(count), SUM(duration_sum_us), \(bucketSQL) FROM command_totals GROUP BY bot ORDER BY bot")
                 .map { row in
                     PrometheusExposition.Histogram(bot: try row.decode(0), cumulative: try (3..<row.count).map { try row.decode($0, as: Int.self) },
                                                    count: try row.decode(1, as: Int.self), sumSeconds: Double(try row.decode(2, as: Int64.self)) / 1e6)

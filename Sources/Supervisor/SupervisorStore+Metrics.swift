@@ -222,7 +222,7 @@ extension SupervisorStore {
     }
 
     /// Command records stored since start (the ingest rate is its rate of change).
-    public var storedRecordCount: Int { storedRecords.load(ordering: .relaxed) }
+    public var storedRecordCount: Int { storedRecords.count }
 }
 
 /// A metric summarized over a window.
