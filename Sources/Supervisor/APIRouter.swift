@@ -94,17 +94,22 @@ enum APIRouter {
         }
         router.get("/api/v1/logs") { request in await logs(request, store: store) { _ in } }
         LogExport.register(on: &router, store: store)
+        // Stats over a window are recomputed at most once a second per window: a dashboard polling
+        // them costs one query per second, and an answer is never older than that.
+        let statsCache = MonitoringCache()
         router.get("/api/v1/logs/stats") { request in
             let text = query(request, "window") ?? "1h"
             guard let window = try? Configuration.duration(text), window <= .seconds(366 * 86_400) else {
                 return APIError(.badRequest, "INVALID_PARAMETER", "window must be a duration such as 5m, 1h or 24h").response(for: request)
             }
             let seconds = Int(window.components.seconds)
-            let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
-            do {
-                return .json(try await store.stats(since: now - Int64(seconds) * 1_000_000, windowSeconds: seconds))
-            } catch {
-                return APIError(.internalServerError, "INTERNAL", "stats unavailable").response(for: request)
+            return await statsCache.response(for: String(seconds)) {
+                let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+                do {
+                    return .json(try await store.stats(since: now - Int64(seconds) * 1_000_000, windowSeconds: seconds))
+                } catch {
+                    return APIError(.internalServerError, "INTERNAL", "stats unavailable").response(for: request)
+                }
             }
         }
         router.get("/api/v1/logs/recent") { request in await logs(request, store: store) { _ in } }

@@ -176,6 +176,17 @@ import TestSupport
             #expect(stats.commands["ping"]?.count == 100)
             let bad = await router.respond(to: HTTPRequest(method: .get, target: "/api/v1/logs/stats?window=soon"))
             #expect(bad.status == .badRequest)
+
+            // Cached for at most a second: a new record shows within a second, however often one asks.
+            try await store.store([CommandRecord(id: "late", bot: "bot1", guildID: nil, channelID: nil, userID: "u", command: "ping",
+                                                 options: "{}", startedAt: now, durationMicros: 1000, outcome: "ok")])
+            let stored = ContinuousClock.now
+            try await eventually(timeout: .seconds(3), "the new record in the stats") {
+                let response = await router.respond(to: HTTPRequest(method: .get, target: "/api/v1/logs/stats?window=1h"))
+                guard case .bytes(let body) = response.body else { return false }
+                return (try? JSONDecoder().decode(Stats.self, from: Data(body)))?.bots["bot1"]?.count == 1
+            }
+            #expect(ContinuousClock.now - stored < .seconds(2))  // the 1 s bound, plus a loaded machine's slack
         }
     }
 }
