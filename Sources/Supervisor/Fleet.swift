@@ -38,6 +38,8 @@ public actor Fleet {
     private var restartSettings: RestartPolicy.Settings
     private let logger: Logger
     private let (spawned, spawnedContinuation) = AsyncStream.makeStream(of: BotSupervisor.self)
+    private var loaded = false
+    private var loadWaiters: [CheckedContinuation<Void, Never>] = []
 
     public init(repository: any BotRepository, environment: BotSupervisor.Environment,
                 restart: RestartPolicy.Settings, logger: Logger) {
@@ -52,6 +54,9 @@ public actor Fleet {
         for bot in try await repository.all() {
             try await register(bot)
         }
+        loaded = true
+        for waiter in loadWaiters { waiter.resume() }
+        loadWaiters.removeAll()
         await withDiscardingTaskGroup { group in
             for await supervisor in spawned {
                 group.addTask { await supervisor.run() }
@@ -69,6 +74,12 @@ public actor Fleet {
         order.append(bot.name)
         spawnedContinuation.yield(supervisor)
         if bot.enabled { supervisor.start() }
+    }
+
+    /// Returns once `run` registered every stored bot (jobs resumed at start need them).
+    public func waitUntilLoaded() async {
+        if loaded { return }
+        await withCheckedContinuation { loadWaiters.append($0) }
     }
 
     /// The bot supervisor whose current worker has `pid`.

@@ -61,6 +61,7 @@ public actor JobRunner {
     /// safe); lifecycle jobs end, their remaining items failed with `INTERRUPTED`
     /// (a restarted botvisord starts its bots anyway).
     public func resumeInterrupted() async {
+        await fleet.waitUntilLoaded()
         do {
             for id in try await store.interruptUnfinishedJobs() {
                 guard let work = try await store.pendingWork(job: id) else { continue }

@@ -159,20 +159,37 @@ import TestSupport
         }
     }
 
-    @Test func aLifecycleJobInterruptedByARestartIsMarkedAndEnds() async throws {
+    @Test func jobsInterruptedByARestartAreMarkedAndHandledOnceTheBotsAreLoaded() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
-            // As a killed botvisord leaves it: running, nothing done.
-            let (id, _) = try await store.createJob(JobSpec(kind: .restart, request: "{}", targets: [("a", nil), ("b", nil)]), idempotencyKey: nil)
-            try await store.setJobState(id, .running)
+            try await store.add(BotDefinition(name: "a", token: "tok-a", enabled: false))
+            // As a killed botvisord leaves them: running, nothing done, the last send long ago.
+            let (restart, _) = try await store.createJob(JobSpec(kind: .restart, request: "{}", targets: [("a", nil), ("b", nil)]), idempotencyKey: nil)
+            let (message, _) = try await store.createJob(JobSpec(kind: .message, request: "{}", content: "hi", targets: [("a", "123")]),
+                                                         idempotencyKey: nil)
+            for id in [restart, message] { try await store.setJobState(id, .running) }
             let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
                                                         heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
                                                         workerEnvironment: [:], records: store, sessions: store)
             let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
-            await JobRunner(store: store, fleet: fleet, logger: Logger(label: "test")).resumeInterrupted()
-            let job = try #require(try await store.job(id))
-            #expect(job.interrupted && job.state == .failed)
-            #expect(job.items?.map(\.error?.code) == ["INTERRUPTED", "INTERRUPTED"])
+            let runner = JobRunner(store: store, fleet: fleet, logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // Resuming starts before the fleet has loaded its bots, as at a real start.
+                group.addTask { await runner.resumeInterrupted() }
+                group.addTask { try await fleet.run() }
+                try await eventually(timeout: .seconds(10), "both jobs to finish") {
+                    let states = try? await [restart, message].asyncMap { try await store.job($0, withItems: false)?.state }
+                    return states?.allSatisfy { $0?.isFinished == true } == true
+                }
+                let lifecycle = try #require(try await store.job(restart))
+                #expect(lifecycle.interrupted && lifecycle.state == .failed)
+                #expect(lifecycle.items?.map(\.error?.code) == ["INTERRUPTED", "INTERRUPTED"])
+                // The message job went on: its bot exists (it is stopped), so not BOT_NOT_FOUND.
+                let resumed = try #require(try await store.job(message))
+                #expect(resumed.interrupted && resumed.items?.first?.error?.code == "BOT_NOT_RUNNING")
+                await fleet.shutdown()
+                group.cancelAll()
+            }
             await store.queue.close()
         }
     }
@@ -204,3 +221,4 @@ import TestSupport
         }
     }
 }
+
