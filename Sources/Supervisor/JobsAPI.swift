@@ -132,7 +132,7 @@ enum JobsAPI {
             for (i, target) in list.prefix(maximumTargets).enumerated() {
                 let bot = target["bot"]?.string
                 let channel = target["channel_id"]?.string
-                if let bot, known.contains(bot) {} else {
+                if bot.map(known.contains) != true {
                     problems.append(.init("targets[\(i)].bot", bot.map { "no bot named \($0)" } ?? "required: a bot name"))
                 }
                 if channel.map(BotConfigInput.isSnowflake) != true {
