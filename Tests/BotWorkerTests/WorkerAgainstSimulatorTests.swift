@@ -241,7 +241,7 @@ struct Harness {
             #expect(records[1].errorCode == "E_UNKNOWN_COMMAND")
             // The user-facing error carries the code and a reference found in the record.
             let texts = await h.sim.messages(in: "7400").map(\.content)
-            #expect(texts.contains { $0.contains("E_UNKNOWN_COMMAND") && $0.contains(String(records[1].id.prefix(8))) })
+            #expect(texts.contains { $0.contains("E_UNKNOWN_COMMAND") && $0.contains(String(records[1].id.suffix(8))) })
         }
     }
 }
