@@ -93,7 +93,7 @@ public actor Daemon {
             ipc.close()
             control.close()
             await http.shutdown()
-            await store.queue.close()
+            await store.close()
             group.cancelAll()
         }
         logger.notice("botvisord stopped")

@@ -89,7 +89,7 @@ extension SupervisorStore {
     /// Runs a search. An invalid full-text query is a `DatabaseError` with SQLITE_ERROR (the API answers 400).
     public func search(_ query: LogQuery) async throws -> LogPage {
         let limit = max(1, min(query.limit, LogQuery.maximumLimit))
-        let rows = try await queue.read { db in
+        let rows = try await reader.read { db in
             if query.text != nil { return try SupervisorStore.textSearch(query, limit: limit, db: db) }
             let (whereClause, values) = query.sql()
             return try db.query("SELECT l.* FROM command_logs l \(whereClause) ORDER BY l.started_at DESC, l.id DESC LIMIT \(limit + 1)",

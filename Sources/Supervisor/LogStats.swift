@@ -34,7 +34,7 @@ extension SupervisorStore {
     /// The scan reads the covering time index (migration 5), never the table, and takes columns
     /// straight from the statement; durations are grouped as plain integers and sorted once per group.
     public func stats(since: Int64, windowSeconds: Int) async throws -> LogStats {
-        let (byBot, byCommand) = try await queue.read { db -> ([String: ([Int64], Int)], [String: ([Int64], Int)]) in
+        let (byBot, byCommand) = try await reader.read { db -> ([String: ([Int64], Int)], [String: ([Int64], Int)]) in
             let stmt = try db.cachedStatement("SELECT bot, command, outcome, duration_us FROM command_logs WHERE started_at >= ?")
             try stmt.bind(since, at: 1)
             defer { stmt.reset() }

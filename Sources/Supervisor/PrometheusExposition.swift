@@ -84,7 +84,7 @@ extension SupervisorStore {
         precondition(PrometheusExposition.buckets.map { Int64($0 * 1_000_000) } == SupervisorStore.durationBucketsMicros,
                      "the histogram buckets must match command_totals' columns")
         let bucketSQL = SupervisorStore.durationBucketsMicros.indices.map { "SUM(le_\($0))" }.joined(separator: ", ")
-        return try await queue.read { db in
+        return try await reader.read { db in
             let counts = try db.query("SELECT bot, command, outcome, count AS n FROM command_totals ORDER BY bot, command, outcome")
                 .map { PrometheusExposition.CommandCount(bot: try $0.decode("bot"), command: try $0.decode("command"),
                                                          outcome: try $0.decode("outcome"), count: try $0.decode("n", as: Int.self)) }

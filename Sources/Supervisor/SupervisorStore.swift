@@ -7,6 +7,10 @@ import Synchronization
 /// the gateway session each bot can resume, and command records.
 public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSink {
     let queue: DatabaseQueue
+    /// A read-only connection on its own thread for the log API's reads (search, stats, exports,
+    /// /metrics): in WAL mode they read the last commit while an ingest transaction is being
+    /// written, instead of queueing behind it on the writer (https://www.sqlite.org/wal.html).
+    let reader: DatabaseQueue
     let cipher: TokenCipher
     /// Command records stored since start (duplicates not counted): the ingest rate's counter.
     let storedRecords: StoredRecordCounter
@@ -172,6 +176,17 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
             // this at its build's SQLITE_MAX_MMAP_SIZE (2 GiB in Debian's); the rest is read as before.
             try db.execute("PRAGMA mmap_size = 2147418112")
         }
+        reader = try await DatabaseQueue(path: "\(stateDirectory)/botvisor.db", flags: .readOnly)
+        try await reader.writeWithoutTransaction { db in
+            try db.execute("PRAGMA cache_size = -65536")
+            try db.execute("PRAGMA mmap_size = 2147418112")
+        }
+    }
+
+    /// Closes the reader, then the writer (the last connection to close checkpoints the WAL).
+    public func close() async {
+        await reader.close()
+        await queue.close()
     }
 
     public func all() async throws -> [BotDefinition] {

@@ -190,7 +190,7 @@ import TestSupport
                 await fleet.shutdown()
                 group.cancelAll()
             }
-            await store.queue.close()
+            await store.close()
         }
     }
 

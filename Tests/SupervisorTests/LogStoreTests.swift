@@ -1,8 +1,12 @@
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 import FoundationEssentials
 import HTTP
 import IPC
 import Storage
+import Synchronization
 import TestSupport
 @testable import Supervisor
 
@@ -10,6 +14,34 @@ import TestSupport
 @Suite struct LogStoreTests {
     func withStore(_ body: (SupervisorStore) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in try await body(try await SupervisorStore(stateDirectory: dir)) }
+    }
+
+    final class Gate: Sendable {
+        let started = Atomic<Bool>(false)
+        let released = Atomic<Bool>(false)
+    }
+
+    /// Searches read on their own connection: one completes while a write transaction is held open.
+    @Test func aSearchDoesNotWaitForTheWriter() async throws {
+        try await withStore { store in
+            try await store.store([Self.record(1, startedAt: 1_700_000_000_000_000)])
+            let gate = Gate()
+            let writing = Task {
+                try await store.queue.write { _ in
+                    gate.started.store(true, ordering: .sequentiallyConsistent)
+                    // Held until the test lets go (or 10 s pass, which fails the test below).
+                    let deadline = ContinuousClock.now + .seconds(10)
+                    while !gate.released.load(ordering: .sequentiallyConsistent) && ContinuousClock.now < deadline { usleep(1000) }
+                    return gate.released.load(ordering: .sequentiallyConsistent)
+                }
+            }
+            try await eventually(timeout: .seconds(10), "the write transaction to start") { gate.started.load(ordering: .sequentiallyConsistent) }
+            let page = try await store.search(LogQuery())
+            #expect(page.records.map(\.id) == ["r1"])
+            gate.released.store(true, ordering: .sequentiallyConsistent)
+            // True only if the search finished while the writer was still held.
+            #expect(try await writing.value == true)
+        }
     }
 
     static func record(_ i: Int, startedAt: Int64, bot: String? = nil, outcome: String? = nil) -> CommandRecord {
