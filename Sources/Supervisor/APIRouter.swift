@@ -192,28 +192,7 @@ enum LogPageJSON {
         append(&out, #"{"logs":["#)
         for (i, r) in page.records.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
-            // RFC 8259 does not order keys; these follow `.sortedKeys` so the bytes match JSONEncoder's.
-            append(&out, #"{"bot":"#)
-            string(&out, r.bot)
-            if let v = r.channelID { append(&out, #","channel_id":"#); string(&out, v) }
-            append(&out, #","command":"#)
-            string(&out, r.command)
-            append(&out, #","duration_us":"#)
-            append(&out, String(r.durationMicros))
-            if let v = r.errorCode { append(&out, #","error_code":"#); string(&out, v) }
-            if let v = r.errorMessage { append(&out, #","error_message":"#); string(&out, v) }
-            if let v = r.guildID { append(&out, #","guild_id":"#); string(&out, v) }
-            append(&out, #","id":"#)
-            string(&out, r.id)
-            append(&out, #","options":"#)
-            string(&out, r.options)
-            append(&out, #","outcome":"#)
-            string(&out, r.outcome)
-            append(&out, #","started_at":"#)
-            append(&out, String(r.startedAt))
-            append(&out, #","user_id":"#)
-            string(&out, r.userID)
-            out.append(UInt8(ascii: "}"))
+            record(&out, r)
         }
         out.append(UInt8(ascii: "]"))
         if let next = page.nextCursor {
@@ -222,6 +201,32 @@ enum LogPageJSON {
         }
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// One record as a JSON object, as `JSONEncoder` with sorted keys writes it (also the export's NDJSON lines).
+    static func record(_ out: inout [UInt8], _ r: CommandRecord) {
+        // RFC 8259 does not order keys; these follow `.sortedKeys` so the bytes match JSONEncoder's.
+        append(&out, #"{"bot":"#)
+        string(&out, r.bot)
+        if let v = r.channelID { append(&out, #","channel_id":"#); string(&out, v) }
+        append(&out, #","command":"#)
+        string(&out, r.command)
+        append(&out, #","duration_us":"#)
+        append(&out, String(r.durationMicros))
+        if let v = r.errorCode { append(&out, #","error_code":"#); string(&out, v) }
+        if let v = r.errorMessage { append(&out, #","error_message":"#); string(&out, v) }
+        if let v = r.guildID { append(&out, #","guild_id":"#); string(&out, v) }
+        append(&out, #","id":"#)
+        string(&out, r.id)
+        append(&out, #","options":"#)
+        string(&out, r.options)
+        append(&out, #","outcome":"#)
+        string(&out, r.outcome)
+        append(&out, #","started_at":"#)
+        append(&out, String(r.startedAt))
+        append(&out, #","user_id":"#)
+        string(&out, r.userID)
+        out.append(UInt8(ascii: "}"))
     }
 
     private static func append(_ out: inout [UInt8], _ text: String) {

@@ -76,12 +76,12 @@ enum BotsAPI {
     static func name(_ request: HTTPRequest) -> String { request.pathParameters["name"] ?? "" }
 
     /// Runs `body` and renders its value as JSON, or its error in the one error shape.
-    static func respond<T: Encodable>(_ request: HTTPRequest, status: HTTPStatus = .ok,
+    static func respond<T: Encodable>(_ request: HTTPRequest, status: HTTPStatus = .ok, headers: (T) -> HTTPHeaders = { _ in [:] },
                                       _ body: () async throws -> T) async -> HTTPResponse {
         do {
             let value = try await body()
             if status == .noContent { return HTTPResponse(status: .noContent) }
-            return .json(value, status: status)
+            return .json(value, status: status, headers: headers(value))
         } catch let error as APIError {
             return error.response(for: request)
         } catch let error as FleetError {

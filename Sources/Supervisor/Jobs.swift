@@ -107,9 +107,7 @@ extension SupervisorStore {
         try await queue.read { db in
             guard let row = try db.first("SELECT * FROM jobs WHERE id = ?", [id]) else { return nil }
             var job = try Self.job(row)
-            for count in try db.query("SELECT state, count(*) AS n FROM job_items WHERE job_id = ? GROUP BY state", [id]) {
-                try Self.add(count, to: &job.progress)
-            }
+            job.progress = try Self.progress(of: [id], db: db)[id] ?? Job.Progress()
             if withItems {
                 job.items = try db.query("SELECT * FROM job_items WHERE job_id = ? ORDER BY seq", [id]).map(Self.item)
             }
@@ -126,13 +124,10 @@ extension SupervisorStore {
             } else {
                 try db.query("SELECT * FROM jobs ORDER BY created_at DESC, id DESC LIMIT ?", [limit])
             }
-            return try rows.map { row in
-                var job = try Self.job(row)
-                for count in try db.query("SELECT state, count(*) AS n FROM job_items WHERE job_id = ? GROUP BY state", [job.id]) {
-                    try Self.add(count, to: &job.progress)
-                }
-                return job
-            }
+            var jobs = try rows.map(Self.job)
+            let progress = try Self.progress(of: jobs.map(\.id), db: db)
+            for i in jobs.indices { jobs[i].progress = progress[jobs[i].id] ?? Job.Progress() }
+            return jobs
         }
     }
 
@@ -206,16 +201,29 @@ extension SupervisorStore {
             progress: Job.Progress(), items: nil)
     }
 
-    private static func add(_ count: Row, to progress: inout Job.Progress) throws {
-        let n = try count.decode("n", as: Int.self)
-        progress.total += n
-        switch JobItemState(rawValue: try count.decode("state")) {
-        case .pending: progress.pending += n
-        case .ok: progress.succeeded += n
-        case .error: progress.failed += n
-        case .cancelled: progress.cancelled += n
-        case nil: break
+    /// Item counts by state for each of `ids`, in one query.
+    private static func progress(of ids: [String], db: Database) throws -> [String: Job.Progress] {
+        guard !ids.isEmpty else { return [:] }
+        let rows = try db.query("""
+            SELECT job_id, state, count(*) AS n FROM job_items
+            WHERE job_id IN (\(ids.map { _ in "?" }.joined(separator: ", "))) GROUP BY job_id, state
+            """, Bindings(ids.map { .text($0) }))
+        var out: [String: Job.Progress] = [:]
+        for row in rows {
+            let id: String = try row.decode("job_id")
+            let n = try row.decode("n", as: Int.self)
+            var p = out[id, default: Job.Progress()]
+            p.total += n
+            switch JobItemState(rawValue: try row.decode("state")) {
+            case .pending: p.pending += n
+            case .ok: p.succeeded += n
+            case .error: p.failed += n
+            case .cancelled: p.cancelled += n
+            case nil: break
+            }
+            out[id] = p
         }
+        return out
     }
 
     private static func item(_ row: Row) throws -> JobItem {

@@ -11,17 +11,17 @@ enum JobsAPI {
     static func register(on router: inout Router, fleet: Fleet, jobs: JobRunner) {
         for kind in [JobKind.start, .stop, .restart] {
             router.post("/api/v1/bulk/\(kind.rawValue)") { request in
-                await BotsAPI.respond(request, status: .accepted) {
+                await BotsAPI.respond(request, status: .accepted, headers: location) {
                     let spec = try await lifecycleSpec(kind, request: request, fleet: fleet)
                     return try await submit(spec, request: request, jobs: jobs)
-                }.located()
+                }
             }
         }
         router.post("/api/v1/bulk/messages") { request in
-            await BotsAPI.respond(request, status: .accepted) {
+            await BotsAPI.respond(request, status: .accepted, headers: location) {
                 let spec = try await messageSpec(request, fleet: fleet)
                 return try await submit(spec, request: request, jobs: jobs)
-            }.located()
+            }
         }
         router.get("/api/v1/jobs") { request in
             await BotsAPI.respond(request) {
@@ -57,6 +57,9 @@ enum JobsAPI {
             }
         }
     }
+
+    /// `Location: /api/v1/jobs/{id}` for a 202 that carries a job.
+    static func location(_ job: Job) -> HTTPHeaders { ["Location": "/api/v1/jobs/\(job.id)"] }
 
     struct JobPage: Encodable {
         var jobs: [Job]
@@ -170,16 +173,5 @@ enum JobsAPI {
             }
         }
         return render(.object(object))
-    }
-}
-
-extension HTTPResponse {
-    /// Adds `Location: /api/v1/jobs/{id}` to a 202 that carries a job.
-    func located() -> HTTPResponse {
-        guard status == .accepted, case .bytes(let body) = self.body,
-              let id = (try? JSON.parse(body))?["id"]?.string else { return self }
-        var response = self
-        response.headers.set("Location", "/api/v1/jobs/\(id)")
-        return response
     }
 }

@@ -48,15 +48,13 @@ enum LogExport {
 
     static func render(_ records: [CommandRecord], csv: Bool) -> [UInt8] {
         var out: [UInt8] = []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
         for r in records {
             if csv {
                 let fields: [String?] = [r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, String(r.startedAt),
                                          String(r.durationMicros), r.outcome, r.errorCode, r.errorMessage]
                 out += Array((fields.map { quote($0 ?? "") }.joined(separator: ",") + "\r\n").utf8)
-            } else if let line = try? encoder.encode(r) {
-                out += line
+            } else {
+                LogPageJSON.record(&out, r)
                 out.append(UInt8(ascii: "\n"))
             }
         }
