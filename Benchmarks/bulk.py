@@ -4,7 +4,8 @@ simulator with its default limits (per bot: 50 requests/s global, 5 messages per
 channel), through a release botvisord and its workers. Reports the job's completion time
 beside the floor those limits impose, and the 429s the simulator served.
 Usage: Benchmarks/bulk.py BIN_DIR [runs]   (run through Benchmarks/bulk.sh)"""
-import json, math, os, subprocess, sys, tempfile, time, urllib.request
+import functools, json, math, os, subprocess, sys, tempfile, time, urllib.request
+import benchlib
 
 BIN = sys.argv[1]
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -26,17 +27,8 @@ def api(method, path, body=None):
 def sim(method, path, body=None):
     return call(method, f"http://127.0.0.1:{SIM_PORT}/_sim{path}", body)
 
-def wait(cond, timeout=60, step=0.01):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            v = cond()
-        except OSError:
-            v = None
-        if v:
-            return v
-        time.sleep(step)
-    raise TimeoutError("condition not met")
+# The API and the simulator refuse connections until they listen.
+wait = functools.partial(benchlib.wait, step=0.01, retry_on=(OSError,))
 
 def floor_seconds(targets):
     """The least time Discord's limits allow: each (bot, channel) bucket sends BUCKET per WINDOW_S,
@@ -50,7 +42,7 @@ def floor_seconds(targets):
     global_floor = max((math.ceil(n / GLOBAL_PER_S) - 1) * 1.0 for n in per_bot.values())
     return max(bucket_floor, global_floor)
 
-try:
+def main():
     procs.append(subprocess.Popen([f"{BIN}/botvisor-sim", "--port", str(SIM_PORT)], stdout=subprocess.DEVNULL))
     wait(lambda: sim("GET", "/stats"))
     with open(f"{tmp}/botvisor.conf", "w") as f:
@@ -65,9 +57,9 @@ try:
     wait(lambda: all(s["state"] == "ready" for s in api("GET", "/api/v1/bots")), timeout=60)
     print(f"{BOTS} bots ready; {BOTS * CHANNELS_PER_BOT * PER_CHANNEL} messages per run, {RUNS} runs")
     results = []
-    for run in range(RUNS):
+    for n in range(RUNS):
         # Each bot posts to its own channels (fresh ones each run, so every bucket starts full).
-        targets = [{"bot": f"shop{b}", "channel_id": f"{run + 1}{b:02d}{c:02d}"}
+        targets = [{"bot": f"shop{b}", "channel_id": f"{n + 1}{b:02d}{c:02d}"}
                    for _ in range(PER_CHANNEL) for b in range(BOTS) for c in range(CHANNELS_PER_BOT)]
         floor = floor_seconds(targets)
         before = sim("GET", "/stats")["too_many_requests"]
@@ -80,15 +72,10 @@ try:
         delivered = sum(len(sim("GET", f"/channels/{c}/messages")) for c in {t["channel_id"] for t in targets})
         served_429 = sim("GET", "/stats")["too_many_requests"] - before
         results.append((server, wall, floor))
-        print(f"run {run + 1}: job {job['state']}, {job['progress']['succeeded']}/{len(targets)} ok, delivered {delivered}, "
+        print(f"run {n + 1}: job {job['state']}, {job['progress']['succeeded']}/{len(targets)} ok, delivered {delivered}, "
               f"429s served {served_429}; created->finished {server:.3f} s, POST->seen finished {wall:.3f} s, "
               f"floor {floor:.3f} s, ratio {server / floor:.3f}x")
     best = min(r[0] for r in results)
     print(f"best: {best:.3f} s vs floor {results[0][2]:.3f} s = {best / results[0][2]:.3f}x")
-finally:
-    for p in reversed(procs):
-        p.terminate()
-        try:
-            p.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            p.kill()
+
+benchlib.run(main, procs, tmp)

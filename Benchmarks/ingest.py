@@ -11,7 +11,8 @@
    SQLite's default pragmas and with botvisord's (page cache, checkpoint interval, mmap); and into
    the schema botvisord created (every index, FTS5 and its triggers) with botvisord's pragmas.
 Usage: Benchmarks/ingest.py DURATION BIN_DIR"""
-import os, random, shutil, signal, sqlite3, subprocess, sys, tempfile, time
+import os, random, signal, sqlite3, subprocess, sys, tempfile, time
+from benchlib import run, wait
 
 DURATION = float(sys.argv[1]) if len(sys.argv) > 1 else 60
 BIN = sys.argv[2]
@@ -20,15 +21,6 @@ HTTP_PORT = 18971
 tmp = tempfile.mkdtemp(prefix="bvingest-")
 procs = []
 
-
-def wait(cond, timeout=60, step=0.05, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    raise TimeoutError(what)
 
 
 def cpu_seconds(pid):
@@ -181,15 +173,4 @@ def main():
           f"goal 84,000 records/s {'met' if rate >= 84_000 else 'MISSED'}")
 
 
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-try:
-    main()
-finally:
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
+run(main, procs, tmp)

@@ -12,6 +12,7 @@
    statements, and what the search and /metrics did before (sort every match, scan the log).
 Usage: Benchmarks/query.py ROWS REQUESTS BIN_DIR [DB_CACHE_DIR]"""
 import http.client, json, os, random, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, time
+from benchlib import run, wait
 
 ROWS = int(sys.argv[1])
 REQUESTS = int(sys.argv[2])
@@ -24,15 +25,6 @@ procs = []
 COMMANDS = ["ping", "help", "stock", "balance", "daily", "play", "skip", "queue", "weather", "remind", "poll", "rank"]
 ITEMS = ["widget", "gadget", "sprocket", "gizmo", "doohickey"]
 
-
-def wait(cond, timeout=60, step=0.05, what="condition"):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    raise TimeoutError(what)
 
 
 def start_daemon():
@@ -208,15 +200,4 @@ def main():
     stop_daemon(daemon)
 
 
-signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-try:
-    main()
-finally:
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-    shutil.rmtree(tmp, ignore_errors=True)
+run(main, procs, tmp)

@@ -8,6 +8,7 @@ as supervisord restarts at once too:
   3. botvisord RSS with 50 bots ready; supervisord's own RSS with its 50 programs beside it.
 Usage: Benchmarks/supervisor.py [kills]   (run through Benchmarks/supervisor.sh)"""
 import json, os, signal, statistics, subprocess, sys, tempfile, time, urllib.request
+from benchlib import run, wait
 
 KILLS = int(sys.argv[1]) if len(sys.argv) > 1 else 50
 BIN = sys.argv[2]
@@ -36,27 +37,18 @@ def rss_kb(pid):
                 return int(line.split()[1])
     return 0
 
-def wait(cond, timeout=60, step=0.0002):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    raise TimeoutError("condition not met")
-
 def measure_respawn(parent_pid, label):
     samples = []
     for _ in range(KILLS):
         time.sleep(0.3)
-        before = wait(lambda: children(parent_pid) or None)
+        before = wait(lambda: children(parent_pid) or None, step=0.0002)
         victim = sorted(before)[0]
         t0 = time.monotonic()
         try:
             os.kill(victim, signal.SIGKILL)
         except ProcessLookupError:
             continue  # it had just exited on its own; take the next sample
-        wait(lambda: (children(parent_pid) - before - {victim}) or None)
+        wait(lambda: (children(parent_pid) - before - {victim}) or None, step=0.0002)
         samples.append((time.monotonic() - t0) * 1000)
     print(f"{label:12s} SIGKILL -> replacement running: median {statistics.median(samples):8.2f} ms, max {max(samples):8.2f} ms ({KILLS} kills)")
     return samples
@@ -133,13 +125,4 @@ def _port_open(port):
     finally:
         s.close()
 
-try:
-    main()
-finally:
-    for p in reversed(procs):
-        if p.poll() is None:
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
+run(main, procs, tmp)

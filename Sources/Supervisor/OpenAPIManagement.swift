@@ -23,6 +23,10 @@ enum OpenAPIManagement {
                                        "description": "The same key returns the same job and never runs it twice",
                                        "schema": ["type": "string", "minLength": 1, "maxLength": 255]]
     static func body(_ schema: JSON) -> JSON { ["required": true, "content": ["application/json": ["schema": schema]]] }
+    /// A 202 with the job, and `Location` naming it.
+    static let accepted: JSON = ["description": "The job, started in the background",
+                                 "headers": ["Location": ["description": "/api/v1/jobs/{id}", "schema": ["type": "string"]]],
+                                 "content": ["application/json": ["schema": ref("Job")]]]
 
     static var paths: [String: JSON] {
         let status = json(ref("BotStatus"), "The bot's status and configuration (never its token)")
@@ -31,7 +35,7 @@ enum OpenAPIManagement {
         }
         func bulk(_ summary: String) -> JSON {
             ["post": ["summary": .string(summary), "parameters": [idempotencyKey], "requestBody": body(ref("BulkSelector")),
-                      "responses": ["202": json(ref("Job"), "The job, started in the background"), "400": error, "422": error]]]
+                      "responses": ["202": accepted, "400": error, "422": error]]]
         }
         return [
             "/api/v1/bots": [
@@ -60,7 +64,7 @@ enum OpenAPIManagement {
             "/api/v1/bulk/messages": ["post": [
                 "summary": "Send one message through many bots as a background job", "parameters": [idempotencyKey],
                 "requestBody": body(ref("BulkMessages")),
-                "responses": ["202": json(ref("Job"), "The job, started in the background"), "400": error, "422": error]]],
+                "responses": ["202": accepted, "400": error, "422": error]]],
             "/api/v1/logs/export": ["get": [
                 "summary": "The selection of GET /api/v1/logs (same filters, no limit), streamed with chunked encoding",
                 "parameters": .array([["name": "format", "in": "query", "required": false,
