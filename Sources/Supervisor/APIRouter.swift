@@ -34,6 +34,16 @@ public struct APIError: Error, Equatable {
                  fields.count == 1 ? "\(fields[0].field): \(fields[0].message)" : "\(fields.count) fields are invalid", fields: fields)
     }
 
+    /// A jobs-layer refusal in the wire shape: its code, with the status that code means over HTTP.
+    init(_ error: JobError) {
+        let status: HTTPStatus = switch error {
+        case .idempotencyKeyReused: .unprocessableContent
+        case .alreadyFinished: .conflict
+        case .vanished: .internalServerError
+        }
+        self.init(status, error.code, error.message)
+    }
+
     func response(for request: HTTPRequest) -> HTTPResponse {
         struct Body: Encodable {
             struct Inner: Encodable { var code: String; var message: String; var request_id: String; var fields: [Field]? }
@@ -99,7 +109,7 @@ enum APIRouter {
         let statsCache = MonitoringCache()
         router.get("/api/v1/logs/stats") { request in
             let text = query(request, "window") ?? "1h"
-            guard let window = try? Configuration.duration(text), window <= .seconds(366 * 86_400) else {
+            guard let window = try? Duration.parse(text), window <= .seconds(366 * 86_400) else {
                 return APIError(.badRequest, "INVALID_PARAMETER", "window must be a duration such as 5m, 1h or 24h").response(for: request)
             }
             let seconds = Int(window.components.seconds)

@@ -522,8 +522,3 @@ public actor BotSupervisor {
 public struct BotNotRunning: Error {
     public var state: WorkerState
 }
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}

@@ -86,6 +86,8 @@ enum BotsAPI {
             return error.response(for: request)
         } catch let error as FleetError {
             return APIError(error.code == "BOT_NOT_FOUND" ? .notFound : .conflict, error.code, error.message).response(for: request)
+        } catch let error as JobError {
+            return APIError(error).response(for: request)
         } catch {
             return APIError(.internalServerError, "INTERNAL", "the request failed").response(for: request)
         }
@@ -119,7 +121,7 @@ struct TokenCheck: Encodable {
         let allowed: [String: Bool] = ["GUILD_PRESENCES": flags & (1 << 12 | 1 << 13) != 0,
                                        "GUILD_MEMBERS": flags & (1 << 14 | 1 << 15) != 0,
                                        "MESSAGE_CONTENT": flags & (1 << 18 | 1 << 19) != 0]
-        let privileged = BotConfigInput.privilegedNames(bot.intents)
+        let privileged = BotConfigView.privilegedNames(bot.intents)
         return TokenCheck(valid: true, user: User(id: id, username: me["username"]?.string ?? ""), application_id: applicationID,
                           application_id_matches: bot.applicationID.flatMap { configured in applicationID.map { $0 == configured } },
                           privileged_intents: privileged,

@@ -138,18 +138,9 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
-    /// `1500ms`, `10s`, `5m`, `2h`, `30d`; a bare number is seconds.
+    /// `1500ms`, `10s`, `5m`, `2h`, `30d`; a bare number is seconds (the shared `Duration.parse`).
     static func duration(_ value: String) throws -> Duration {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
-        for (suffix, scale) in units where value.hasSuffix(suffix) {
-            let number = value.dropLast(suffix.count)
-            // `ms` must not be read as `m` + `s`.
-            if suffix == "s" && number.hasSuffix("m") { continue }
-            // Up to about 290 million years: beyond, milliseconds leave Int64.
-            if let n = Double(number), n > 0, n * scale < 9e15 { return .milliseconds(Int64((n * scale * 1000).rounded())) }
-        }
-        if let n = Double(value), n > 0, n < 9e15 { return .milliseconds(Int64((n * 1000).rounded())) }
-        throw ValueError(message: "expected a positive duration such as 500ms, 10s, 5m, 2h or 30d, got `\(value)`")
+        do { return try Duration.parse(value) } catch { throw ValueError(message: error.description) }
     }
 
     static func positiveInt(_ value: String) throws -> Int {

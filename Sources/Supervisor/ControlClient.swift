@@ -15,7 +15,7 @@ public enum ControlClient {
             if try await stream.read(into: &buffer, maxLength: 65_536, deadline: deadline) == 0 { break }
         }
         guard let end = buffer.firstIndex(of: UInt8(ascii: "\n")) else {
-            throw FleetError("CONTROL_CLOSED", "botvisord closed the control connection without a reply")
+            throw ControlError("CONTROL_CLOSED", "botvisord closed the control connection without a reply")
         }
         return try JSONDecoder().decode(ControlReply.self, from: Data(buffer[..<end]))
     }

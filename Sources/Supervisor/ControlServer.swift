@@ -19,7 +19,7 @@ struct ControlServer: Sendable {
         if let group {
             guard let entry = getgrnam(group) else {
                 listener.close()
-                throw FleetError("CONFIG_INVALID", "control group \(group) does not exist")
+                throw ControlError("CONFIG_INVALID", "control group \(group) does not exist")
             }
             guard chown(path, getuid(), entry.pointee.gr_gid) == 0 else {
                 let error = SystemError.last("chown \(path)")

@@ -163,7 +163,9 @@ public actor Daemon {
                 return .success(message: "bot \(name) added", bots: try await fleet.statuses([name]))
             case "bot.enable", "bot.disable":
                 guard let name = request.bots?.first else { return .failure("BOT_REQUIRED", "name a bot") }
-                guard var bot = try await store?.all().first(where: { $0.name == name }) else { throw FleetError.botNotFound(name) }
+                guard var bot = try await store?.all().first(where: { $0.name == name }) else {
+                    return .failure("BOT_NOT_FOUND", "no bot named \(name)")
+                }
                 bot.enabled = request.command == "bot.enable"
                 try await fleet.update(bot)
                 let s = try await fleet.supervisor(named: name)

@@ -52,7 +52,7 @@ public actor JobRunner {
             logger.info("job created", ["job": id, "kind": spec.kind.rawValue, "items": spec.targets.count])
             launch(id)
         }
-        guard let job = try await store.job(id, withItems: false) else { throw APIError(.internalServerError, "INTERNAL", "job vanished") }
+        guard let job = try await store.job(id, withItems: false) else { throw JobError.vanished(id: id) }
         return (job, created)
     }
 
@@ -84,7 +84,7 @@ public actor JobRunner {
     /// Asks a running job to stop: items in flight finish, the rest are cancelled.
     func cancel(_ id: String) async throws -> Job? {
         guard let job = try await store.job(id, withItems: false) else { return nil }
-        guard !job.state.isFinished else { throw APIError(.conflict, "JOB_FINISHED", "job \(id) already \(job.state.rawValue)") }
+        guard !job.state.isFinished else { throw JobError.alreadyFinished(id: id, state: job.state.rawValue) }
         cancelled.insert(id)
         try await store.requestCancel(id)
         logger.notice("job cancel requested", ["job": id])

@@ -5,6 +5,7 @@ import FoundationEssentials
 import IOCore
 import IPC
 import Logging
+import Synchronization
 
 /// Samples every worker and botvisord itself into `metric_samples`, and runs the
 /// background upkeep: downsampling to minute and hour averages, deleting samples
@@ -47,8 +48,8 @@ public actor MetricsRecorder {
     /// Unix milliseconds now.
     nonisolated let clock: @Sendable () -> Int64
     let logger: Logger
-    /// Health and metrics responses; emptied whenever new samples are stored.
-    public nonisolated let cache = MonitoringCache()
+    /// Told whenever new samples or averages are stored (the API empties its caches then).
+    private nonisolated let samplesStoredListeners = Mutex<[@Sendable () async -> Void]>([])
     public nonisolated let startedAt = ContinuousClock.now
 
     /// What the previous sample saw, for rates.
@@ -168,7 +169,7 @@ public actor MetricsRecorder {
         previous[system] = Previous(pid: me, at: now, cpuSeconds: cpu, counters: ["stored": stored])
 
         try await store.store(samples: samples)
-        await cache.invalidate()
+        await announceSamplesStored()
         return samples
     }
 
@@ -183,6 +184,15 @@ public actor MetricsRecorder {
         if averaged + samples + logs > 0 {
             logger.debug("metrics upkeep", ["averages": averaged, "samples_deleted": samples, "logs_deleted": logs])
         }
-        if averaged > 0 { await cache.invalidate() }
+        if averaged > 0 { await announceSamplesStored() }
+    }
+
+    /// Calls `listener` after each batch of samples or averages is stored.
+    public nonisolated func onSamplesStored(_ listener: @escaping @Sendable () async -> Void) {
+        samplesStoredListeners.withLock { $0.append(listener) }
+    }
+
+    private func announceSamplesStored() async {
+        for listener in samplesStoredListeners.withLock({ $0 }) { await listener() }
     }
 }

@@ -98,8 +98,11 @@ struct MetricSeries: Codable, Sendable {
 /// The monitoring routes: health, a metrics summary over a window, and metric series.
 enum MonitoringAPI {
     static func register(on router: inout Router, fleet: Fleet, store: SupervisorStore, recorder: MetricsRecorder) {
+        // Health and metrics responses; emptied whenever the recorder stores new samples.
+        let cache = MonitoringCache()
+        recorder.onSamplesStored { await cache.invalidate() }
         router.get("/api/v1/monitoring/health") { _ in
-            await recorder.cache.response(for: "health") { await health(fleet: fleet, store: store, recorder: recorder) }
+            await cache.response(for: "health") { await health(fleet: fleet, store: store, recorder: recorder) }
         }
         router.get("/api/v1/monitoring/metrics") { request in
             do {
@@ -109,7 +112,7 @@ enum MonitoringAPI {
                     throw APIError(.notFound, "BOT_NOT_FOUND", "no bot named \(bot)")
                 }
                 let key = "metrics?window=\(window.components.seconds)&bot=\(bot ?? "")"
-                return await recorder.cache.response(for: key) {
+                return await cache.response(for: key) {
                     await summary(window: window, bot: bot, fleet: fleet, store: store, recorder: recorder, request: request)
                 }
             } catch let error as APIError {
@@ -132,7 +135,7 @@ enum MonitoringAPI {
     /// `window`: a duration from 1m to 366d, 1h when absent.
     static func parseWindow(_ text: String?) throws -> Duration {
         guard let text else { return .seconds(3600) }
-        guard let window = try? Configuration.duration(text), window >= .seconds(60), window <= .seconds(366 * 86_400) else {
+        guard let window = try? Duration.parse(text), window >= .seconds(60), window <= .seconds(366 * 86_400) else {
             throw APIError(.badRequest, "INVALID_PARAMETER", "window must be a duration from 1m to 366d, such as 5m, 1h or 24h")
         }
         return window

@@ -3,10 +3,11 @@ import Storage
 /// `GET /metrics` in the Prometheus text exposition format (version 0.0.4).
 enum PrometheusExposition {
     /// Upper bounds of the command duration histogram, in seconds.
-    static let buckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    /// They are `command_totals`' columns, so the store and the exposition cannot disagree.
+    static let buckets: [Double] = SupervisorStore.durationBucketsMicros.map { Double($0) / 1e6 }
 
-    struct CommandCount { var bot: String; var command: String; var outcome: String; var count: Int }
-    struct Histogram { var bot: String; var cumulative: [Int]; var count: Int; var sumSeconds: Double }
+    typealias CommandCount = SupervisorStore.CommandCount
+    typealias Histogram = SupervisorStore.CommandHistogram
 
     static func render(statuses: [BotStatus], commands: [CommandCount], histograms: [Histogram]) -> String {
         var out = ""
@@ -74,26 +75,5 @@ enum PrometheusExposition {
     static func format(_ v: Double) -> String {
         if v.rounded() == v && abs(v) < 1e15 { return String(Int64(v)) }
         return "\(v)"
-    }
-}
-
-extension SupervisorStore {
-    /// Command counts and duration histograms per bot, from `command_totals` (kept up to date by `store`):
-    /// a scrape reads a few rows however long the log is.
-    func prometheusCommandFigures() async throws -> ([PrometheusExposition.CommandCount], [PrometheusExposition.Histogram]) {
-        precondition(PrometheusExposition.buckets.map { Int64($0 * 1_000_000) } == SupervisorStore.durationBucketsMicros,
-                     "the histogram buckets must match command_totals' columns")
-        let bucketSQL = SupervisorStore.durationBucketsMicros.indices.map { "SUM(le_\($0))" }.joined(separator: ", ")
-        return try await reader.read { db in
-            let counts = try db.query("SELECT bot, command, outcome, count AS n FROM command_totals ORDER BY bot, command, outcome")
-                .map { PrometheusExposition.CommandCount(bot: try $0.decode("bot"), command: try $0.decode("command"),
-                                                         outcome: try $0.decode("outcome"), count: try $0.decode("n", as: Int.self)) }
-            let histograms = try db.query("SELECT bot, SUM(count), SUM(duration_sum_us), \(bucketSQL) FROM command_totals GROUP BY bot ORDER BY bot")
-                .map { row in
-                    PrometheusExposition.Histogram(bot: try row.decode(0), cumulative: try (3..<row.count).map { try row.decode($0, as: Int.self) },
-                                                   count: try row.decode(1, as: Int.self), sumSeconds: Double(try row.decode(2, as: Int64.self)) / 1e6)
-                }
-            return (counts, histograms)
-        }
     }
 }
