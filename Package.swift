@@ -31,13 +31,26 @@ let package = Package(
         .target(name: "DiscordSim", dependencies: ["Discord", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
         .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging"]),
 
-        // The daemon and the worker, as libraries with thin executables.
-        .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux",
-                                                  "Discord", "DiscordSim"]),
-        .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
+        // The daemon, as layered libraries; each imports only the ones above it in this list.
+        // Fleet: worker processes, their IPC server, restart policy and states.
+        .target(name: "Fleet", dependencies: ["IPC", "IOCore", "Logging", "Discord"]),
+        // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
+        .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore"]),
+        // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
+        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "COpenSSL"]),
+        // Operations: bulk jobs and metrics recording, over the fleet and the store.
+        .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
+        // API: the HTTP routes, their errors, OpenAPI, Prometheus exposition and response caches.
+        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "HTTP", "Storage", "IPC", "Logging", "Discord"]),
+        // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
+        .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API",
+                                                  "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim"]),
+
+        // The worker, as a library with a thin executable.
+        .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
-        .executableTarget(name: "botvisorctl", dependencies: ["Supervisor", "Logging"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
@@ -54,7 +67,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Discord", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Storage", "Discord", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord"]),
         .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),
     ],

@@ -1,9 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import API
+import Control
+import Fleet
 import FoundationEssentials
 import IOCore
 import Logging
+import Operations
+import Store
 
 /// The control socket: JSON requests and replies, one per line. Every request
 /// is logged with the peer's uid (never its secrets).

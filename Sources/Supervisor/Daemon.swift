@@ -1,11 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import API
+import Control
+import Fleet
 import FoundationEssentials
 import HTTP
 import IOCore
 import IPC
 import Logging
+import Operations
+import Store
 
 /// botvisord: wires the configuration, the store, the fleet, the IPC and
 /// control sockets, the HTTP port, signals and systemd notifications together.

@@ -1,9 +1,14 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import API
+import Control
+import Fleet
 import FoundationEssentials
 import IOCore
 import Logging
+import Operations
+import Store
 
 /// `botvisord` argument handling.
 public enum DaemonMain {

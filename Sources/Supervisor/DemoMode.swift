@@ -1,12 +1,17 @@
+import API
+import Control
 import Discord
 import DiscordSim
-#if canImport(Glibc)
-import Glibc
-#endif
+import Fleet
 import FoundationEssentials
+import Glibc
 import IOCore
 import IPC
 import Logging
+import Operations
+import Store
+#if canImport(Glibc)
+#endif
 
 /// `botvisord --demo`: the whole system on an in-process Discord simulator,
 /// three demo bots and simulated users issuing commands, in a throwaway state

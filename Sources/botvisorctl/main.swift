@@ -1,7 +1,8 @@
 import FoundationEssentials
 import Glibc
 import Logging
-import Supervisor
+import Control
+import Fleet
 
 /// botvisorctl: drives botvisord over its control socket.
 let usage = """

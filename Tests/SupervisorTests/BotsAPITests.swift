@@ -6,6 +6,11 @@ import HTTP
 import IOCore
 import Logging
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// Bot configuration through the router, on a real SQLite file (no workers: bots are created disabled).

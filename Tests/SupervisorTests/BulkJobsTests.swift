@@ -8,6 +8,11 @@ import DiscordSim
 import HTTP
 import IOCore
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 extension DaemonHarness {

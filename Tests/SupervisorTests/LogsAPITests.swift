@@ -6,6 +6,11 @@ import IPC
 import Discord
 import Logging
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// The log-search API over a real SQLite file filled with generated records.

@@ -7,6 +7,11 @@ import IPC
 import Logging
 import Storage
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// Metric samples, downsampling, retention and the monitoring routes, over a real SQLite file
