@@ -2,6 +2,7 @@ import Fleet
 import FoundationEssentials
 import HTTP
 import IPC
+import JSON
 import Logging
 import Operations
 import Storage

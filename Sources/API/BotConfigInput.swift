@@ -1,6 +1,7 @@
 import Discord
 import Fleet
 import IPC
+import JSON
 import Operations
 import Store
 

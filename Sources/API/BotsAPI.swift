@@ -3,6 +3,7 @@ import Fleet
 import FoundationEssentials
 import HTTP
 import IPC
+import JSON
 import Operations
 import Storage
 import Store

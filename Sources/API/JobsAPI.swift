@@ -2,6 +2,7 @@ import Discord
 import Fleet
 import FoundationEssentials
 import HTTP
+import JSON
 import Operations
 import Store
 

@@ -4,6 +4,7 @@ import Glibc
 import Fleet
 import FoundationEssentials
 import HTTP
+import JSON
 import Operations
 import Storage
 import Store

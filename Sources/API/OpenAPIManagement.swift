@@ -1,5 +1,6 @@
 import Discord
 import Fleet
+import JSON
 import Operations
 import Store
 

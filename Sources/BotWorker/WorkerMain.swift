@@ -6,6 +6,7 @@ import Discord
 import FoundationEssentials
 import IOCore
 import IPC
+import JSON
 import Logging
 import TLS
 

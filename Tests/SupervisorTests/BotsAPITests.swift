@@ -1,10 +1,11 @@
-import Testing
-import FoundationEssentials
 import Discord
 import DiscordSim
+import FoundationEssentials
 import HTTP
 import IOCore
+import JSON
 import Logging
+import Testing
 import TestSupport
 @testable import API
 @testable import Control

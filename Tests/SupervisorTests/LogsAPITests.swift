@@ -1,10 +1,11 @@
-import Testing
+import Discord
 import FoundationEssentials
 import HTTP
 import IOCore
 import IPC
-import Discord
+import JSON
 import Logging
+import Testing
 import TestSupport
 @testable import API
 @testable import Control
