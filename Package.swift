@@ -18,14 +18,14 @@ let package = Package(
 
         // Shared plumbing.
         .target(name: "Logging"),
-        .target(name: "IOCore", dependencies: ["CLinux", "Logging"]),
+        .target(name: "IOCore", dependencies: ["CLinux"]),
         .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"]),
         .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging"]),
         // AES-256-GCM, SHA-1, SHA-256 and HMAC-SHA256 over OpenSSL.
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "Crypto"]),
-        .target(name: "Storage", dependencies: ["CSQLite", "IOCore", "Logging"]),
-        .target(name: "IPC", dependencies: ["IOCore", "Logging"]),
+        .target(name: "Storage", dependencies: ["CSQLite", "IOCore"]),
+        .target(name: "IPC", dependencies: ["IOCore"]),
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
         // A JSON value with its own fast parser and serializer.
         .target(name: "JSON"),

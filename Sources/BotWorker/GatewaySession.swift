@@ -76,7 +76,6 @@ public struct GatewaySession: Sendable {
     enum FollowUp { case resume, identifyAfterDelay }
 
     public var currentSession: SessionState? { session }
-    public var isReady: Bool { phase == .ready }
 
     /// `lastIdentifyAt`: when this bot last identified, if another process did it
     /// (the supervisor tells a new worker): the first identify keeps the 5 s spacing.

@@ -13,14 +13,10 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var intents: UInt64?
     public var prefix: String?
     public var applicationID: String?
-    public var role: String?
-    public var subject: String?
-    public var ttlSeconds: Int?
     public var customCommands: [CustomCommand]?
 
     public init(command: String, bots: [String]? = nil, all: Bool? = nil, token: String? = nil, intents: UInt64? = nil,
-                prefix: String? = nil, applicationID: String? = nil, role: String? = nil, subject: String? = nil,
-                ttlSeconds: Int? = nil, customCommands: [CustomCommand]? = nil) {
+                prefix: String? = nil, applicationID: String? = nil, customCommands: [CustomCommand]? = nil) {
         self.command = command
         self.bots = bots
         self.all = all
@@ -28,16 +24,12 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         self.intents = intents
         self.prefix = prefix
         self.applicationID = applicationID
-        self.role = role
-        self.subject = subject
-        self.ttlSeconds = ttlSeconds
         self.customCommands = customCommands
     }
 
     package enum CodingKeys: String, CodingKey {
-        case command, bots, all, token, intents, prefix, role, subject
+        case command, bots, all, token, intents, prefix
         case applicationID = "application_id"
-        case ttlSeconds = "ttl_seconds"
         case customCommands = "custom_commands"
     }
 }
@@ -56,20 +48,18 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public var error: Failure?
     public var bots: [BotStatus]?
     public var message: String?
-    public var token: String?
 
     public static func success(message: String? = nil, bots: [BotStatus]? = nil) -> ControlReply {
-        ControlReply(ok: true, error: nil, bots: bots, message: message, token: nil)
+        ControlReply(ok: true, error: nil, bots: bots, message: message)
     }
 
     public static func failure(_ code: String, _ message: String) -> ControlReply {
-        ControlReply(ok: false, error: Failure(code: code, message: message), bots: nil, message: nil, token: nil)
+        ControlReply(ok: false, error: Failure(code: code, message: message), bots: nil, message: nil)
     }
-    package init(ok: Bool, error: Failure? = nil, bots: [BotStatus]? = nil, message: String? = nil, token: String? = nil) {
+    package init(ok: Bool, error: Failure? = nil, bots: [BotStatus]? = nil, message: String? = nil) {
         self.ok = ok
         self.error = error
         self.bots = bots
         self.message = message
-        self.token = token
     }
 }

@@ -6,16 +6,6 @@ import IOCore
 import IPC
 import Logging
 
-/// Receives command records from workers; returns once they are durable.
-public protocol CommandRecordSink: Sendable {
-    func store(_ records: [CommandRecord]) async throws
-}
-
-/// Keeps the gateway session state of each bot so a replacement worker resumes.
-public protocol SessionStore: Sendable {
-    func save(bot: String, session: SessionState?) async
-}
-
 /// Runs one bot's worker: spawns it, hands it its configuration over IPC,
 /// watches its heartbeats, and restarts it with the restart policy. All
 /// lifecycle changes go through one event loop (`run`), so the state machine
@@ -67,42 +57,41 @@ public actor BotSupervisor {
 
     public let name: String
     /// The bot as configured (carries the token: never log it or return it).
-    public private(set) var definition: BotDefinition
-    private var environment: Environment
-    private let logger: Logger
-    private var policy: RestartPolicy
+    public internal(set) var definition: BotDefinition
+    var environment: Environment
+    let logger: Logger
+    var policy: RestartPolicy
 
-    public private(set) var state: WorkerState = .stopped
+    public internal(set) var state: WorkerState = .stopped
     /// Counts spawns: a new value means a new worker process.
-    public private(set) var generation: UInt64 = 0
-    private var process: ChildProcess?
-    private var connection: IPCConnection?
-    private var session: SessionState?
+    public internal(set) var generation: UInt64 = 0
+    var process: ChildProcess?
+    var connection: IPCConnection?
+    var session: SessionState?
     /// The session changed since it was last written to SQLite (writes are at most one per tick).
-    private var sessionDirty = false
+    var sessionDirty = false
     /// When a worker of this bot last identified (a new session arrived): the next worker
     /// that must identify waits until 5 s have passed (Discord's identify rate limit).
-    private var lastIdentifyAt: ContinuousClock.Instant?
-    private var startedAt: ContinuousClock.Instant?
-    private var lastHeard: ContinuousClock.Instant = .now
-    private var stopRequestedAt: ContinuousClock.Instant?
-    private var handoverRequested = false
+    var lastIdentifyAt: ContinuousClock.Instant?
+    var startedAt: ContinuousClock.Instant?
+    var lastHeard: ContinuousClock.Instant = .now
+    var stopRequestedAt: ContinuousClock.Instant?
+    var handoverRequested = false
     /// What to do once the current process is gone.
-    private var afterExit: AfterExit = .restartByPolicy
-    private var stopWaiters: [CheckedContinuation<Void, Never>] = []
-    private var restarts = 0
-    private var lastExit: String?
-    private var reason: String?
-    private var metrics: WorkerMetrics?
-    private var metricsReceivedAt: ContinuousClock.Instant?
-    private var fatal: FatalReport?
-    private var stateWaiters: [(WorkerState, CheckedContinuation<Void, Never>)] = []
-    private var memorySample: (pid: pid_t, bytes: Int?, at: ContinuousClock.Instant)?
+    var afterExit: AfterExit = .restartByPolicy
+    var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    var restarts = 0
+    var lastExit: String?
+    var reason: String?
+    var metrics: WorkerMetrics?
+    var metricsReceivedAt: ContinuousClock.Instant?
+    var fatal: FatalReport?
+    var memorySample: (pid: pid_t, bytes: Int?, at: ContinuousClock.Instant)?
 
     package enum AfterExit { case restartByPolicy, restartNow, stay }
 
-    private let events: AsyncStream<Event>
-    private let continuation: AsyncStream<Event>.Continuation
+    let events: AsyncStream<Event>
+    let continuation: AsyncStream<Event>.Continuation
 
     public init(definition: BotDefinition, environment: Environment, restart: RestartPolicy.Settings,
                 session: SessionState?, logger: Logger) {
@@ -170,17 +159,11 @@ public actor BotSupervisor {
 
     /// The worker's RSS, read from /proc at most once a second: health checks and scrapes can ask
     /// thousands of times a second, and each read is an open, read and close of a proc file.
-    private func residentBytes(pid: pid_t, now: ContinuousClock.Instant) -> Int? {
+    func residentBytes(pid: pid_t, now: ContinuousClock.Instant) -> Int? {
         if let sample = memorySample, sample.pid == pid, now - sample.at < .seconds(1) { return sample.bytes }
         let bytes = ProcessSampler.residentBytes(pid: pid)
         memorySample = (pid, bytes, now)
         return bytes
-    }
-
-    /// Waits until the bot reaches `target` (for tests and `ctl` waiting flags).
-    public func waitFor(_ target: WorkerState) async {
-        if state == target { return }
-        await withCheckedContinuation { stateWaiters.append((target, $0)) }
     }
 
     // MARK: The event loop
@@ -197,7 +180,7 @@ public actor BotSupervisor {
         stopWaiters.removeAll()
     }
 
-    private func handle(_ event: Event, group: inout DiscardingTaskGroup) {
+    func handle(_ event: Event, group: inout DiscardingTaskGroup) {
         switch event {
         case .start:
             reason = nil
@@ -326,202 +309,5 @@ public actor BotSupervisor {
         case .finish:
             break
         }
-    }
-
-    private func handle(message envelope: IPCEnvelope, group: inout DiscardingTaskGroup) {
-        switch envelope.message {
-        case .state(let report):
-            if stopRequestedAt == nil, let s = WorkerState(rawValue: report.state), [.connecting, .ready, .resuming].contains(s) {
-                // Ready, not from resuming: the worker identified (its session report may come later).
-                if s == .ready && state != .resuming { lastIdentifyAt = .now }
-                setState(s)
-            }
-        case .session(let s):
-            // A session reported while the worker closes it for good (a stop without handover) is already over.
-            if stopRequestedAt != nil && !handoverRequested { return }
-            // Kept in memory at once (a replacement worker gets it); written to SQLite on the next tick,
-            // or at once for a new session, so a busy gateway does not cost a transaction per event.
-            let isNew = s.sessionID != session?.sessionID
-            if isNew { lastIdentifyAt = .now }
-            session = s
-            sessionDirty = true
-            if isNew { persistSession(group: &group) }
-        case .metrics(let m):
-            metrics = m
-            metricsReceivedAt = .now
-        case .fatal(let report):
-            fatal = report
-        case .commands(let batch):
-            guard let connection else { return }
-            let sink = environment.records, log = logger
-            group.addTask {
-                do {
-                    try await sink.store(batch.records)
-                    // Acknowledge only after the commit: the worker resends anything unacknowledged.
-                    try await connection.send(.ack(Ack(ids: batch.records.map(\.id))))
-                } catch {
-                    log.error("storing command records failed; the worker will resend them", ["error": error])
-                }
-            }
-        case .heartbeat, .reply, .hello, .welcome, .configure, .ack, .stop, .sendMessage:
-            break
-        }
-    }
-
-    private func spawn(group: inout DiscardingTaskGroup) {
-        generation += 1
-        let gen = generation
-        stopRequestedAt = nil
-        handoverRequested = false
-        afterExit = .restartByPolicy
-        connection = nil
-        metrics = nil
-        let child: ChildProcess
-        do {
-            child = try ChildProcess(path: environment.workerPath,
-                                     arguments: ["--ipc", environment.ipcSocketPath, "--bot", name],
-                                     environment: environment.workerEnvironment)
-        } catch {
-            logger.error("cannot spawn the worker", ["error": error])
-            lastExit = "spawn failed: \(error)"
-            exited(.exited(127), group: &group, spawnFailed: true)
-            return
-        }
-        process = child
-        startedAt = .now
-        lastHeard = .now
-        setState(.starting)
-        logger.info("worker spawned", ["pid": child.pid])
-        let events = continuation
-        group.addTask {
-            let status = (try? await child.waitForExit()) ?? .exited(-1)
-            events.yield(.exited(gen, status))
-        }
-        if let output = child.output {
-            let log = logger.with("pid", child.pid)
-            group.addTask { await WorkerOutput.forward(output, to: log) }
-        }
-        let interval = min(environment.heartbeatInterval, .seconds(1))
-        group.addTask {
-            while !Task.isCancelled {
-                do { try await Reactor.shared.sleep(until: .now + interval) } catch { return }
-                guard await self.isCurrent(gen) else { return }
-                events.yield(.tick(gen))
-            }
-        }
-    }
-
-    private func isCurrent(_ gen: UInt64) -> Bool { gen == generation && process != nil }
-
-    private func persistSession(group: inout DiscardingTaskGroup) {
-        sessionDirty = false
-        let sessions = environment.sessions, bot = name, snapshot = session
-        group.addTask { await sessions.save(bot: bot, session: snapshot) }
-    }
-
-    private func beginStop(handover: Bool, group: inout DiscardingTaskGroup) {
-        guard let process, stopRequestedAt == nil else { return }
-        stopRequestedAt = .now
-        handoverRequested = handover
-        setState(.stopping)
-        logger.info(handover ? "stopping worker, handing its session over" : "stopping worker", ["pid": process.pid])
-        if let connection {
-            group.addTask {
-                // Ask first; SIGTERM makes a worker that cannot hear us drain too.
-                try? await connection.send(.stop(Stop(handover: handover)))
-                try? await Reactor.shared.sleep(until: .now + .milliseconds(200))
-                process.signal(SIGTERM)
-            }
-        } else {
-            process.signal(SIGTERM)
-        }
-    }
-
-    private func exited(_ status: ExitStatus, group: inout DiscardingTaskGroup, spawnFailed: Bool = false) {
-        let ranFor = startedAt.map { ContinuousClock.now - $0 } ?? .zero
-        let wasStopping = stopRequestedAt != nil
-        if let process {
-            // The group dies with its leader: no orphaned grandchildren.
-            process.signalGroup(SIGKILL)
-        }
-        process = nil
-        connection = nil
-        stopRequestedAt = nil
-        lastExit = status.description
-        logger.info("worker exited", ["status": status, "ran_s": ranFor.seconds])
-
-        if case .exited(let code) = status, code == WorkerExitCode.authFailed || code == WorkerExitCode.configFailed {
-            let auth = code == WorkerExitCode.authFailed
-            reason = fatal.map { "Discord closed the gateway with \($0.closeCode): \($0.reason)" }
-                ?? (auth ? "Discord rejected the token (gateway close 4004)" : "Discord rejected the configuration (gateway close 4010-4014)")
-            // A refused token or configuration never becomes valid by retrying: wait for an operator.
-            session = nil
-            let sessions = environment.sessions, bot = name
-            group.addTask { await sessions.save(bot: bot, session: nil) }
-            logger.error(auth ? "token rejected; not restarting" : "configuration rejected; not restarting", ["reason": reason ?? ""])
-            setState(auth ? .authFailed : .configFailed)
-            resumeStopWaiters()
-            return
-        }
-
-        switch afterExit {
-        case .stay:
-            setState(.stopped)
-            startedAt = nil
-            resumeStopWaiters()
-        case .restartNow:
-            resumeStopWaiters()
-            spawn(group: &group)
-        case .restartByPolicy:
-            if wasStopping {
-                setState(.stopped)
-                resumeStopWaiters()
-                return
-            }
-            let decision = policy.workerExited(startedAt: startedAt ?? .now, now: .now, random: Double.random(in: 0..<1))
-            switch decision {
-            case .restart(let after) where after < .milliseconds(1):
-                // No backoff configured: restart at once, no timer round trip.
-                restarts += 1
-                logger.notice("restarting at once")
-                spawn(group: &group)
-            case .restart(let after):
-                restarts += 1
-                setState(.backoff)
-                let gen = generation, events = continuation
-                logger.notice("restarting after backoff", ["backoff_ms": after.milliseconds])
-                group.addTask {
-                    do { try await Reactor.shared.sleep(until: .now + after) } catch { return }
-                    events.yield(.backoffElapsed(gen))
-                }
-            case .giveUp(let why):
-                reason = "crash loop: \(why)"
-                logger.error("restart budget spent; the bot is failed until started by hand", ["why": why])
-                setState(.failed)
-            }
-        }
-    }
-
-    private func resumeStopWaiters() {
-        for waiter in stopWaiters { waiter.resume() }
-        stopWaiters.removeAll()
-    }
-
-    private func setState(_ new: WorkerState) {
-        guard new != state else { return }
-        logger.info("state \(state.rawValue) -> \(new.rawValue)")
-        state = new
-        stateWaiters.removeAll { target, waiter in
-            if target == new { waiter.resume(); return true }
-            return false
-        }
-    }
-}
-
-/// The bot has no connected worker to do what was asked.
-public struct BotNotRunning: Error {
-    public var state: WorkerState
-    package init(state: WorkerState) {
-        self.state = state
     }
 }

@@ -5,28 +5,6 @@ import IOCore
 import IPC
 import Logging
 
-/// Where bots are kept (the SQLite `bots` table in production).
-public protocol BotRepository: Sendable {
-    func all() async throws -> [BotDefinition]
-    func add(_ bot: BotDefinition) async throws
-    func update(_ bot: BotDefinition) async throws
-    func remove(name: String) async throws
-    func session(bot: String) async throws -> SessionState?
-}
-
-/// A control or API failure with a stable code.
-public struct FleetError: Error, Equatable, CustomStringConvertible {
-    public var code: String
-    public var message: String
-    public init(_ code: String, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-    public var description: String { "\(code): \(message)" }
-
-    public static func botNotFound(_ name: String) -> FleetError { FleetError("BOT_NOT_FOUND", "no bot named \(name)") }
-}
-
 /// All bots of this host: one `BotSupervisor` each, created from the repository
 /// at start and as bots are added. Owns nothing else: sockets and servers are
 /// wired around it by `Daemon`.

@@ -14,14 +14,6 @@ public enum WorkerState: String, Sendable, Codable, CaseIterable {
     /// Discord refused the configuration (close 4010-4014: shard, version, intents).
     case configFailed = "config_failed"
 
-    /// States in which a worker process is expected to exist.
-    public var hasProcess: Bool {
-        switch self {
-        case .starting, .connecting, .ready, .resuming, .stopping: true
-        case .stopped, .backoff, .failed, .authFailed, .configFailed: false
-        }
-    }
-
     /// States that need an operator before the bot runs again.
     public var needsOperator: Bool {
         self == .failed || self == .authFailed || self == .configFailed

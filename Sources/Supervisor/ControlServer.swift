@@ -15,11 +15,11 @@ import Store
 struct ControlServer: Sendable {
     let listener: SocketListener
     let logger: Logger
-    let handle: @Sendable (ControlRequest, uid_t) async -> ControlReply
+    let handle: @Sendable (ControlRequest) async -> ControlReply
     static let maximumLineLength = 64 * 1024
 
     init(path: String, group: String?, logger: Logger,
-         handle: @escaping @Sendable (ControlRequest, uid_t) async -> ControlReply) throws {
+         handle: @escaping @Sendable (ControlRequest) async -> ControlReply) throws {
         listener = try SocketListener.unix(path: path, mode: 0o660)
         if let group {
             guard let entry = getgrnam(group) else {
@@ -63,7 +63,7 @@ struct ControlServer: Sendable {
                 do {
                     let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
                     logger.info("request", ["uid": uid, "command": request.command, "bots": (request.bots ?? []).joined(separator: ",")])
-                    reply = await handle(request, uid)
+                    reply = await handle(request)
                 } catch {
                     logger.warning("malformed control request", ["uid": uid, "bytes": line.count])
                     reply = .failure("BAD_REQUEST", "expected one JSON object per line with a `command` field")

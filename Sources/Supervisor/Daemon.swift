@@ -60,7 +60,7 @@ public actor Daemon {
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
         let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
-            request, uid in await self.handle(request, uid: uid)
+            request in await self.handle(request)
         }
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
@@ -135,7 +135,7 @@ public actor Daemon {
 
     // MARK: Control requests
 
-    func handle(_ request: ControlRequest, uid: uid_t) async -> ControlReply {
+    func handle(_ request: ControlRequest) async -> ControlReply {
         guard let fleet else { return .failure("NOT_READY", "botvisord is starting") }
         do {
             switch request.command {
