@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux",
                                                   "Discord", "DiscordSim"]),
         .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
         .executableTarget(name: "botvisorctl", dependencies: ["Supervisor", "Logging"]),
 

@@ -24,6 +24,8 @@ public protocol SessionStore: Sendable {
 public actor BotSupervisor {
     public struct Environment: Sendable {
         public var workerPath: String
+        /// Arguments before the worker's own (`["worker"]` when botvisord runs itself as the worker).
+        public var workerArguments: [String] = []
         public var ipcSocketPath: String
         public var apiBase: String
         public var heartbeatInterval: Duration
@@ -379,7 +381,7 @@ public actor BotSupervisor {
         let child: ChildProcess
         do {
             child = try ChildProcess(path: environment.workerPath,
-                                     arguments: ["--ipc", environment.ipcSocketPath, "--bot", name],
+                                     arguments: environment.workerArguments + ["--ipc", environment.ipcSocketPath, "--bot", name],
                                      environment: environment.workerEnvironment)
         } catch {
             logger.error("cannot spawn the worker", ["error": error])
