@@ -52,7 +52,7 @@ let package = Package(
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
         .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging"]),
 

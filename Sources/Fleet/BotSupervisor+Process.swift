@@ -19,7 +19,7 @@ extension BotSupervisor {
         let child: ChildProcess
         do {
             child = try ChildProcess(path: environment.workerPath,
-                                     arguments: ["--ipc", environment.ipcSocketPath, "--bot", name],
+                                     arguments: environment.workerArguments + ["--ipc", environment.ipcSocketPath, "--bot", name],
                                      environment: environment.workerEnvironment)
         } catch {
             logger.error("cannot spawn the worker", ["error": error])

@@ -14,6 +14,8 @@ import Logging
 public actor BotSupervisor {
     public struct Environment: Sendable {
         public var workerPath: String
+        /// Arguments before the worker's own (`["worker"]` when botvisord runs itself as the worker).
+        public var workerArguments: [String] = []
         public var ipcSocketPath: String
         public var apiBase: String
         public var heartbeatInterval: Duration

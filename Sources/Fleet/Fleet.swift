@@ -76,7 +76,7 @@ public actor Fleet {
     public func statuses(_ names: [String]? = nil) async throws -> [BotStatus] {
         var out: [BotStatus] = []
         for name in names ?? order {
-            out.append(await try supervisor(named: name).status())
+            out.append(try await supervisor(named: name).status())
         }
         return out
     }

@@ -18,7 +18,13 @@ public actor Daemon {
     public struct Options: Sendable {
         public var configPath: String?
         public var workerPath: String
+        /// Arguments before the worker's own (`["worker"]` when botvisord runs itself as the worker).
+        public var workerArguments: [String] = []
         public var environment: [String: String]
+        public init(configPath: String?, worker: WorkerCommand, environment: [String: String]) {
+            self.init(configPath: configPath, workerPath: worker.path, environment: environment)
+            workerArguments = worker.leadingArguments
+        }
         public init(configPath: String?, workerPath: String, environment: [String: String]) {
             self.configPath = configPath
             self.workerPath = workerPath
@@ -52,10 +58,11 @@ public actor Daemon {
         // Workers get a minimal environment: never a secret, only what TLS and logging need.
         var workerEnvironment = ["PATH": options.environment["PATH"] ?? "/usr/bin:/bin"]
         for key in ["SSL_CERT_FILE", "SSL_CERT_DIR", "BOTVISOR_LOG_LEVEL", "LANG"] { workerEnvironment[key] = options.environment[key] }
-        let environment = BotSupervisor.Environment(workerPath: options.workerPath, ipcSocketPath: ipcPath, apiBase: config.apiBase,
+        var environment = BotSupervisor.Environment(workerPath: options.workerPath, ipcSocketPath: ipcPath, apiBase: config.apiBase,
                                                     heartbeatInterval: config.heartbeatInterval, heartbeatTimeout: config.heartbeatTimeout,
                                                     stopTimeout: config.stopTimeout, workerEnvironment: workerEnvironment,
                                                     records: store, sessions: store)
+        environment.workerArguments = options.workerArguments
         let fleet = Fleet(repository: store, environment: environment, restart: config.restart, logger: logger)
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
@@ -81,7 +88,7 @@ public actor Daemon {
             group.addTask {
                 while let sig = try? await signals.next() {
                     if sig == SIGHUP {
-                        await self.reload()
+                        _ = await self.reload()
                     } else {
                         self.logger.notice("shutting down on signal", ["signal": sig])
                         self.shutdownContinuation.yield()

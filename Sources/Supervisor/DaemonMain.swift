@@ -21,7 +21,8 @@ public enum DaemonMain {
         every configuration key. Signals: SIGTERM/SIGINT stop every worker and
         exit 0; SIGHUP re-reads the configuration file.
           --config PATH        configuration file (defaults apply without it)
-          --worker PATH        worker binary (default: botvisor-worker beside botvisord)
+          --worker PATH        worker binary (default: botvisor-worker beside botvisord; when
+                               there is none, botvisord runs itself as the worker: `botvisord worker`)
           --demo               run on a built-in Discord simulator with three demo bots and
                                simulated users, in a throwaway state directory: no token,
                                no network
@@ -54,7 +55,13 @@ public enum DaemonMain {
         args.removeAll { $0 == "--demo" }
         let configPath = value("--config")
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        let workerPath = value("--worker") ?? URL(fileURLWithPath: exe).deletingLastPathComponent().appendingPathComponent("botvisor-worker").path
+        let worker: WorkerCommand
+        do {
+            worker = try WorkerCommand.resolve(explicit: value("--worker"), daemonExecutable: exe)
+        } catch {
+            FileDescriptorSink(fd: 2).write(line: "botvisord: \(error)\n")
+            return 78
+        }
         guard args.isEmpty else {
             FileDescriptorSink(fd: 2).write(line: "botvisord: unknown arguments \(args.joined(separator: " "))\n\(usage)\n")
             return 2
@@ -71,11 +78,11 @@ public enum DaemonMain {
         do {
             let signals = try SignalWatcher([SIGTERM, SIGINT, SIGHUP])
             if demo {
-                try await DemoMode.run(configuration: &configuration, workerPath: workerPath, environment: environment, signals: signals)
+                try await DemoMode.run(configuration: &configuration, worker: worker, environment: environment, signals: signals)
                 return 0
             }
             let daemon = Daemon(configuration: configuration,
-                                options: .init(configPath: configPath, workerPath: workerPath, environment: environment))
+                                options: .init(configPath: configPath, worker: worker, environment: environment))
             try await daemon.run(signals: signals)
             return 0
         } catch {
