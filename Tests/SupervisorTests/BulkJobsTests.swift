@@ -39,7 +39,7 @@ extension DaemonHarness {
     }
 
     /// Polls a job until it is finished; returns it.
-    func finishedJob(_ id: String, timeout: Duration = .seconds(60)) async throws -> JSON {
+    func finishedJob(_ id: String, timeout: Duration = .seconds(300)) async throws -> JSON {
         var job: JSON = .null
         try await eventually(timeout: timeout, "job \(id) to finish") {
             job = (try? await api(.get, "/api/v1/jobs/\(id)").1) ?? .null
@@ -245,7 +245,7 @@ extension DaemonHarness {
             try await eventually(timeout: h.patience, "some messages") { await h.sim.messages(in: "9200").count >= 5 }
             let (cancelStatus, cancelling) = try await h.api(.post, "/api/v1/jobs/\(slowID)/cancel")
             #expect(cancelStatus == 202 && cancelling["cancel_requested"]?.bool == true)
-            let cancelled = try await h.finishedJob(slowID, timeout: .seconds(20))
+            let cancelled = try await h.finishedJob(slowID)
             #expect(cancelled["state"]?.string == "cancelled")
             let sent = cancelled["progress"]?["succeeded"]?.int ?? -1
             #expect(sent >= 5 && sent < 40)
@@ -274,7 +274,7 @@ extension DaemonHarness {
             let second = try h.spawnDaemon()
             do {
                 try await h.waitForHTTP()
-                let job = try await h.finishedJob(id, timeout: .seconds(90))
+                let job = try await h.finishedJob(id)
                 #expect(job["state"]?.string == "succeeded", "\(job["progress"] ?? .null) \((job["items"]?.array ?? []).filter { $0["state"]?.string != "ok" }.prefix(5))")
                 #expect(job["interrupted"]?.bool == true)
                 #expect(job["progress"]?["succeeded"]?.int == 200)
