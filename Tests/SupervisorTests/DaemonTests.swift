@@ -28,7 +28,10 @@ struct DaemonHarness {
     /// Generous unless a test is about it, so a worker starved of CPU on a loaded machine is not killed
     /// (an extra restart and resume that say nothing about the test). The simulator is as lenient, for the
     /// same reason (see `Harness.run` in the worker tests): it still zombies a worker that stops heartbeating.
-    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(2),
+    /// `heartbeatInterval` is the simulator's gateway interval. Long by default: a worker closes and resumes when
+    /// no ACK comes before its next heartbeat (Discord's zombie rule), and on a loaded machine the simulator in
+    /// this test process can be starved longer than 2 s, which gave extra resumes that say nothing about the test.
+    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(10),
                     workerHeartbeatTimeout: Duration = .seconds(30), extraConfig: String = "",
                     _ body: (DaemonHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
