@@ -13,6 +13,10 @@ import WebSocket
 public actor DiscordSimulator {
     public struct Configuration: Sendable {
         public var heartbeatInterval: Duration = .milliseconds(41_250)
+        /// How long past the interval a client may go without a heartbeat before it is zombied (closed with 4009,
+        /// as Discord does); nil means half the interval plus 2 s. A heartbeat that is late but inside the grace is
+        /// not a violation (Discord accepts it); it is noted in `Stats.lateHeartbeats`.
+        public var heartbeatGrace: Duration?
         /// An Identify must arrive this soon after Hello.
         public var identifyTimeout: Duration = .seconds(20)
         /// Identifies allowed per bot per 5 s (`max_concurrency`).
@@ -103,11 +107,14 @@ public actor DiscordSimulator {
         /// Message creates answered with an earlier message because of `enforce_nonce`.
         public var nonceDuplicates = 0
         public var violations: [String] = []
+        /// Heartbeats that came more than a quarter interval late but inside the grace: not violations (Discord
+        /// accepts them), but a sign of a starved client; only tests about heartbeat timing look at them.
+        public var lateHeartbeats: [String] = []
         public var connectionsOpened: [String: Int] = [:]
         public var closeCodesReceived: [String: [Int]] = [:]
     }
 
-    public let configuration: Configuration
+    public nonisolated let configuration: Configuration
     let logger: Logger
     var bots: [String: Bot] = [:]
     var byToken: [String: String] = [:]

@@ -124,13 +124,14 @@ extension DiscordSimulator {
         let interval = configuration.heartbeatInterval
         while true {
             let identified = connection.sessionID != nil
-            // Before Identify: the identify deadline. After: a heartbeat is due every interval; allow 50% + 2 s of slack.
-            let deadline: Deadline = identified ? .now + interval + interval / 2 + .seconds(2) : helloAt + configuration.identifyTimeout
+            // Before Identify: the identify deadline. After: a heartbeat is due every interval, plus the grace.
+            let grace = configuration.heartbeatGrace ?? interval / 2 + .seconds(2)
+            let deadline: Deadline = identified ? .now + interval + grace : helloAt + configuration.identifyTimeout
             let message: WebSocketMessage
             do {
                 message = try await connection.socket.receive(deadline: deadline)
             } catch is DeadlineExceeded {
-                await violation(connection.bot, identified ? "no heartbeat for \(interval + interval / 2 + .seconds(2))" : "no identify in time")
+                await violation(connection.bot, identified ? "no heartbeat for \(interval + grace)" : "no identify in time")
                 connection.closeWith(code: identified ? 4009 : 4003)
                 if identified, let sid = connection.sessionID { await dropSession(sid) }
                 return
@@ -173,7 +174,9 @@ extension DiscordSimulator {
             let since = connection.heartbeat(now: now, helloAt: helloAt)
             let interval = configuration.heartbeatInterval
             if since > interval + interval / 4 + .milliseconds(500) {
-                violation(connection.bot, "late heartbeat: \(since) after the previous one (interval \(interval))")
+                let line = "\(connection.bot ?? "?"): late heartbeat: \(since) after the previous one (interval \(interval))"
+                logger.info("late heartbeat", ["what": line])
+                stats.lateHeartbeats.append(line)
             }
             if let bot = connection.bot, zombies.contains(bot) { return true }
             connection.enqueue(GatewayPayload(op: .heartbeatACK).serialized())

@@ -14,7 +14,7 @@ import JSON
 ///     POST /_sim/bots/{name}/zombie?on=true|false
 ///     POST /_sim/bots/{name}/raw            the body is sent as one text frame, as is
 ///     POST /_sim/rest/fail                  {"status":429|500,"count":N}
-///     GET  /_sim/stats                      identifies, resumes, REST calls, callbacks, 429s, violations
+///     GET  /_sim/stats                      identifies, resumes, REST calls, callbacks, 429s, violations, late heartbeats
 ///     GET  /_sim/channels/{id}/messages     messages delivered to a channel
 extension DiscordSimulator {
     func control(_ request: HTTPRequest) async -> HTTPResponse {
@@ -78,6 +78,7 @@ extension DiscordSimulator {
             "too_many_requests": .number(Double(stats.tooManyRequests)),
             "nonce_duplicates": .number(Double(stats.nonceDuplicates)),
             "violations": .array(stats.violations.map { .string($0) }),
+            "late_heartbeats": .array(stats.lateHeartbeats.map { .string($0) }),
             "messages": .number(Double(allMessages.count)),
         ]
     }

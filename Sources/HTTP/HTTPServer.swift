@@ -70,6 +70,8 @@ public final class HTTPServer: Sendable {
     public var busyConnectionCount: Int { connections.withLock { $0.entries.values.filter(\.busy).count } }
     /// Connections accepted since start.
     public var acceptedCount: Int { connections.withLock { $0.accepted } }
+    /// Whether `shutdown()` has begun (responses from now on carry `Connection: close`).
+    public var isShuttingDown: Bool { shuttingDown.load(ordering: .acquiring) }
 
     /// Serves until `shutdown()`; returns once every connection has ended.
     public func run() async {

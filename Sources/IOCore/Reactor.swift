@@ -108,6 +108,11 @@ public final class Reactor: Sendable {
         }
     }
 
+    /// Whether a reader is parked on `fd` (tests wait for it before exercising the wake path).
+    func hasParkedReader(_ fd: Int32) -> Bool {
+        state.withLock { $0.fds[fd]?.reader != nil }
+    }
+
     /// Removes `fd` from epoll and fails its waiters with `StreamClosed`.
     /// Call before `close(fd)`.
     public func deregister(_ fd: Int32) {

@@ -78,6 +78,62 @@ import WebSocket
         }
     }
 
+    /// Connects, identifies and reads up to READY on a simulator with `configuration`.
+    func identified(_ sim: DiscordSimulator) async throws -> (WebSocketConnection, () async throws -> GatewayPayload?) {
+        let ws = try await WebSocketClient.connect(url: sim.gatewayURL + "/?v=10&encoding=json", deadline: .now + .seconds(30))
+        let next: () async throws -> GatewayPayload? = {
+            guard case .text(let text) = try await ws.receive(deadline: .now + .seconds(60)) else { return nil }
+            return try GatewayPayload.parse(Array(text.utf8))
+        }
+        #expect(try await next()?.op == .hello)
+        try await ws.send(text: Self.identify + "}}")
+        while try await next()?.op != .dispatch {}
+        return (ws, next)
+    }
+
+    /// Discord zombies a client only when no heartbeat arrives within the interval plus a grace; a heartbeat
+    /// that is late but inside the grace is answered (the simulator notes it apart, not as a violation).
+    @Test func aLateHeartbeatInsideTheGraceIsAckedAndNotAViolation() async throws {
+        var configuration = DiscordSimulator.Configuration()
+        configuration.heartbeatInterval = .milliseconds(100)
+        // Far wider than the test's own lateness, however loaded the machine.
+        configuration.heartbeatGrace = .seconds(120)
+        let sim = try DiscordSimulator(configuration: configuration)
+        await sim.addBot(name: "alpha", token: "tok")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await sim.run() }
+            defer { group.cancelAll() }
+            let (ws, next) = try await identified(sim)
+            // Late on purpose: ten intervals.
+            try await Reactor.shared.sleep(until: .now + .seconds(1))
+            try await ws.send(text: #"{"op":1,"d":1}"#)
+            while try await next()?.op != .heartbeatACK {}
+            let stats = await sim.snapshot()
+            #expect(stats.lateHeartbeats.count == 1 && stats.violations.isEmpty, "\(stats.lateHeartbeats) \(stats.violations)")
+            await sim.shutdown()
+        }
+    }
+
+    @Test func silencePastTheIntervalAndTheGraceIsClosedWith4009() async throws {
+        var configuration = DiscordSimulator.Configuration()
+        configuration.heartbeatInterval = .milliseconds(100)
+        configuration.heartbeatGrace = .milliseconds(200)
+        let sim = try DiscordSimulator(configuration: configuration)
+        await sim.addBot(name: "alpha", token: "tok")
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await sim.run() }
+            defer { group.cancelAll() }
+            let (ws, _) = try await identified(sim)
+            var code: UInt16?
+            while code == nil {
+                do { _ = try await ws.receive(deadline: .now + .seconds(60)) } catch let closed as WebSocketClosed { code = closed.code.rawValue }
+            }
+            #expect(code == 4009)
+            #expect(await sim.snapshot().violations.contains { $0.contains("no heartbeat for") })
+            await sim.shutdown()
+        }
+    }
+
     @Test func moreThan120SendsInAMinuteAreClosedWith4008() async throws {
         let beats = Array(repeating: #"{"op":1,"d":null}"#, count: 121)
         #expect(try await closeCode(sending: beats, identifyFirst: false) == 4008)

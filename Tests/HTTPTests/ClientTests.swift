@@ -185,7 +185,8 @@ func withPythonServer<T>(tls pki: TestPKI? = nil, in dir: String, _ body: (Int) 
             defer { c.shutdown() }
             let first = try await c.send(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/hello"))
             #expect(first.bodyText == "hello\n")
-            try await Reactor.shared.sleep(until: .now + .milliseconds(200))
+            // Wait for the server to have closed the idle connection, not for a time that hopes it has.
+            try await eventually(timeout: .seconds(30), "the server to close the idle connection") { server.connectionCount == 0 }
             let second = try await c.send(HTTPClientRequest(url: "http://127.0.0.1:\(server.port)/hello"))
             #expect(second.bodyText == "hello\n")
             #expect(c.connectionsOpened == 2)

@@ -46,6 +46,21 @@ actor Counter {
     func increment() { value += 1 }
 }
 
+/// A door a handler waits at until the test opens it.
+actor Latch {
+    private var isOpen = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+    func wait() async {
+        if isOpen { return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+    func open() {
+        isOpen = true
+        for w in waiting { w.resume() }
+        waiting.removeAll()
+    }
+}
+
 /// A raw client: writes bytes, reads until the server closes or `until` appears.
 func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async throws -> String {
     let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(5)))
@@ -84,12 +99,22 @@ func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async
     }
 
     @Test func gracefulShutdownFinishesAnInFlightRequest() async throws {
-        let server = try HTTPServer(port: 0, responder: testRouter())
+        // The handler waits until the test has begun the shutdown: in flight for sure, however loaded the machine.
+        let door = Latch()
+        var router = testRouter()
+        router.get("/held") { _ in
+            await door.wait()
+            return HTTPResponse(bytes: Array("slow done".utf8))
+        }
+        let server = try HTTPServer(port: 0, responder: router)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await server.run() }
-            let client = Task { try await rawExchange(port: server.port, Array("GET /slow?ms=300 HTTP/1.1\r\nHost: x\r\n\r\n".utf8)) }
-            try await eventually(timeout: .seconds(5), "request in flight") { server.busyConnectionCount > 0 }
-            await server.shutdown()
+            let client = Task { try await rawExchange(port: server.port, Array("GET /held HTTP/1.1\r\nHost: x\r\n\r\n".utf8)) }
+            try await eventually(timeout: .seconds(30), "request in flight") { server.busyConnectionCount > 0 }
+            async let stopped: Void = server.shutdown()
+            try await eventually(timeout: .seconds(30), "the shutdown to begin") { server.isShuttingDown }
+            await door.open()
+            await stopped
             let reply = try await client.value
             #expect(reply.hasPrefix("HTTP/1.1 200 OK"))
             #expect(reply.hasSuffix("slow done"))

@@ -2,6 +2,7 @@ import Testing
 import Glibc
 import Foundation
 @testable import IOCore
+import TestSupport
 
 @Suite struct ReactorTests {
     @Test func aStreamPairCarriesBytesBothWays() async throws {
@@ -60,7 +61,9 @@ import Foundation
             var buffer: [UInt8] = []
             return try await server.read(into: &buffer)
         }
-        try await Task.sleep(for: .milliseconds(20))
+        // Close only once the reader is parked on epoll: then only `deregister` can end its wait
+        // (an earlier close would be caught by `read`'s own `isClosed` check, not the wake path).
+        try await eventually("the reader to park") { server.reactor.hasParkedReader(server.fd) }
         server.close()
         await #expect(throws: StreamClosed.self) { _ = try await reader.value }
     }

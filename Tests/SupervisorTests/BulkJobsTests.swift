@@ -45,7 +45,7 @@ extension DaemonHarness {
     }
 
     /// Polls a job until it is finished; returns it.
-    func finishedJob(_ id: String, timeout: Duration = .seconds(60)) async throws -> JSON {
+    func finishedJob(_ id: String, timeout: Duration = .seconds(300)) async throws -> JSON {
         var job: JSON = .null
         try await eventually(timeout: timeout, "job \(id) to finish") {
             job = (try? await api(.get, "/api/v1/jobs/\(id)").1) ?? .null
@@ -56,7 +56,7 @@ extension DaemonHarness {
 }
 
 /// Bot management and bulk jobs through a real botvisord, real workers and the simulator.
-@Suite(.serialized) struct BulkJobsTests {
+@Suite(.serialized, .heavy) struct BulkJobsTests {
     @Test func configChangesReachTheWorkerAndTheTokenNeverShows() async throws {
         let token = "MTIzNDU2Nzg5.crud-secret-token.0123WXYZ"
         try await DaemonHarness.run { h in
@@ -73,14 +73,14 @@ extension DaemonHarness {
             responses.append(prefixed)
             #expect(prefixStatus == 200 && prefixed["config"]?["prefix"]?.string == "?")
             _ = await h.sim.injectMessage(bot: "crud", content: "?ping", channelID: "7001")
-            try await eventually(timeout: .seconds(10), "the answer to ?ping") { await !h.sim.messages(in: "7001").isEmpty }
+            try await eventually(timeout: h.patience, "the answer to ?ping") { await !h.sim.messages(in: "7001").isEmpty }
             #expect(try await h.status("crud").pid == Int32(pid))
 
             // New intents need a fresh identify: a new worker, a second IDENTIFY, no resume.
             let (intentStatus, changed) = try await h.api(.patch, "/api/v1/bots/crud", ["intents": .number(Double(1 | 1 << 9 | 1 << 15))])
             responses.append(changed)
             #expect(intentStatus == 200)
-            try await eventually(timeout: .seconds(20), "the second identify") { await h.sim.snapshot().identifies["crud"] == 2 }
+            try await eventually(timeout: h.patience, "the second identify") { await h.sim.snapshot().identifies["crud"] == 2 }
             try await h.waitFor("crud", .ready)
             #expect(try await h.status("crud").pid != Int32(pid))
             #expect(await h.sim.snapshot().resumes["crud"] == nil)
@@ -91,7 +91,7 @@ extension DaemonHarness {
             let (tokenStatus, rotated) = try await h.api(.patch, "/api/v1/bots/crud", ["token": .string(newToken)])
             responses.append(rotated)
             #expect(tokenStatus == 200 && rotated["config"]?["token_last4"]?.string == "ABCD")
-            try await eventually(timeout: .seconds(20), "the third identify") { await h.sim.snapshot().identifies["crud"] == 3 }
+            try await eventually(timeout: h.patience, "the third identify") { await h.sim.snapshot().identifies["crud"] == 3 }
             #expect(await h.sim.snapshot().violations.isEmpty)
 
             let (_, list) = try await h.api(.get, "/api/v1/bots")
@@ -138,7 +138,7 @@ extension DaemonHarness {
             let pid = try await h.status("solo").pid
             let (restarted, _) = try await h.api(.post, "/api/v1/bots/solo/restart")
             #expect(restarted == 202)
-            try await eventually(timeout: .seconds(20), "the resume") { await h.sim.snapshot().resumes["solo"] == 1 }
+            try await eventually(timeout: h.patience, "the resume") { await h.sim.snapshot().resumes["solo"] == 1 }
             try await h.waitFor("solo", .ready)
             #expect(try await h.status("solo").pid != pid)
             #expect(try await h.api(.post, "/api/v1/bots/ghost/restart").0 == 404)
@@ -181,8 +181,7 @@ extension DaemonHarness {
     }
 
     @Test func fiveHundredMessagesToFiftyChannelsThroughTenBotsArriveExactlyOnce() async throws {
-        // Discord's own heartbeat interval is 41 s; 2 s (the harness default) would turn the load
-        // of this burst on a 2-core machine into "late heartbeat" violations that say nothing about REST.
+        // Discord's own heartbeat interval is 41 s; 10 s keeps the burst's traffic about REST.
         try await DaemonHarness.run(heartbeatInterval: .seconds(10)) { h in
             try await h.waitForHTTP()
             for b in 0..<10 { try await h.createBot("shop\(b)", token: "tok-shop-\(b)") }
@@ -215,10 +214,8 @@ extension DaemonHarness {
             }
             let stats = await h.sim.snapshot()
             #expect(stats.tooManyRequests == 0)
-            // Heartbeat timing is the gateway tests' business: here the simulator shares the test
-            // process's two threads with the burst, and a late reading says more about that than the worker.
-            let violations = stats.violations.filter { !$0.contains("late heartbeat") }
-            #expect(violations.isEmpty, "\(violations)")
+            // Late heartbeats are not violations (the simulator notes them apart); a starved worker is not a bug.
+            #expect(stats.violations.isEmpty, "\(stats.violations)")
         }
     }
 
@@ -251,10 +248,10 @@ extension DaemonHarness {
             let many = JSON.array((0..<40).map { _ in ["bot": "alpha", "channel_id": "9200"] })
             let (_, slow) = try await h.api(.post, "/api/v1/bulk/messages", ["targets": many, "content": "tick"])
             let slowID = try #require(slow["id"]?.string)
-            try await eventually(timeout: .seconds(20), "some messages") { await h.sim.messages(in: "9200").count >= 5 }
+            try await eventually(timeout: h.patience, "some messages") { await h.sim.messages(in: "9200").count >= 5 }
             let (cancelStatus, cancelling) = try await h.api(.post, "/api/v1/jobs/\(slowID)/cancel")
             #expect(cancelStatus == 202 && cancelling["cancel_requested"]?.bool == true)
-            let cancelled = try await h.finishedJob(slowID, timeout: .seconds(20))
+            let cancelled = try await h.finishedJob(slowID)
             #expect(cancelled["state"]?.string == "cancelled")
             let sent = cancelled["progress"]?["succeeded"]?.int ?? -1
             #expect(sent >= 5 && sent < 40)
@@ -276,14 +273,14 @@ extension DaemonHarness {
             }
             let (_, accepted) = try await h.api(.post, "/api/v1/bulk/messages", ["targets": .array(targets), "content": "flash sale"])
             let id = try #require(accepted["id"]?.string)
-            try await eventually(timeout: .seconds(20), "the first messages") { await h.sim.allMessages.count >= 50 }
+            try await eventually(timeout: h.patience, "the first messages") { await h.sim.allMessages.count >= 50 }
             kill(h.daemon.pid, SIGKILL)
             _ = try? await h.daemon.child.waitForExit(deadline: .now + .seconds(10))
 
             let second = try h.spawnDaemon()
             do {
                 try await h.waitForHTTP()
-                let job = try await h.finishedJob(id, timeout: .seconds(90))
+                let job = try await h.finishedJob(id)
                 #expect(job["state"]?.string == "succeeded", "\(job["progress"] ?? .null) \((job["items"]?.array ?? []).filter { $0["state"]?.string != "ok" }.prefix(5))")
                 #expect(job["interrupted"]?.bool == true)
                 #expect(job["progress"]?["succeeded"]?.int == 200)

@@ -23,11 +23,27 @@ struct DaemonHarness {
     var config: String { "\(dir)/botvisor.conf" }
     var controlSocket: String { "\(dir)/run/control.sock" }
 
-    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(2), extraConfig: String = "",
+    /// The restart back-off's ceiling: a restart that is going to happen has happened by twice this.
+    static let backoffMax: Duration = .milliseconds(500)
+
+    /// How long a test waits for something the daemon and a worker do within a few heartbeats and restarts.
+    var patience: Duration { sim.configuration.heartbeatInterval * 5 + .seconds(30) }
+
+    /// `workerHeartbeatTimeout` is the daemon's `[restart] heartbeat_timeout`: how long a silent worker lives.
+    /// Generous unless a test is about it, so a worker starved of CPU on a loaded machine is not killed
+    /// (an extra restart and resume that say nothing about the test). The simulator is as lenient, for the
+    /// same reason (see `Harness.run` in the worker tests): it still zombies a worker that stops heartbeating.
+    /// `heartbeatInterval` is the simulator's gateway interval. Long by default: a worker closes and resumes when
+    /// no ACK comes before its next heartbeat (Discord's zombie rule), and on a loaded machine the simulator in
+    /// this test process can be starved longer than 2 s, which gave extra resumes that say nothing about the test.
+    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(10),
+                    workerHeartbeatTimeout: Duration = .seconds(30), extraConfig: String = "",
                     _ body: (DaemonHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var configuration = DiscordSimulator.Configuration()
             configuration.heartbeatInterval = heartbeatInterval
+            configuration.heartbeatGrace = .seconds(30)
+            configuration.interactionDeadline = .seconds(30)
             let sim = try DiscordSimulator(configuration: configuration)
             let httpPort = try freePort()
             try """
@@ -40,11 +56,11 @@ struct DaemonHarness {
                 api_base = \(sim.apiBase)
                 [restart]
                 backoff_initial = 100ms
-                backoff_max = 500ms
+                backoff_max = \(backoffMax.milliseconds)ms
                 budget = \(budget)
                 budget_window = 60s
                 heartbeat_interval = 500ms
-                heartbeat_timeout = 3s
+                heartbeat_timeout = \(workerHeartbeatTimeout.milliseconds)ms
                 stop_timeout = 3s
                 \(extraConfig)
                 """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
@@ -53,7 +69,7 @@ struct DaemonHarness {
                 let daemon = try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath)
                 let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir, httpPort: httpPort, workerPath: workerPath)
                 do {
-                    try await eventually(timeout: .seconds(15), "the control socket") { FileManager.default.fileExists(atPath: harness.controlSocket) }
+                    try await eventually(timeout: .seconds(30), "the control socket") { FileManager.default.fileExists(atPath: harness.controlSocket) }
                     try await body(harness)
                 } catch {
                     await daemon.stop()
@@ -97,12 +113,12 @@ struct DaemonHarness {
         try #require(try await ctl(ControlRequest(command: "status", bots: [name])).bots?.first)
     }
 
-    func waitFor(_ name: String, _ state: WorkerState, timeout: Duration = .seconds(20)) async throws {
-        try await eventually(timeout: timeout, "\(name) \(state.rawValue)") { (try? await status(name).state) == state }
+    func waitFor(_ name: String, _ state: WorkerState, timeout: Duration? = nil) async throws {
+        try await eventually(timeout: timeout ?? patience, "\(name) \(state.rawValue)") { (try? await status(name).state) == state }
     }
 }
 
-@Suite(.serialized) struct DaemonTests {
+@Suite(.serialized, .heavy) struct DaemonTests {
     @Test func aKilledWorkerIsReplacedAndResumesWithoutIdentifyingAgain() async throws {
         try await DaemonHarness.run { h in
             try await h.addBot("alpha", token: "tok-alpha-secret")
@@ -117,8 +133,8 @@ struct DaemonHarness {
             // A command sent while the worker is down is answered after the resume.
             let interaction = await h.sim.injectInteraction(bot: "alpha", command: "ping")
             #expect(interaction != nil)
-            try await eventually(timeout: .seconds(20), "the resume") { await h.sim.snapshot().resumes["alpha"] == 1 }
-            try await eventually(timeout: .seconds(10), "the answer") { await h.sim.snapshot().callbacks.contains { $0.interactionID == interaction } }
+            try await eventually(timeout: h.patience, "the resume") { await h.sim.snapshot().resumes["alpha"] == 1 }
+            try await eventually(timeout: h.patience, "the answer") { await h.sim.snapshot().callbacks.contains { $0.interactionID == interaction } }
             let stats = await h.sim.snapshot()
             #expect(stats.identifies["alpha"] == 1)
             #expect(stats.resumesViaResumeURL["alpha"] == 1)
@@ -139,7 +155,7 @@ struct DaemonHarness {
             try await h.waitFor("alpha", .ready)
             let reply = try await h.ctl(ControlRequest(command: "restart", bots: ["alpha"]))
             #expect(reply.ok)
-            try await eventually(timeout: .seconds(20), "the resume") { await h.sim.snapshot().resumes["alpha"] == 1 }
+            try await eventually(timeout: h.patience, "the resume") { await h.sim.snapshot().resumes["alpha"] == 1 }
             try await h.waitFor("alpha", .ready)
             let stats = await h.sim.snapshot()
             #expect(stats.identifies["alpha"] == 1)
@@ -155,7 +171,8 @@ struct DaemonHarness {
             try await h.waitFor("alpha", .authFailed)
             let status = try await h.status("alpha")
             #expect(status.reason?.contains("4004") == true)
-            try await Reactor.shared.sleep(until: .now + .seconds(1))
+            // A restart, if one were coming, would have come within the back-off's ceiling.
+            try await Reactor.shared.sleep(until: .now + DaemonHarness.backoffMax * 2)
             #expect(await h.sim.snapshot().identifies["alpha"] == 1)
             #expect(try await h.status("alpha").state == .authFailed)
         }
@@ -166,7 +183,8 @@ struct DaemonHarness {
             // MESSAGE_CONTENT (1 << 15) is privileged and not approved for this bot: Discord closes with 4014.
             try await h.addBot("alpha", token: "tok-intents", intents: 513 | 1 << 15, approved: [])
             try await h.waitFor("alpha", .configFailed)
-            try await Reactor.shared.sleep(until: .now + .seconds(1))
+            // A restart, if one were coming, would have come within the back-off's ceiling.
+            try await Reactor.shared.sleep(until: .now + DaemonHarness.backoffMax * 2)
             #expect(await h.sim.snapshot().identifies["alpha"] == 1)
             #expect(try await h.status("alpha").state == .configFailed)
             #expect(try await h.status("alpha").restarts == 0)
@@ -201,12 +219,12 @@ struct DaemonHarness {
     }
 
     @Test func aStoppedWorkerIsKilledAndRestartedAfterTheHeartbeatTimeout() async throws {
-        try await DaemonHarness.run { h in
+        try await DaemonHarness.run(workerHeartbeatTimeout: .seconds(3)) { h in
             try await h.addBot("alpha", token: "tok-stop")
             try await h.waitFor("alpha", .ready)
             let pid = try #require(try await h.status("alpha").pid)
             kill(pid, SIGSTOP)
-            try await eventually(timeout: .seconds(20), "a new worker") { (try? await h.status("alpha").pid).flatMap { $0 } != pid }
+            try await eventually(timeout: h.patience, "a new worker") { (try? await h.status("alpha").pid).flatMap { $0 } != pid }
             try await h.waitFor("alpha", .ready)
             #expect(try await h.status("alpha").lastExit == "killed by signal 9")
         }

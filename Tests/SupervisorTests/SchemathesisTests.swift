@@ -11,7 +11,7 @@ import TestSupport
 
 /// Schemathesis (PyPI) generates requests from `/api/v1/openapi.json` and checks every
 /// response of a real botvisord: no 5xx, every status and body as the document says.
-@Suite(.serialized) struct SchemathesisTests {
+@Suite(.serialized, .heavy) struct SchemathesisTests {
     static let schemathesis = PythonModule("schemathesis")
 
     func run(_ h: DaemonHarness, _ arguments: [String]) async throws -> (Int32, String) {
@@ -30,7 +30,7 @@ import TestSupport
             try await h.createBot("mod", token: "tok-mod")
             try await h.waitFor("shop", .ready)
             for command in ["ping", "help", "nosuch"] { _ = await h.sim.injectInteraction(bot: "shop", command: command) }
-            try await eventually(timeout: .seconds(10), "command records") {
+            try await eventually(timeout: h.patience, "command records") {
                 (try? await h.api(.get, "/api/v1/logs").1["logs"]?.array?.count) == 3
             }
             let checks = "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance"

@@ -273,3 +273,54 @@ public struct PKIError: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
 }
+
+/// A process-wide gate for heavy end-to-end tests: those that start a simulator, `botvisord`, workers or
+/// other real processes. Swift Testing runs suites in parallel; without the gate a 2-core machine ran a
+/// dozen daemons and workers at once (load 12), and CPU starvation showed up as late heartbeats and
+/// missed deadlines. Light tests (parsers, state machines, storage) still run in parallel beside them.
+/// `BOTVISOR_TEST_HEAVY_WIDTH` sets how many heavy tests may run at once (default 1).
+public actor HeavyTestGate {
+    public static let shared = HeavyTestGate(width: Int(ProcessInfo.processInfo.environment["BOTVISOR_TEST_HEAVY_WIDTH"] ?? "") ?? 1)
+
+    private let width: Int
+    private var running = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(width: Int) { self.width = max(1, width) }
+
+    func acquire() async {
+        if running < width { running += 1; return }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { running -= 1 } else { waiting.removeFirst().resume() }
+    }
+
+    /// Runs `body` holding one place in the gate.
+    public func withPlace<T: Sendable>(_ body: @Sendable () async throws -> T) async rethrows -> T {
+        await acquire()
+        do {
+            let value = try await body()
+            release()
+            return value
+        } catch {
+            release()
+            throw error
+        }
+    }
+}
+
+/// The `.heavy` trait: every test case of the suite or test holds a place in `HeavyTestGate` while it runs.
+public struct HeavyTestTrait: TestTrait, SuiteTrait, TestScoping {
+    public var isRecursive: Bool { true }
+
+    public func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        try await HeavyTestGate.shared.withPlace(function)
+    }
+}
+
+extension Trait where Self == HeavyTestTrait {
+    /// Runs one at a time with the other heavy tests (see `HeavyTestGate`).
+    public static var heavy: Self { HeavyTestTrait() }
+}

@@ -163,13 +163,13 @@ func withWebSocketServer<T>(_ body: (HTTPServer) async throws -> T) async throws
 /// Raw frames against our server: protocol violations get the right close code.
 @Suite struct WebSocketServerProtocolErrorTests {
     func closeCode(after frame: [UInt8], port: Int) async throws -> UInt16? {
-        let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(5)))
+        let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(30)))
         defer { s.close() }
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try await s.write(Array("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
         var buffer: [UInt8] = []
         while !String(decoding: buffer, as: UTF8.self).contains("\r\n\r\n") {
-            guard try await s.read(into: &buffer, maxLength: 4096, deadline: .after(.seconds(5))) > 0 else { return nil }
+            guard try await s.read(into: &buffer, maxLength: 4096, deadline: .after(.seconds(30))) > 0 else { return nil }
         }
         let headEnd = buffer.firstRange(of: Array("\r\n\r\n".utf8))!.upperBound
         #expect(String(decoding: buffer[..<headEnd], as: UTF8.self).hasPrefix("HTTP/1.1 101 Switching Protocols"))
@@ -180,7 +180,7 @@ func withWebSocketServer<T>(_ body: (HTTPServer) async throws -> T) async throws
         while true {
             if let event = try decoder.next(), case .close(let code, _) = event { return code.rawValue }
             var chunk: [UInt8] = []
-            guard try await s.read(into: &chunk, maxLength: 4096, deadline: .after(.seconds(5))) > 0 else { return nil }
+            guard try await s.read(into: &chunk, maxLength: 4096, deadline: .after(.seconds(30))) > 0 else { return nil }
             decoder.feed(chunk)
         }
     }
