@@ -15,6 +15,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         .target(name: "CLinux", path: "Sources/CLinux"),
+        // The version and, when the build passes it, the git commit (`--version` on every binary).
+        .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),
 
         // Shared plumbing.
         .target(name: "Logging"),
@@ -29,15 +32,15 @@ let package = Package(
 
         // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
         .target(name: "DiscordSim", dependencies: ["Discord", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
-        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging"]),
+        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging", "BuildInfo"]),
 
         // The daemon and the worker, as libraries with thin executables.
         .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux",
                                                   "Discord", "DiscordSim"]),
         .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
-        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
-        .executableTarget(name: "botvisorctl", dependencies: ["Supervisor", "Logging"]),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BuildInfo"]),
+        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Supervisor", "Logging", "IOCore", "BuildInfo"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),

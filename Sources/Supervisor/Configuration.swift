@@ -35,13 +35,7 @@ public struct Configuration: Sendable, Equatable {
     /// Reads and validates a configuration file. Unknown sections or keys and bad
     /// values are errors naming `file:line`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(file: path, line: 0, message: "cannot read the file: \(error)")
-        }
-        return try parse(text, file: path, environment: environment)
+        try parse(try readFile(path), file: path, environment: environment)
     }
 
     public static func parse(_ text: String, file: String = "<config>",
@@ -49,6 +43,7 @@ public struct Configuration: Sendable, Equatable {
         var config = Configuration(environment: environment)
         var section: String?
         var seen: Set<String> = []
+        var lineOf: [String: Int] = [:]
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNumber = index + 1
             func fail(_ message: String) -> ConfigurationError {
@@ -69,22 +64,31 @@ public struct Configuration: Sendable, Equatable {
             }
             guard let eq = trimmed.firstIndex(of: "=") else { throw fail("expected `key = value`") }
             let key = trimmed[..<eq].trimmedOfWhitespace
-            var value = trimmed[trimmed.index(after: eq)...].trimmedOfWhitespace
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            let value: String
+            do {
+                value = try Configuration.value(trimmed[trimmed.index(after: eq)...])
+            } catch let message as ValueError {
+                throw fail(message.message)
+            }
             guard let section else { throw fail("`\(key)` appears before any [section]") }
             guard Configuration.keys[section]!.contains(key) else {
                 throw fail("unknown key `\(key)` in [\(section)]; known: \(Configuration.keys[section]!.joined(separator: ", "))")
             }
             guard seen.insert("\(section).\(key)").inserted else { throw fail("`\(key)` set twice in [\(section)]") }
+            lineOf["\(section).\(key)"] = lineNumber
             do {
                 try config.set(section: section, key: key, value: value)
             } catch let message as ValueError {
                 throw fail("[\(section)] \(key): \(message.message)")
             }
         }
+        if section == nil {
+            throw ConfigurationError(file: file, line: 0, message: "the file sets nothing (no [section]): is it the right file? etc/botvisor.conf shows every key")
+        }
         if config.restart.initialBackoff > config.restart.maximumBackoff {
             throw ConfigurationError(file: file, line: 0, message: "[restart] backoff_initial exceeds backoff_max")
         }
+        try config.checkRelations(file: file, lineOf: lineOf)
         return config
     }
 
@@ -113,7 +117,7 @@ public struct Configuration: Sendable, Equatable {
                 throw ValueError(message: "expected an http:// or https:// URL, got `\(value)`")
             }
             apiBase = value.hasSuffix("/") ? String(value.dropLast()) : value
-        case ("restart", "backoff_initial"): restart.initialBackoff = value == "0" ? .zero : try Configuration.duration(value)
+        case ("restart", "backoff_initial"): restart.initialBackoff = try Configuration.duration(value, allowingZero: true)
         case ("restart", "backoff_max"): restart.maximumBackoff = try Configuration.duration(value)
         case ("restart", "budget"): restart.budget = try Configuration.positiveInt(value)
         case ("restart", "budget_window"): restart.budgetWindow = try Configuration.duration(value)
@@ -138,18 +142,18 @@ public struct Configuration: Sendable, Equatable {
         }
     }
 
-    /// `1500ms`, `10s`, `5m`, `2h`, `30d`; a bare number is seconds.
-    static func duration(_ value: String) throws -> Duration {
+    /// `1500ms`, `10s`, `5m`, `2h`, `30d`; a bare number is seconds. Zero (`0`, `0s`, ...) only where `allowingZero`.
+    static func duration(_ value: String, allowingZero: Bool = false) throws -> Duration {
         let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         for (suffix, scale) in units where value.hasSuffix(suffix) {
             let number = value.dropLast(suffix.count)
             // `ms` must not be read as `m` + `s`.
             if suffix == "s" && number.hasSuffix("m") { continue }
             // Up to about 290 million years: beyond, milliseconds leave Int64.
-            if let n = Double(number), n > 0, n * scale < 9e15 { return .milliseconds(Int64((n * scale * 1000).rounded())) }
+            if let n = Double(number), n > 0 || (allowingZero && n == 0), n * scale < 9e15 { return .milliseconds(Int64((n * scale * 1000).rounded())) }
         }
-        if let n = Double(value), n > 0, n < 9e15 { return .milliseconds(Int64((n * 1000).rounded())) }
-        throw ValueError(message: "expected a positive duration such as 500ms, 10s, 5m, 2h or 30d, got `\(value)`")
+        if let n = Double(value), n > 0 || (allowingZero && n == 0), n < 9e15 { return .milliseconds(Int64((n * 1000).rounded())) }
+        throw ValueError(message: "expected a \(allowingZero ? "" : "positive ")duration such as \(allowingZero ? "0, " : "")500ms, 10s, 5m, 2h or 30d, got `\(value)`")
     }
 
     static func positiveInt(_ value: String) throws -> Int {
