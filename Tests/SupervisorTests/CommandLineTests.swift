@@ -1,5 +1,6 @@
 import Testing
 import Foundation
+import IOCore
 import TestSupport
 
 /// What a person sees from the executables: versions and error messages, not Swift error dumps.
@@ -48,6 +49,19 @@ import TestSupport
             #expect(result.stderr.contains("/run/botvisor/control.sock"))
             #expect(result.stderr.contains("./botvisor-data/control.sock: does not exist"))
             #expect(result.stderr.contains("is botvisord running? try --socket PATH"))
+        }
+    }
+
+    @Test func aTakenHTTPPortSaysHowToChooseAnother() async throws {
+        let taken = try SocketListener.tcp(host: "127.0.0.1", port: 0)
+        defer { taken.close() }
+        try await withTemporaryDirectory { dir in
+            try "[http]\nlisten = 127.0.0.1:\(taken.port)\n[paths]\nstate_dir = \(dir)/state\nruntime_dir = \(dir)/run\n"
+                .write(toFile: "\(dir)/b.conf", atomically: true, encoding: .utf8)
+            let result = try await runProcess(productPath("botvisord"), ["--config", "\(dir)/b.conf"], timeout: .seconds(60))
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("the port is taken"), "\(result.stderr)")
+            #expect(result.stderr.contains("[http] listen = 127.0.0.1:PORT"))
         }
     }
 }
