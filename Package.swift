@@ -15,6 +15,9 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         .target(name: "CLinux", path: "Sources/CLinux"),
+        // The version and, when the build passes it, the git commit (`--version` on every binary).
+        .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),
 
         // Shared plumbing.
         .target(name: "Logging"),
@@ -33,7 +36,7 @@ let package = Package(
 
         // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
         .target(name: "DiscordSim", dependencies: ["Discord", "JSON", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
-        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging"]),
+        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging", "BuildInfo"]),
 
         // The daemon, as layered libraries; each imports only the ones above it in this list.
         // Fleet: worker processes, their IPC server, restart policy and states.
@@ -52,9 +55,9 @@ let package = Package(
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker"]),
-        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
-        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging"]),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"]),
+        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),

@@ -40,13 +40,7 @@ public struct Configuration: Sendable, Equatable {
     /// Reads and validates a configuration file. Unknown sections or keys and bad
     /// values are errors naming `file:line`.
     public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(file: path, line: 0, message: "cannot read the file: \(error)")
-        }
-        return try parse(text, file: path, environment: environment)
+        try parse(try readFile(path), file: path, environment: environment)
     }
 
     public static func parse(_ text: String, file: String = "<config>",
@@ -54,6 +48,7 @@ public struct Configuration: Sendable, Equatable {
         var config = Configuration(environment: environment)
         var section: String?
         var seen: Set<String> = []
+        var lineOf: [String: Int] = [:]
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNumber = index + 1
             func fail(_ message: String) -> ConfigurationError {
@@ -74,22 +69,31 @@ public struct Configuration: Sendable, Equatable {
             }
             guard let eq = trimmed.firstIndex(of: "=") else { throw fail("expected `key = value`") }
             let key = trimmed[..<eq].trimmedOfWhitespace
-            var value = trimmed[trimmed.index(after: eq)...].trimmedOfWhitespace
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            let value: String
+            do {
+                value = try Configuration.value(trimmed[trimmed.index(after: eq)...])
+            } catch let message as ValueError {
+                throw fail(message.message)
+            }
             guard let section else { throw fail("`\(key)` appears before any [section]") }
             guard Configuration.keys[section]!.contains(key) else {
                 throw fail("unknown key `\(key)` in [\(section)]; known: \(Configuration.keys[section]!.joined(separator: ", "))")
             }
             guard seen.insert("\(section).\(key)").inserted else { throw fail("`\(key)` set twice in [\(section)]") }
+            lineOf["\(section).\(key)"] = lineNumber
             do {
                 try config.set(section: section, key: key, value: value)
             } catch let message as ValueError {
                 throw fail("[\(section)] \(key): \(message.message)")
             }
         }
+        if section == nil {
+            throw ConfigurationError(file: file, line: 0, message: "the file sets nothing (no [section]): is it the right file? etc/botvisor.conf shows every key")
+        }
         if config.restart.initialBackoff > config.restart.maximumBackoff {
             throw ConfigurationError(file: file, line: 0, message: "[restart] backoff_initial exceeds backoff_max")
         }
+        try config.checkRelations(file: file, lineOf: lineOf)
         return config
     }
 
@@ -120,7 +124,7 @@ public struct Configuration: Sendable, Equatable {
                 throw ValueError(message: "expected an http:// or https:// URL, got `\(value)`")
             }
             apiBase = value.hasSuffix("/") ? String(value.dropLast()) : value
-        case ("restart", "backoff_initial"): restart.initialBackoff = value == "0" ? .zero : try Configuration.duration(value)
+        case ("restart", "backoff_initial"): restart.initialBackoff = try Configuration.duration(value, allowingZero: true)
         case ("restart", "backoff_max"): restart.maximumBackoff = try Configuration.duration(value)
         case ("restart", "budget"): restart.budget = try Configuration.positiveInt(value)
         case ("restart", "budget_window"): restart.budgetWindow = try Configuration.duration(value)
@@ -146,8 +150,9 @@ public struct Configuration: Sendable, Equatable {
     }
 
     /// `1500ms`, `10s`, `5m`, `2h`, `30d`; a bare number is seconds (the shared `Duration.parse`).
-    package static func duration(_ value: String) throws -> Duration {
-        do { return try Duration.parse(value) } catch { throw ValueError(message: error.description) }
+    /// Zero (`0`, `0s`, ...) only where `allowingZero`.
+    package static func duration(_ value: String, allowingZero: Bool = false) throws -> Duration {
+        do { return try Duration.parse(value, allowingZero: allowingZero) } catch { throw ValueError(message: error.description) }
     }
 
     package static func positiveInt(_ value: String) throws -> Int {

@@ -16,6 +16,7 @@ public enum DaemonMain {
         usage: botvisord [--config PATH] [--worker PATH]
                botvisord --demo [--config PATH]
                botvisord --check-config PATH
+               botvisord --version
 
         Supervises one botvisor-worker per enabled bot. See etc/botvisor.conf for
         every configuration key. Signals: SIGTERM/SIGINT stop every worker and
@@ -26,7 +27,9 @@ public enum DaemonMain {
           --demo               run on a built-in Discord simulator with three demo bots and
                                simulated users, in a throwaway state directory: no token,
                                no network
-          --check-config PATH  validate a configuration file and exit (78 when invalid)
+          --check-config PATH  validate a configuration file (and that its [control] group exists
+                               and the daemon can use it) and exit (78 when invalid)
+          --version            print the version and the git commit of the build
         """
 
     public static func main(_ arguments: [String]) async -> Int32 {
@@ -41,15 +44,12 @@ public enum DaemonMain {
             return 0
         }
         let environment = ProcessInfo.processInfo.environment
+        if let i = args.firstIndex(of: "--check-config"), i + 1 == args.count || args[i + 1].hasPrefix("--") {
+            FileDescriptorSink(fd: 2).write(line: "botvisord: --check-config needs the PATH of a configuration file\n\(usage)\n")
+            return 2
+        }
         if let path = value("--check-config") {
-            do {
-                _ = try Configuration.load(path: path, environment: environment)
-                print("\(path): ok")
-                return 0
-            } catch {
-                FileDescriptorSink(fd: 2).write(line: "botvisord: \(error)\n")
-                return 78
-            }
+            return checkConfiguration(path: path, environment: environment)
         }
         let demo = args.contains("--demo")
         args.removeAll { $0 == "--demo" }
@@ -74,6 +74,13 @@ public enum DaemonMain {
             FileDescriptorSink(fd: 2).write(line: "botvisord: \(error)\n")
             return 78
         }
+        // A control group the daemon cannot use would fail later with a bare EPERM: say why, and exit 78
+        // so the unit's RestartPreventExitStatus=78 does not restart into it.
+        let system = configuration.checkSystem()
+        if let problem = (system.errors + system.membershipProblems).first {
+            FileDescriptorSink(fd: 2).write(line: "botvisord: \(configPath ?? "<defaults>"): \(problem)\n")
+            return 78
+        }
         LoggingSystem.bootstrap(level: LogLevel(name: configuration.logLevel) ?? .info)
         do {
             let signals = try SignalWatcher([SIGTERM, SIGINT, SIGHUP])
@@ -87,7 +94,35 @@ public enum DaemonMain {
             return 0
         } catch {
             Logger(label: "botvisord").critical("botvisord failed", ["error": error])
+            if let error = error as? SystemError, error.errno == EADDRINUSE {
+                FileDescriptorSink(fd: 2).write(line: "botvisord: \(error.call): the port is taken (another botvisord or demo?); "
+                    + "choose another with `[http] listen = 127.0.0.1:PORT` in a file given with --config\n")
+            }
             return 1
         }
+    }
+
+    /// `--check-config PATH`: 0 and `PATH: ok`, or 78 and each problem. Membership of `[control] group` is
+    /// about whoever runs the check: an error under systemd (`ExecStartPre=`, where the checker is the
+    /// daemon's own user), a warning when a person runs it.
+    static func checkConfiguration(path: String, environment: [String: String]) -> Int32 {
+        let stderr = FileDescriptorSink(fd: 2)
+        let configuration: Configuration
+        do {
+            configuration = try Configuration.load(path: path, environment: environment)
+        } catch {
+            stderr.write(line: "botvisord: \(error)\n")
+            return 78
+        }
+        let system = configuration.checkSystem()
+        let underSystemd = environment["INVOCATION_ID"] != nil
+        let errors = system.errors + (underSystemd ? system.membershipProblems : [])
+        for problem in errors { stderr.write(line: "botvisord: \(path): \(problem)\n") }
+        if !errors.isEmpty { return 78 }
+        for problem in system.membershipProblems {
+            stderr.write(line: "botvisord: \(path): warning: \(problem) (true for this user; the daemon checks again at start)\n")
+        }
+        print("\(path): ok")
+        return 0
     }
 }

@@ -1,4 +1,5 @@
 import BotWorker
+import BuildInfo
 import Glibc
 import Supervisor
 
@@ -7,5 +8,9 @@ import Supervisor
 let arguments = Array(CommandLine.arguments.dropFirst())
 if arguments.first == WorkerCommand.workerModeArgument {
     exit(await WorkerMain.main(Array(arguments.dropFirst())))
+}
+if arguments.contains("--version") {
+    print(BuildInfo.versionLine(program: "botvisord"))
+    exit(0)
 }
 exit(await DaemonMain.main(arguments))
