@@ -11,8 +11,12 @@ public struct GatewaySession: Sendable {
     public enum Status: String, Sendable { case connecting, resuming, ready, stopped, failed }
 
     public enum Input: Sendable {
-        /// Begin with the URL from `GET /gateway/bot`.
-        case start(gatewayURL: String)
+        /// Begin with the URL from `GET /gateway/bot`; nil when a resumable session makes it needless
+        /// (a resume goes to the session's `resume_gateway_url`): the session asks for it with
+        /// `.fetchGatewayURL` only if it must identify.
+        case start(gatewayURL: String?)
+        /// The URL `.fetchGatewayURL` asked for (a failed fetch is `.connectFailed`).
+        case gatewayURL(String)
         case connected
         /// The connection attempt failed (refused, TLS, timeout).
         case connectFailed
@@ -27,6 +31,8 @@ public struct GatewaySession: Sendable {
 
     public enum Action: Sendable, Equatable {
         case connect(url: String)
+        /// Get the gateway URL (`GET /gateway/bot`) and feed `.gatewayURL`, or `.connectFailed`.
+        case fetchGatewayURL
         case send(String)
         /// Close the connection with this code (then feed `.disconnected`).
         case close(code: Int)
@@ -59,7 +65,7 @@ public struct GatewaySession: Sendable {
     public let token: String
     public let intents: UInt64
     private(set) var phase: Phase = .idle
-    private var gatewayURL = ""
+    private var gatewayURL: String?
     private var session: SessionState?
     private var heartbeatInterval: Duration?
     private var awaitingACK = false
@@ -101,6 +107,11 @@ public struct GatewaySession: Sendable {
                 return [.status(.connecting), .wait(until: last + GatewaySession.identifySpacing)]
             }
             return connect(resume: session != nil)
+
+        case .gatewayURL(let url):
+            guard phase == .connecting(resume: false) else { return [] }
+            gatewayURL = url
+            return connect(resume: false)
 
         case .connected:
             guard case .connecting(let resume) = phase else { return [] }
@@ -253,8 +264,11 @@ public struct GatewaySession: Sendable {
         let url: String
         if resume, let session {
             url = session.resumeURL
-        } else {
+        } else if let gatewayURL {
             url = gatewayURL
+        } else {
+            phase = .connecting(resume: false)
+            return [.status(.connecting), .fetchGatewayURL]
         }
         phase = .connecting(resume: resume && session != nil)
         return [.status(resume && session != nil ? .resuming : .connecting), .connect(url: GatewaySession.connectURL(url))]
