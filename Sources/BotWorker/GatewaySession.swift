@@ -51,6 +51,8 @@ public struct GatewaySession: Sendable {
 
     enum Phase: Equatable {
         case idle
+        /// Waiting for the gateway URL (`.fetchGatewayURL`) before identifying.
+        case fetchingURL
         case connecting(resume: Bool)
         case awaitingHello(resume: Bool)
         case identifying
@@ -109,7 +111,7 @@ public struct GatewaySession: Sendable {
             return connect(resume: session != nil)
 
         case .gatewayURL(let url):
-            guard phase == .connecting(resume: false) else { return [] }
+            guard phase == .fetchingURL else { return [] }
             gatewayURL = url
             return connect(resume: false)
 
@@ -119,6 +121,7 @@ public struct GatewaySession: Sendable {
             return []
 
         case .connectFailed:
+            if phase == .fetchingURL { return retryLater(resume: false, now: now, random: random) }
             guard case .connecting(let resume) = phase else { return [] }
             return retryLater(resume: resume, now: now, random: random)
 
@@ -267,7 +270,7 @@ public struct GatewaySession: Sendable {
         } else if let gatewayURL {
             url = gatewayURL
         } else {
-            phase = .connecting(resume: false)
+            phase = .fetchingURL
             return [.status(.connecting), .fetchGatewayURL]
         }
         phase = .connecting(resume: resume && session != nil)

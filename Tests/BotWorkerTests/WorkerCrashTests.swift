@@ -13,6 +13,8 @@ import TestSupport
 actor StandInSupervisor {
     var records: [String: CommandRecord] = [:]
     var recordsSent = 0
+    /// Record ids as each connection sent them.
+    var sentOn: [Int: [String]] = [:]
     var sessions: [Int: [SessionState]] = [:]
     var states: [Int: [String]] = [:]
 
@@ -20,6 +22,7 @@ actor StandInSupervisor {
         switch message {
         case .commands(let batch):
             recordsSent += batch.records.count
+            sentOn[connection, default: []] += batch.records.map(\.id)
             for r in batch.records where records[r.id] == nil { records[r.id] = r }
         case .session(let s): sessions[connection, default: []].append(s)
         case .state(let s): states[connection, default: []].append(s.state)
@@ -92,6 +95,10 @@ actor StandInSupervisor {
                 let pings = await supervisor.records.values.filter { $0.command == "ping" }
                 #expect(pings.count == 2)
                 #expect(pings.allSatisfy { ["ok", "interrupted"].contains($0.outcome) }, "\(pings)")
+                // The killed worker's record came from its spool through the replacement, since the first
+                // connection never acked it (whether or not it had been sent there before the kill).
+                let killed = try #require(pings.min { $0.startedAt < $1.startedAt })
+                #expect(await supervisor.sentOn[2]?.contains(killed.id) == true)
                 // The replacement resumed from the spool's position, after the answered interaction, not from the stale one.
                 let reported = try #require(await supervisor.sessions[2]?.first)
                 #expect(reported.sessionID == stale.sessionID && (reported.sequence ?? 0) > (stale.sequence ?? 0))
