@@ -401,6 +401,10 @@ public actor BotRuntime: GatewayEvents {
                     : try await rest.send(.post, callback, body: ["type": 4, "data": message(text, ephemeral: true)], authorized: false)
                 await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
             }
+        } catch is CancellationError {
+            // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
+            await finish(record, started: received, outcome: "interrupted", errorCode: "E_INTERRUPTED",
+                         errorMessage: "the worker stopped before the command finished")
         } catch {
             await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
         }
@@ -443,6 +447,10 @@ public actor BotRuntime: GatewayEvents {
             _ = try? await rest.send(.post, "/channels/\(channel)/messages",
                                      body: ["content": .string("Sorry, that didn't work (error \(failure.code), ref \(record.id.suffix(8))).")])
             await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
+        } catch is CancellationError {
+            // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
+            await finish(record, started: received, outcome: "interrupted", errorCode: "E_INTERRUPTED",
+                         errorMessage: "the worker stopped before the command finished")
         } catch {
             await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
         }
