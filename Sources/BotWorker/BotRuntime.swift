@@ -343,9 +343,10 @@ public actor BotRuntime: GatewayEvents {
         inFlight[record.id] = (received, record)
         // Past the deadline already (the id's snowflake time; replayed after an outage): an answer would only
         // earn 10062 Unknown interaction. Recorded as `expired`, not as an error, and not answered.
-        if let created = Snowflake.unixMilliseconds(of: id), receivedAt - created > Self.responseDeadlineMilliseconds {
+        let age = Snowflake.unixMilliseconds(of: id).map { receivedAt - $0 } ?? 0
+        if age > Self.responseDeadlineMilliseconds {
             await finish(record, started: received, outcome: "expired",
-                         errorMessage: "arrived \(receivedAt - created) ms after it was created, past Discord's 3 s response deadline")
+                         errorMessage: "arrived \(age) ms after it was created, past Discord's 3 s response deadline")
             return
         }
         let callback = "/interactions/\(id)/\(token)/callback"
@@ -358,7 +359,12 @@ public actor BotRuntime: GatewayEvents {
             await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
             return
         }
-        // Answer within 3 s (D-INT): if the handler is not done in time, defer (type 5) and follow up.
+        // Answer within 3 s (D-INT): if the handler is not done in time, defer (type 5) and follow up. The 3 s
+        // count from the interaction's creation, so one that arrives late (a replay) is deferred sooner: still
+        // with a 1 s margin for the deferral itself when the machine is loaded.
+        let deferAfterMilliseconds = Self.deferAfter.components.seconds * 1000 + Self.deferAfter.components.attoseconds / 1_000_000_000_000_000
+        let margin = max(0, Self.responseDeadlineMilliseconds - deferAfterMilliseconds - max(0, age))
+        let deferAt = received + min(Self.deferAfter, .milliseconds(margin))
         let result = await withTaskGroup(of: Result<(content: String, ephemeral: Bool), CommandFailure>?.self) { group in
             group.addTask {
                 do { return .success(try await self.respond(to: inv)) } catch let f as CommandFailure { return .failure(f) } catch {
@@ -366,7 +372,7 @@ public actor BotRuntime: GatewayEvents {
                 }
             }
             group.addTask {
-                try? await Reactor.shared.sleep(until: received + BotRuntime.deferAfter)
+                try? await Reactor.shared.sleep(until: deferAt)
                 return nil
             }
             let first = await group.next()!
