@@ -107,6 +107,17 @@ struct CommandSpool {
     /// A spool that writes nothing: what the worker falls back to when the file cannot be opened.
     static func inMemory() -> CommandSpool { CommandSpool(path: "") }
 
+    var isInMemory: Bool { fd < 0 }
+
+    /// Takes over what an in-memory spool holds (after the file could be opened at last) and writes it out.
+    mutating func adopt(_ other: CommandSpool) throws {
+        for event in other.handledOrder { remember(event) }
+        for (id, record) in other.started { started[id] = record }
+        for record in other.pending { addPending(record) }
+        if let p = other.position { position = p }
+        try compact()
+    }
+
     private mutating func load() {
         guard let data = FileManager.default.contents(atPath: path) else { return }
         let decoder = JSONDecoder()

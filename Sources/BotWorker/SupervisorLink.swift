@@ -22,19 +22,31 @@ public actor SupervisorLink {
     private var lastState: StateReport?
     private var lastSession: SessionState?
 
-    /// `spoolPath` defaults to `<socket dir>/spool/<bot>.records`.
-    public init(socketPath: String, bot: String, spoolPath: String? = nil, logger: Logger) {
+    private let spoolLockTimeout: Duration
+    private let spoolRetryInterval: Duration
+
+    /// `spoolPath` defaults to `<socket dir>/spool/<bot>.records`. The spool is waited for up to `spoolLockTimeout`
+    /// (a worker outliving a killed botvisord may take a moment under load; botvisord waits 15 s for the hello);
+    /// after that records are kept in memory and the file is tried again every `spoolRetryInterval`.
+    public init(socketPath: String, bot: String, spoolPath: String? = nil, spoolLockTimeout: Duration = .seconds(10),
+                spoolRetryInterval: Duration = .seconds(1), logger: Logger) {
         self.socketPath = socketPath
         self.bot = bot
         self.spoolPath = spoolPath ?? CommandSpool.path(socketPath: socketPath, bot: bot)
+        self.spoolLockTimeout = spoolLockTimeout
+        self.spoolRetryInterval = spoolRetryInterval
         self.logger = logger
     }
 
-    /// Opens the spool once (waiting for a previous worker of the bot to let go of it).
+    /// When the file was last tried while the spool is in memory only.
+    private var lastSpoolAttempt: ContinuousClock.Instant?
+
+    /// Opens the spool once, waiting for a previous worker of the bot to let go of it.
     private func openSpool() async {
         guard spool == nil else { return }
+        lastSpoolAttempt = .now
         do {
-            let opened = try await CommandSpool.open(path: spoolPath)
+            let opened = try await CommandSpool.open(path: spoolPath, lockTimeout: spoolLockTimeout)
             spool = opened
             if !opened.pending.isEmpty {
                 logger.notice("sending command records a previous worker left in the spool", ["count": opened.pending.count])
@@ -43,6 +55,22 @@ public actor SupervisorLink {
             // Without the file a crash can lose records, but the bot keeps answering.
             logger.error("cannot open the command spool; records are kept in memory only", ["path": spoolPath, "error": error])
             spool = CommandSpool.inMemory()
+        }
+    }
+
+    /// While the spool is in memory only, tries the file again (at most every `spoolRetryInterval`, without waiting for the lock).
+    private func retrySpoolFile() async {
+        guard let current = spool, current.isInMemory else { return }
+        if let last = lastSpoolAttempt, ContinuousClock.now - last < spoolRetryInterval { return }
+        lastSpoolAttempt = .now
+        guard var opened = try? await CommandSpool.open(path: spoolPath, lockTimeout: .zero) else { return }
+        do {
+            // What the in-memory spool holds now: begin and record may have run while the file was opened.
+            try opened.adopt(spool ?? current)
+            spool = opened
+            logger.notice("the command spool file is open again", ["path": spoolPath])
+        } catch {
+            opened.close()
         }
     }
 
@@ -113,7 +141,7 @@ public actor SupervisorLink {
     /// Notes a command about to be answered (see `CommandSpool`): false when `event` was handled before,
     /// as after a resume from a position older than it. `interrupted` is what is stored if the worker dies first.
     public func begin(_ interrupted: CommandRecord, event: String, position: SessionState?) async -> Bool {
-        if spool == nil { await openSpool() }
+        if spool == nil { await openSpool() } else { await retrySpoolFile() }
         do { return try spool!.begin(interrupted, event: event, position: position) } catch {
             logger.warning("cannot write to the command spool", ["error": error])
             return true
@@ -123,7 +151,7 @@ public actor SupervisorLink {
     /// Writes a finished record to the spool, then sends it at once (records that finish while a
     /// send is under way go together in the next batch).
     public func record(_ record: CommandRecord) async {
-        if spool == nil { await openSpool() }
+        if spool == nil { await openSpool() } else { await retrySpoolFile() }
         do { try spool!.finish(record) } catch {
             logger.warning("cannot write to the command spool", ["error": error])
         }

@@ -121,7 +121,8 @@ public enum WorkerMain {
     }
 
     static func supervised(socketPath: String, bot: String) async -> Int32 {
-        // Die with the supervisor: no orphans (and the IPC loss says so too).
+        // Die with the supervisor: no orphans (and the IPC loss says so too). Nothing is lost by it: every
+        // command is in the bot's spool before it is answered, and the next worker sends it (CommandSpool).
         _ = bv_set_parent_death_signal(SIGTERM)
         let logger = Logger(label: "worker").with("bot", bot)
         let link = SupervisorLink(socketPath: socketPath, bot: bot, logger: logger)

@@ -72,6 +72,8 @@ import TestSupport
             // (A late answer on a loaded machine is a timing matter; answering twice is what must never happen.)
             #expect(!stats.violations.contains { $0.contains("acknowledged twice") }, "\(stats.violations)")
             #expect(stats.identifies["alpha"] == 1)
+            // The new daemon's worker held a resumable session: no GET /gateway/bot before resuming (issue 16).
+            #expect(stats.restCalls.filter { $0.method == "GET" && $0.path == "/gateway/bot" }.count == 1)
             if let second {
                 await second.stop()
                 if ProcessInfo.processInfo.environment["BOTVISOR_TEST_DEBUG"] != nil {
