@@ -102,8 +102,8 @@ package enum APIRouter {
         q.command = query(request, "command")
         q.outcome = query(request, "outcome")
         q.text = query(request, "q")
-        if let outcome = q.outcome, !["ok", "error", "rate_limited", "timeout"].contains(outcome) {
-            throw APIError(.badRequest, "INVALID_PARAMETER", "outcome must be ok, error, rate_limited or timeout")
+        if let outcome = q.outcome, !["ok", "error", "rate_limited", "timeout", "expired", "interrupted"].contains(outcome) {
+            throw APIError(.badRequest, "INVALID_PARAMETER", "outcome must be ok, error, rate_limited, timeout, expired or interrupted")
         }
         // Bounded so that milliseconds to microseconds never overflow (10^13 ms is the year 2286).
         func integer(_ name: String, max: Int64 = 10_000_000_000_000) throws -> Int64? {

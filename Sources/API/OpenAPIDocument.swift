@@ -23,7 +23,7 @@ package enum OpenAPIDocument {
     package static let logFilters: [JSON] = [
         query("bot", "string", "Bot name"), query("guild", "string", "Guild id"), query("channel", "string", "Channel id"),
         query("user", "string", "User id"), query("command", "string", "Command name"),
-        ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": ["ok", "error", "rate_limited", "timeout"]]],
+        ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": ["ok", "error", "rate_limited", "timeout", "expired", "interrupted"]]],
         milliseconds("from", "Start, Unix milliseconds"), milliseconds("to", "End, Unix milliseconds"),
         milliseconds("min_duration_ms", "Minimum duration"), query("q", "string", "FTS5 full-text query"),
         ["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],

@@ -31,6 +31,13 @@ public actor BotRuntime: GatewayEvents {
     /// A handler not done this soon after the event is deferred: Discord allows 3 s for the first response,
     /// and a loaded machine needs the rest of that margin to get the deferral out.
     public static let deferAfter: Duration = .milliseconds(1000)
+    /// Discord's deadline for the first response to an interaction, counted from its creation (D-INT).
+    /// One that arrives later (replayed after an outage) cannot be answered: its outcome is `expired`.
+    public static let responseDeadlineMilliseconds: Int64 = 3000
+    /// Replayed events refused because they were handled before (see `begin`).
+    public private(set) var replaysIgnored = 0
+    /// The gateway position as of the event being dispatched (the session reports it before the event).
+    private var position: SessionState?
 
     // Metrics.
     public private(set) var metrics = WorkerMetrics()
@@ -46,20 +53,24 @@ public actor BotRuntime: GatewayEvents {
 
     /// Runs the bot until it is stopped or Discord refuses it; returns the fatal close, if any.
     public func run() async throws -> (code: Int, message: String)? {
-        let gateway = try await rest.send(.get, "/gateway/bot")
-        guard gateway.ok, let url = gateway.body["url"]?.string else {
-            if gateway.status == 401 {
+        // A resumable session goes to its resume_gateway_url: no `GET /gateway/bot` first (issue 16; against
+        // Discord that is a TLS handshake and a round trip). The session asks for the URL if it must identify.
+        var url: String?
+        if config.session == nil {
+            switch await Self.fetchGatewayURL(rest) {
+            case .url(let u): url = u
+            case .unauthorized:
                 // The same verdict as a 4004 close: the token is refused.
                 await reporter.fatal(code: 4004, reason: "GET /gateway/bot answered 401: the token is invalid")
                 return (4004, "GET /gateway/bot answered 401: the token is invalid")
+            case .failed(let why): throw RuntimeError.gatewayUnavailable(why)
             }
-            throw RuntimeError.gatewayUnavailable(gateway.status)
         }
         // The supervisor's identify delay, as the time of an identify made `spacing - delay` ago.
         let lastIdentify = config.identifyDelayMilliseconds.map { ContinuousClock.now + .milliseconds($0) - GatewaySession.identifySpacing }
         let driver = GatewayDriver(session: GatewaySession(token: config.token, intents: config.intents, session: config.session,
                                                            lastIdentifyAt: lastIdentify),
-                                   tls: tls, events: self, logger: logger)
+                                   tls: tls, events: self, logger: logger, fetchGatewayURL: { [rest] in await Self.fetchGatewayURL(rest) })
         self.driver = driver
         return await withDiscardingTaskGroup { group in
             // Command handlers and timers run here, never inside the gateway loop.
@@ -77,11 +88,22 @@ public actor BotRuntime: GatewayEvents {
         }
     }
 
+    static func fetchGatewayURL(_ rest: DiscordREST) async -> GatewayDriver.GatewayURLResult {
+        do {
+            let gateway = try await rest.send(.get, "/gateway/bot")
+            if gateway.ok, let url = gateway.body["url"]?.string { return .url(url) }
+            if gateway.status == 401 { return .unauthorized }
+            return .failed("GET /gateway/bot failed with HTTP \(gateway.status)")
+        } catch {
+            return .failed("GET /gateway/bot failed: \(error)")
+        }
+    }
+
     enum RuntimeError: Error, CustomStringConvertible {
-        case gatewayUnavailable(Int)
+        case gatewayUnavailable(String)
         var description: String {
             switch self {
-            case .gatewayUnavailable(let status): "GET /gateway/bot failed with HTTP \(status)"
+            case .gatewayUnavailable(let why): why
             }
         }
     }
@@ -118,6 +140,7 @@ public actor BotRuntime: GatewayEvents {
     }
 
     public func sessionChanged(_ session: SessionState?) async {
+        position = session
         await reporter.session(session)
     }
 
@@ -142,13 +165,13 @@ public actor BotRuntime: GatewayEvents {
             if !commandsRegistered { enqueue { await self.registerCommandsIfNeeded() } }
         case "INTERACTION_CREATE":
             guard data["type"]?.int == 2 else { return }
-            let received = ContinuousClock.now
-            enqueue { await self.handleInteraction(data, received: received) }
+            let received = ContinuousClock.now, receivedAt = Snowflake.nowUnixMilliseconds(), position = self.position
+            enqueue { await self.handleInteraction(data, received: received, receivedAt: receivedAt, position: position) }
         case "MESSAGE_CREATE":
             guard let prefix = config.prefix, !prefix.isEmpty, let content = data["content"]?.string, content.hasPrefix(prefix),
                   data["author"]?["bot"]?.bool != true, data["author"]?["id"]?.string != selfUserID else { return }
-            let received = ContinuousClock.now
-            enqueue { await self.handlePrefixCommand(data, prefix: prefix, received: received) }
+            let received = ContinuousClock.now, position = self.position
+            enqueue { await self.handlePrefixCommand(data, prefix: prefix, received: received, position: position) }
         default:
             break
         }
@@ -281,6 +304,21 @@ public actor BotRuntime: GatewayEvents {
         await reporter.record(r)
     }
 
+    /// Notes the command in the spool before it is answered (see `CommandSpool`); false for an event
+    /// handled before, which a resume from an older position replays: it is neither answered nor recorded.
+    private func begin(_ record: CommandRecord, event: String, position: SessionState?) async -> Bool {
+        var interrupted = record
+        interrupted.outcome = "interrupted"
+        interrupted.errorCode = "E_INTERRUPTED"
+        interrupted.errorMessage = "the worker ended before the command finished"
+        guard await reporter.begin(interrupted, event: event, position: position) else {
+            replaysIgnored += 1
+            logger.notice("ignoring a replayed event that was handled before", ["event": event, "command": record.command])
+            return false
+        }
+        return true
+    }
+
     /// Records commands still running after the configured timeout as `timeout`.
     private func expireTimedOutCommands() async {
         while !Task.isCancelled {
@@ -294,14 +332,24 @@ public actor BotRuntime: GatewayEvents {
         }
     }
 
-    func handleInteraction(_ data: JSON, received: ContinuousClock.Instant) async {
+    func handleInteraction(_ data: JSON, received: ContinuousClock.Instant, receivedAt: Int64 = Snowflake.nowUnixMilliseconds(),
+                           position: SessionState? = nil) async {
         guard let id = data["id"]?.string, let token = data["token"]?.string else { return }
         let user = data["member"]?["user"] ?? data["user"] ?? [:]
         let inv = Invocation(command: data["data"]?["name"]?.string ?? "?", options: data["data"]?["options"] ?? [],
                              userID: user["id"]?.string ?? "0", guildID: data["guild_id"]?.string,
                              channelID: data["channel_id"]?.string, userName: user["username"]?.string ?? "")
         let record = newRecord(inv)
+        guard await begin(record, event: id, position: position) else { return }
         inFlight[record.id] = (received, record)
+        // Past the deadline already (the id's snowflake time; replayed after an outage): an answer would only
+        // earn 10062 Unknown interaction. Recorded as `expired`, not as an error, and not answered.
+        let age = Snowflake.unixMilliseconds(of: id).map { receivedAt - $0 } ?? 0
+        if age > Self.responseDeadlineMilliseconds {
+            await finish(record, started: received, outcome: "expired",
+                         errorMessage: "arrived \(age) ms after it was created, past Discord's 3 s response deadline")
+            return
+        }
         let callback = "/interactions/\(id)/\(token)/callback"
         let app = data["application_id"]?.string ?? applicationID ?? ""
         func message(_ content: String, ephemeral: Bool) -> JSON {
@@ -312,7 +360,12 @@ public actor BotRuntime: GatewayEvents {
             await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
             return
         }
-        // Answer within 3 s (D-INT): if the handler is not done in time, defer (type 5) and follow up.
+        // Answer within 3 s (D-INT): if the handler is not done in time, defer (type 5) and follow up. The 3 s
+        // count from the interaction's creation, so one that arrives late (a replay) is deferred sooner: still
+        // with a 1 s margin for the deferral itself when the machine is loaded.
+        let deferAfterMilliseconds = Self.deferAfter.components.seconds * 1000 + Self.deferAfter.components.attoseconds / 1_000_000_000_000_000
+        let margin = max(0, Self.responseDeadlineMilliseconds - deferAfterMilliseconds - max(0, age))
+        let deferAt = received + min(Self.deferAfter, .milliseconds(margin))
         let result = await withTaskGroup(of: Result<(content: String, ephemeral: Bool), CommandFailure>?.self) { group in
             group.addTask {
                 do { return .success(try await self.respond(to: inv)) } catch let f as CommandFailure { return .failure(f) } catch {
@@ -320,7 +373,7 @@ public actor BotRuntime: GatewayEvents {
                 }
             }
             group.addTask {
-                try? await Reactor.shared.sleep(until: received + BotRuntime.deferAfter)
+                try? await Reactor.shared.sleep(until: deferAt)
                 return nil
             }
             let first = await group.next()!
@@ -355,6 +408,10 @@ public actor BotRuntime: GatewayEvents {
                     : try await rest.send(.post, callback, body: ["type": 4, "data": message(text, ephemeral: true)], authorized: false)
                 await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
             }
+        } catch is CancellationError {
+            // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
+            await finish(record, started: received, outcome: "interrupted", errorCode: "E_INTERRUPTED",
+                         errorMessage: "the worker stopped before the command finished")
         } catch {
             await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
         }
@@ -365,7 +422,7 @@ public actor BotRuntime: GatewayEvents {
         return true
     }
 
-    func handlePrefixCommand(_ data: JSON, prefix: String, received: ContinuousClock.Instant) async {
+    func handlePrefixCommand(_ data: JSON, prefix: String, received: ContinuousClock.Instant, position: SessionState? = nil) async {
         let content = data["content"]?.string ?? ""
         let words = content.dropFirst(prefix.count).split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard let name = words.first?.lowercased(), let channel = data["channel_id"]?.string else { return }
@@ -373,6 +430,9 @@ public actor BotRuntime: GatewayEvents {
                              userID: data["author"]?["id"]?.string ?? "0", guildID: data["guild_id"]?.string,
                              channelID: channel, userName: data["author"]?["username"]?.string ?? "")
         let record = newRecord(inv)
+        if let messageID = data["id"]?.string {
+            guard await begin(record, event: messageID, position: position) else { return }
+        }
         inFlight[record.id] = (received, record)
         let reference: JSON = ["message_id": data["id"] ?? .null]
         guard allow(user: inv.userID, now: received) else {
@@ -394,6 +454,10 @@ public actor BotRuntime: GatewayEvents {
             _ = try? await rest.send(.post, "/channels/\(channel)/messages",
                                      body: ["content": .string("Sorry, that didn't work (error \(failure.code), ref \(record.id.suffix(8))).")])
             await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
+        } catch is CancellationError {
+            // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
+            await finish(record, started: received, outcome: "interrupted", errorCode: "E_INTERRUPTED",
+                         errorMessage: "the worker stopped before the command finished")
         } catch {
             await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
         }

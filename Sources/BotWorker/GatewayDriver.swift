@@ -24,6 +24,9 @@ public actor GatewayDriver {
         case input(GatewaySession.Input)
         case opened(UInt64, WebSocketConnection)
         case connectFailed(UInt64, String)
+        case gatewayURL(UInt64, String)
+        /// `GET /gateway/bot` answered 401: the token is refused, as with close code 4004.
+        case unauthorized(UInt64)
         case received(UInt64, GatewayPayload)
         case closed(UInt64, Int?)
         case heartbeatDue(UInt64)
@@ -34,6 +37,7 @@ public actor GatewayDriver {
     private let tls: TLSConfiguration
     private let events: any GatewayEvents
     private let logger: Logger
+    private let fetchGatewayURL: @Sendable () async -> GatewayURLResult
     private var socket: WebSocketConnection?
     private var connectionGeneration: UInt64 = 0
     private var timerGeneration: UInt64 = 0
@@ -45,11 +49,21 @@ public actor GatewayDriver {
     /// Set when Discord refused the session for good.
     public private(set) var fatal: (code: Int, message: String)?
 
-    public init(session: GatewaySession, tls: TLSConfiguration, events: any GatewayEvents, logger: Logger) {
+    /// What `GET /gateway/bot` gave.
+    public enum GatewayURLResult: Sendable {
+        case url(String)
+        case unauthorized
+        case failed(String)
+    }
+
+    /// `fetchGatewayURL` runs only when the session must identify and was started without a URL.
+    public init(session: GatewaySession, tls: TLSConfiguration, events: any GatewayEvents, logger: Logger,
+                fetchGatewayURL: @escaping @Sendable () async -> GatewayURLResult = { .failed("no gateway URL source") }) {
         self.session = session
         self.tls = tls
         self.events = events
         self.logger = logger
+        self.fetchGatewayURL = fetchGatewayURL
         (stream, continuation) = AsyncStream.makeStream(of: Event.self)
     }
 
@@ -57,7 +71,7 @@ public actor GatewayDriver {
     public nonisolated func send(_ input: GatewaySession.Input) { continuation.yield(.input(input)) }
 
     /// Runs until the session stops or fails; returns the fatal close, if any.
-    public func run(gatewayURL: String) async -> (code: Int, message: String)? {
+    public func run(gatewayURL: String?) async -> (code: Int, message: String)? {
         continuation.yield(.input(.start(gatewayURL: gatewayURL)))
         await withDiscardingTaskGroup { group in
             for await event in stream {
@@ -74,6 +88,14 @@ public actor GatewayDriver {
                     guard gen == connectionGeneration else { continue }
                     logger.warning("gateway connection failed", ["error": why])
                     input = .connectFailed
+                case .gatewayURL(let gen, let url):
+                    guard gen == connectionGeneration else { continue }
+                    input = .gatewayURL(url)
+                case .unauthorized(let gen):
+                    guard gen == connectionGeneration else { continue }
+                    fatal = (4004, "GET /gateway/bot answered 401: the token is invalid")
+                    logger.critical("GET /gateway/bot answered 401: the token is invalid")
+                    input = .stop(handover: false)
                 case .received(let gen, let payload):
                     guard gen == connectionGeneration else { continue }
                     input = .received(payload)
@@ -140,6 +162,16 @@ public actor GatewayDriver {
                     events.yield(.connectFailed(gen, "\(error)"))
                 }
             }
+        case .fetchGatewayURL:
+            connectionGeneration += 1
+            let gen = connectionGeneration, events = continuation, fetch = fetchGatewayURL
+            group.addTask {
+                switch await fetch() {
+                case .url(let url): events.yield(.gatewayURL(gen, url))
+                case .unauthorized: events.yield(.unauthorized(gen))
+                case .failed(let why): events.yield(.connectFailed(gen, why))
+                }
+            }
         case .send(let text):
             guard let socket else { return }
             do {
@@ -148,8 +180,16 @@ public actor GatewayDriver {
                 logger.error("refusing to send a gateway payload over 4096 bytes", ["bytes": text.utf8.count])
                 return
             }
-            // The session only sends heartbeats, identify and resume: they use the reserved slots.
-            _ = limiter.acquire(now: .now, priority: true)
+            // Heartbeats take the reserved slots and never wait; identify and resume wait for an ordinary one
+            // (120 sends per 60 s per connection, discord-protocol.md §1.10).
+            let isHeartbeat = (try? GatewayPayload.parse(Array(text.utf8)))?.op == .heartbeat
+            let at = limiter.reserve(now: .now, priority: isHeartbeat)
+            if at > .now {
+                logger.warning("gateway send limit reached; waiting", ["wait_ms": (at - .now).components.seconds * 1000])
+                do { try await Reactor.shared.sleep(until: at) } catch { return }
+            }
+            // The connection may have changed while we waited: the payload belonged to the old one.
+            guard let current = self.socket, current === socket else { return }
             do { try await socket.send(text: text, deadline: .now + .seconds(10)) } catch {
                 logger.warning("gateway send failed", ["error": error])
             }

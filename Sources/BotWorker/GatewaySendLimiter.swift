@@ -34,6 +34,15 @@ public struct GatewaySendLimiter: Sendable {
         guard size <= GatewayLimits.maximumPayloadBytes else { throw .payloadTooLarge(size) }
     }
 
+    /// Books the next slot for a send and returns when it may go: `now` when there is room,
+    /// else when the oldest send keeping us at the limit leaves the window. The driver sleeps
+    /// until then, so the 121st send in 60 s waits instead of closing the connection (4008).
+    public mutating func reserve(now: Instant, priority: Bool) -> Instant {
+        var at = now
+        while let next = acquire(now: at, priority: priority) { at = next }
+        return at
+    }
+
     public var sentInWindow: Int { sent.count }
 }
 

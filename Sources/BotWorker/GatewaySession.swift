@@ -12,8 +12,12 @@ public struct GatewaySession: Sendable {
     public enum Status: String, Sendable { case connecting, resuming, ready, stopped, failed }
 
     public enum Input: Sendable {
-        /// Begin with the URL from `GET /gateway/bot`.
-        case start(gatewayURL: String)
+        /// Begin with the URL from `GET /gateway/bot`; nil when a resumable session makes it needless
+        /// (a resume goes to the session's `resume_gateway_url`): the session asks for it with
+        /// `.fetchGatewayURL` only if it must identify.
+        case start(gatewayURL: String?)
+        /// The URL `.fetchGatewayURL` asked for (a failed fetch is `.connectFailed`).
+        case gatewayURL(String)
         case connected
         /// The connection attempt failed (refused, TLS, timeout).
         case connectFailed
@@ -28,6 +32,8 @@ public struct GatewaySession: Sendable {
 
     public enum Action: Sendable, Equatable {
         case connect(url: String)
+        /// Get the gateway URL (`GET /gateway/bot`) and feed `.gatewayURL`, or `.connectFailed`.
+        case fetchGatewayURL
         case send(String)
         /// Close the connection with this code (then feed `.disconnected`).
         case close(code: Int)
@@ -46,6 +52,8 @@ public struct GatewaySession: Sendable {
 
     enum Phase: Equatable {
         case idle
+        /// Waiting for the gateway URL (`.fetchGatewayURL`) before identifying.
+        case fetchingURL
         case connecting(resume: Bool)
         case awaitingHello(resume: Bool)
         case identifying
@@ -60,7 +68,7 @@ public struct GatewaySession: Sendable {
     public let token: String
     public let intents: UInt64
     private(set) var phase: Phase = .idle
-    private var gatewayURL = ""
+    private var gatewayURL: String?
     private var session: SessionState?
     private var heartbeatInterval: Duration?
     private var awaitingACK = false
@@ -102,12 +110,18 @@ public struct GatewaySession: Sendable {
             }
             return connect(resume: session != nil)
 
+        case .gatewayURL(let url):
+            guard phase == .fetchingURL else { return [] }
+            gatewayURL = url
+            return connect(resume: false)
+
         case .connected:
             guard case .connecting(let resume) = phase else { return [] }
             phase = .awaitingHello(resume: resume)
             return []
 
         case .connectFailed:
+            if phase == .fetchingURL { return retryLater(resume: false, now: now, random: random) }
             guard case .connecting(let resume) = phase else { return [] }
             return retryLater(resume: resume, now: now, random: random)
 
@@ -253,8 +267,11 @@ public struct GatewaySession: Sendable {
         let url: String
         if resume, let session {
             url = session.resumeURL
-        } else {
+        } else if let gatewayURL {
             url = gatewayURL
+        } else {
+            phase = .fetchingURL
+            return [.status(.connecting), .fetchGatewayURL]
         }
         phase = .connecting(resume: resume && session != nil)
         return [.status(resume && session != nil ? .resuming : .connecting), .connect(url: GatewaySession.connectURL(url))]

@@ -19,7 +19,8 @@ public enum WorkerMain {
                botvisor-worker --version
 
         Runs one Discord bot. Supervised by botvisord, it receives its token and
-        configuration over IPC. Standalone, it reads the token from FILE (never
+        configuration over IPC, and spools command records to
+        <socket dir>/spool/NAME.records until botvisord acknowledges them. Standalone, it reads the token from FILE (never
         from the command line) and prints each command record as one NDJSON line.
         Exit status: 0 stopped, 1 error, 77 Discord rejected the token (4004),
         78 Discord rejected the configuration (4010-4014).
@@ -122,7 +123,8 @@ public enum WorkerMain {
     }
 
     static func supervised(socketPath: String, bot: String) async -> Int32 {
-        // Die with the supervisor: no orphans (and the IPC loss says so too).
+        // Die with the supervisor: no orphans (and the IPC loss says so too). Nothing is lost by it: every
+        // command is in the bot's spool before it is answered, and the next worker sends it (CommandSpool).
         _ = bv_set_parent_death_signal(SIGTERM)
         let logger = Logger(label: "worker").with("bot", bot)
         let link = SupervisorLink(socketPath: socketPath, bot: bot, logger: logger)
@@ -141,6 +143,7 @@ public enum WorkerMain {
             group.cancelAll()
             try? await link.flush()
             await link.close()
+            await link.closeSpool()
             return first ?? 1
         }
     }
@@ -202,14 +205,13 @@ public enum WorkerMain {
         return false
     }
 
-    /// Flushes command records often, and sends metrics every 2 s.
+    /// Sends metrics every 2 s. Records go as they finish (`SupervisorLink.record`); this also retries
+    /// any whose send failed.
     static func reportPeriodically(link: SupervisorLink, runtime: BotRuntime) async -> Int32? {
-        var tick = 0
         while !Task.isCancelled {
-            do { try await Reactor.shared.sleep(until: .now + .milliseconds(100)) } catch { return nil }
+            do { try await Reactor.shared.sleep(until: .now + .seconds(2)) } catch { return nil }
             try? await link.flush()
-            tick += 1
-            if tick % 20 == 0 { await link.send(.metrics(await runtime.currentMetrics())) }
+            await link.send(.metrics(await runtime.currentMetrics()))
         }
         return nil
     }
@@ -222,6 +224,9 @@ func printError(_ message: String) {
 /// Sends the runtime's reports over IPC.
 struct LinkReporter: WorkerReporter {
     let link: SupervisorLink
+    func begin(_ interrupted: CommandRecord, event: String, position: SessionState?) async -> Bool {
+        await link.begin(interrupted, event: event, position: position)
+    }
     func record(_ record: CommandRecord) async { await link.record(record) }
     func state(_ state: String, detail: String?) async { await link.send(.state(StateReport(state: state, detail: detail))) }
     func session(_ session: SessionState?) async {

@@ -65,6 +65,8 @@ public actor DiscordSimulator {
         var bot: String
         var channelID: String
         var sentAt: ContinuousClock.Instant
+        /// The INTERACTION_CREATE data, for `replayInteraction`.
+        var event: JSON = .null
         var acknowledged = false
         var deferred = false
     }
@@ -131,7 +133,8 @@ public actor DiscordSimulator {
     var stats = Stats()
     var identifyTimes: [String: [ContinuousClock.Instant]] = [:]
     var sessionStarts: [String: Int] = [:]
-    var nextSnowflake: UInt64 = 1_200_000_000_000_000_000
+    /// The last snowflake handed out: ids only grow, even when the clock does not.
+    var lastSnowflake: UInt64 = 0
     /// Forced failures for the next REST calls: status and count left.
     var forcedFailures: [(status: Int, remaining: Int)] = []
     var zombies: Set<String> = []
@@ -187,9 +190,12 @@ public actor DiscordSimulator {
     /// Makes the gateway refuse `token` (4004) while REST still answers it, as for a token reset mid-flight.
     public func forgetToken(_ token: String) { revokedTokens.insert(token) }
 
+    /// A Discord snowflake for now: milliseconds since the Discord epoch in the top 42 bits
+    /// (discord-protocol.md, "Snowflakes"), so a bot can tell an id's age as it would on Discord.
     func snowflake() -> String {
-        nextSnowflake += UInt64.random(in: 1...4096)
-        return String(nextSnowflake)
+        let id = max(lastSnowflake + 1, Snowflake.make(unixMilliseconds: Snowflake.nowUnixMilliseconds()))
+        lastSnowflake = id
+        return String(id)
     }
 
     public func snapshot() -> Stats { stats }
@@ -242,20 +248,37 @@ public actor DiscordSimulator {
     }
 
     /// Injects an INTERACTION_CREATE for a slash command; returns the interaction id.
+    /// `ageMilliseconds` makes it an old one, as one replayed after an outage: its id carries the past
+    /// creation time and the 3 s response deadline counts from then.
     public func injectInteraction(bot name: String, command: String, options: JSON = [], userID: String = "5001",
-                                  guildID: String = "9001", channelID: String = "7001") -> String? {
+                                  guildID: String = "9001", channelID: String = "7001", ageMilliseconds: Int64 = 0) -> String? {
         guard let bot = bots[name] else { return nil }
-        let id = snowflake()
+        let id: String
+        if ageMilliseconds > 0 {
+            // Random low bits keep backdated ids apart from each other and from the live ones.
+            id = String(Snowflake.make(unixMilliseconds: Snowflake.nowUnixMilliseconds() - ageMilliseconds, increment: UInt64.random(in: 0..<(1 << 22))))
+        } else {
+            id = snowflake()
+        }
         let token = "itok-\(id)-\(UInt32.random(in: 0...UInt32.max))"
-        interactions[id] = Interaction(id: id, token: token, bot: name, channelID: channelID, sentAt: .now)
+        interactions[id] = Interaction(id: id, token: token, bot: name, channelID: channelID, sentAt: .now - .milliseconds(ageMilliseconds))
         let data: JSON = [
             "id": .string(id), "application_id": .string(bot.applicationID), "type": 2, "token": .string(token), "version": 1,
             "guild_id": .string(guildID), "channel_id": .string(channelID), "locale": "en-US",
             "member": ["user": ["id": .string(userID), "username": .string("user\(userID)"), "discriminator": "0"], "permissions": "2147483647"],
             "data": ["id": .string(snowflake()), "name": .string(command), "type": 1, "options": options],
         ]
+        interactions[id]?.event = data
         guard dispatch(bot: name, event: "INTERACTION_CREATE", data: data) else { return nil }
         return id
+    }
+
+    /// Dispatches an earlier INTERACTION_CREATE again, same id and token, with a new sequence number: what a
+    /// bot sees when it resumes from a position older than an event it already handled.
+    @discardableResult
+    public func replayInteraction(id: String) -> Bool {
+        guard let interaction = interactions[id], interaction.event != .null else { return false }
+        return dispatch(bot: interaction.bot, event: "INTERACTION_CREATE", data: interaction.event)
     }
 
     /// Injects a MESSAGE_CREATE as if a user wrote `content` in `channelID`.

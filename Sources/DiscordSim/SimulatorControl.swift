@@ -5,7 +5,9 @@ import JSON
 /// The control API for tests and demo mode, under `/_sim` (JSON in and out):
 ///
 ///     POST /_sim/bots                       {"name","token","approved_intents"?} -> the bot
-///     POST /_sim/interactions               {"bot","command","options"?,"user_id"?,"guild_id"?,"channel_id"?} -> {"id"}
+///     POST /_sim/interactions               {"bot","command","options"?,"user_id"?,"guild_id"?,"channel_id"?,
+///                                           "age_ms"? (an old interaction, as replayed after an outage)} -> {"id"}
+///     POST /_sim/interactions/{id}/replay   the same INTERACTION_CREATE again (as after a resume from an older seq)
 ///     POST /_sim/messages                   {"bot","content","author_id"?,"guild_id"?,"channel_id"?} -> {"id"}
 ///     POST /_sim/bots/{name}/reconnect      op 7
 ///     POST /_sim/bots/{name}/invalid-session?resumable=true|false
@@ -31,8 +33,12 @@ extension DiscordSimulator {
             guard let bot = body["bot"]?.string, let command = body["command"]?.string else { return bad("bot and command required") }
             guard let id = injectInteraction(bot: bot, command: command, options: body["options"] ?? [],
                                              userID: body["user_id"]?.string ?? "5001", guildID: body["guild_id"]?.string ?? "9001",
-                                             channelID: body["channel_id"]?.string ?? "7001") else { return bad("no session for \(bot)") }
+                                             channelID: body["channel_id"]?.string ?? "7001",
+                                             ageMilliseconds: Int64(body["age_ms"]?.int ?? 0)) else { return bad("no session for \(bot)") }
             return .discord(200, ["id": .string(id)])
+        case (.post, let p) where p.count == 3 && p[0] == "interactions" && p[2] == "replay":
+            guard replayInteraction(id: p[1]) else { return bad("no such interaction or no session") }
+            return .discord(200, ["ok": true])
         case (.post, ["messages"]):
             guard let bot = body["bot"]?.string, let content = body["content"]?.string else { return bad("bot and content required") }
             guard let id = injectMessage(bot: bot, content: content, authorID: body["author_id"]?.string ?? "5001",

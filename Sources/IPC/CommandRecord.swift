@@ -13,7 +13,9 @@ public struct CommandRecord: Codable, Sendable, Equatable {
     public var startedAt: Int64
     /// Receipt to response, in microseconds.
     public var durationMicros: Int64
-    /// `ok`, `error`, `rate_limited` or `timeout`.
+    /// `ok`, `error`, `rate_limited`, `timeout`, `expired` (the interaction arrived past Discord's 3 s
+    /// response deadline, as when replayed after an outage, and was not answered) or `interrupted` (the
+    /// worker died before the command finished; recorded by the next worker from the bot's spool).
     public var outcome: String
     public var errorCode: String?
     public var errorMessage: String?

@@ -15,18 +15,23 @@ import TestSupport
         return hello
     }
 
-    func nextBatch(_ connection: IPCConnection) async throws -> [CommandRecord] {
-        while true {
+    /// Records as they arrive (each goes as soon as it is recorded, so they may come in several batches).
+    func nextRecords(_ connection: IPCConnection, count: Int) async throws -> [CommandRecord] {
+        var records: [CommandRecord] = []
+        while records.count < count {
             let envelope = try await connection.receive(deadline: .now + .seconds(10))
-            if case .commands(let batch) = envelope.message { return batch.records }
+            if case .commands(let batch) = envelope.message { records += batch.records }
         }
+        return records
     }
 
     @Test func unacknowledgedRecordsAreSentAgainAfterAReconnect() async throws {
         let path = "/tmp/botvisor-link-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
         let listener = try SocketListener.unix(path: path, mode: 0o600)
         defer { listener.close(); unlink(path) }
-        let link = SupervisorLink(socketPath: path, bot: "alpha", logger: Logger(label: "test"))
+        let spool = "/tmp/botvisor-link-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).records"
+        defer { unlink(spool); unlink(spool + ".lock") }
+        let link = SupervisorLink(socketPath: path, bot: "alpha", spoolPath: spool, logger: Logger(label: "test"))
         async let firstAccept = listener.accept()
         async let config = link.connect()
         let first = IPCConnection(stream: try await firstAccept)
@@ -38,7 +43,7 @@ import TestSupport
                                                   options: "{}", startedAt: 1, durationMicros: 1, outcome: "ok") }
         for r in records { await link.record(r) }
         try await link.flush()
-        #expect(try await nextBatch(first).map(\.id) == ["r1", "r2", "r3"])
+        #expect(try await nextRecords(first, count: 3).map(\.id) == ["r1", "r2", "r3"])
         // The supervisor goes away before committing: nothing was acknowledged.
         await first.close()
         await #expect(throws: IPCError.self) { _ = try await link.receive() }
@@ -49,7 +54,7 @@ import TestSupport
         let second = IPCConnection(stream: try await secondAccept)
         _ = try await welcome(second)
         _ = try await again
-        let resent = try await nextBatch(second)
+        let resent = try await nextRecords(second, count: 3)
         #expect(resent.map(\.id) == ["r1", "r2", "r3"])
         try await second.send(.ack(Ack(ids: resent.map(\.id))))
         // The ack is applied by the link's receive loop.
