@@ -18,6 +18,8 @@ let package = Package(
 
         // Shared plumbing.
         .target(name: "Logging"),
+        // Hashes, HMAC, PBKDF2, randomness and constant-time compare from libcrypto.
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "IOCore", dependencies: ["CLinux", "Logging"]),
         .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"]),
         .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging"]),
@@ -26,6 +28,9 @@ let package = Package(
         .target(name: "IPC", dependencies: ["IOCore", "Logging"]),
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
         .target(name: "Discord"),
+        // Accounts and access: JWT, password hashes, opaque tokens, rate limits, login lockout, the audit chain.
+        // Discord only for its JSON value until that moves to its own module.
+        .target(name: "Auth", dependencies: ["Crypto", "Discord"]),
 
         // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
         .target(name: "DiscordSim", dependencies: ["Discord", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
@@ -43,6 +48,7 @@ let package = Package(
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
         .executableTarget(name: "worker-bench", dependencies: ["BotWorker", "Discord", "DiscordSim", "IPC", "IOCore", "Logging"],
                           path: "Benchmarks/WorkerBench"),
+        .executableTarget(name: "auth-bench", dependencies: ["Auth", "Crypto"], path: "Benchmarks/AuthBench"),
         .executableTarget(name: "ingest-bench", dependencies: ["IPC", "IOCore"], path: "Benchmarks/IngestBench"),
 
         // Tests.
@@ -56,6 +62,8 @@ let package = Package(
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Discord", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "Discord", "IOCore", "TestSupport"]),
         .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

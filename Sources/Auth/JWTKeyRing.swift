@@ -1,3 +1,4 @@
+import Glibc  // because rounding Doubles links libm
 import Crypto
 import Discord
 

@@ -1,3 +1,4 @@
+import Glibc  // because rounding Doubles links libm
 /// Slows password guessing: failed logins are counted per account and per client
 /// address, and past a few free failures each further failure locks that account
 /// or address out for twice as long as the last (up to a cap). A pure state
@@ -84,6 +85,9 @@ public struct LoginThrottle: Sendable {
     /// Counts a failed login; answers the lockout that now applies, if any.
     @discardableResult
     public mutating func recordFailure(account: String, address: String, now: ContinuousClock.Instant) -> Verdict {
+        // A login tried while locked was refused without a password check: it does not count.
+        let current = check(account: account, address: address, now: now)
+        guard current == .allowed else { return current }
         LoginThrottle.fail(&accounts, account, policy: accountPolicy, now: now)
         LoginThrottle.fail(&addresses, address, policy: addressPolicy, now: now)
         return check(account: account, address: address, now: now)
@@ -120,8 +124,6 @@ public struct LoginThrottle: Sendable {
     static func fail(_ table: inout BoundedTable<String, Entry>, _ key: String, policy: Policy, now: ContinuousClock.Instant) {
         table.update(key, default: { Entry(failures: 0, lastFailure: now, lockedUntil: nil) }) { e in
             if isIdle(e, policy: policy, now: now) { e = Entry(failures: 0, lastFailure: now, lockedUntil: nil) }
-            // A failure while locked was refused without a password check: it does not count.
-            if let until = e.lockedUntil, until > now { return }
             e.failures += 1
             e.lastFailure = now
             if let lockout = policy.lockout(afterFailures: e.failures) { e.lockedUntil = now + lockout }

@@ -1,3 +1,4 @@
+import Glibc  // because rounding Doubles links libm
 /// A rate-limit policy: at most `quota` requests in a burst, refilled evenly over
 /// `window` (so the sustained rate is quota/window). `name` identifies it in the
 /// IETF RateLimit header fields (draft-ietf-httpapi-ratelimit-headers-10).
