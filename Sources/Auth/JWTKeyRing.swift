@@ -92,7 +92,7 @@ public struct JWTKeyRing: Sendable {
             "exp": .number(Double(claims.expiresAt)), "jti": .string(claims.id),
         ]
         let signingInput = Base64URL.encode(header.bytes) + "." + Base64URL.encode(payload.bytes)
-        let signature = HMACSHA256.authenticate(Array(signingInput.utf8), key: key.secret)
+        let signature = HMAC.sha256(key: key.secret, message: Array(signingInput.utf8))
         return signingInput + "." + Base64URL.encode(signature)
     }
 
@@ -120,7 +120,7 @@ public struct JWTKeyRing: Sendable {
 
         guard let signature = Base64URL.decode(Array(parts[2])) else { throw .invalidBase64(.signature) }
         let signingInput = bytes[..<(parts[1].endIndex)]
-        let expected = HMACSHA256.authenticate(signingInput, key: key.secret)
+        let expected = HMAC.sha256(key: key.secret, message: Array(signingInput))
         guard ConstantTime.equals(signature, expected) else { throw .badSignature }
 
         // Only an authenticated payload is parsed.

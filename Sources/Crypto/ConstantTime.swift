@@ -14,3 +14,15 @@ public enum ConstantTime {
         }
     }
 }
+
+/// Calls `body` with a contiguous view of `bytes` whose base address is never nil:
+/// libcrypto treats a NULL key or input as "absent" even when the length is 0.
+@inline(__always)
+func withBytes<R>(_ bytes: some Collection<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+    if bytes.isEmpty {
+        var dummy: UInt8 = 0
+        return withUnsafePointer(to: &dummy) { body(UnsafeBufferPointer(start: $0, count: 0)) }
+    }
+    if let r = bytes.withContiguousStorageIfAvailable({ body($0) }) { return r }
+    return Array(bytes).withUnsafeBufferPointer { body($0) }
+}

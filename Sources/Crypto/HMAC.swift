@@ -1,54 +1,24 @@
 import COpenSSL
 
-/// SHA-256 (FIPS 180-4) from libcrypto.
-public enum SHA256 {
-    /// The digest size in bytes.
-    public static let byteCount = 32
-
-    /// The SHA-256 digest of `bytes`.
-    public static func hash(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        var digest = [UInt8](repeating: 0, count: byteCount)
-        var size: UInt32 = 0
-        let ok = withBytes(bytes) { input in
-            digest.withUnsafeMutableBufferPointer { out in
-                EVP_Digest(input.baseAddress, input.count, out.baseAddress, &size, EVP_sha256(), nil)
+/// HMAC-SHA256 (RFC 2104, FIPS 198-1), as JWT's HS256 and PBKDF2 use it.
+public enum HMAC {
+    /// The 32-byte HMAC-SHA256 of `message` under `key` (keys of any length; RFC 2104 §2 hashes long ones).
+    public static func sha256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let result = key.withUnsafeBufferPointer { k in
+            message.withUnsafeBufferPointer { m in
+                COpenSSL.HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, &digest, &length)
             }
         }
-        // EVP_Digest fails only when libcrypto cannot allocate: nothing sensible is left to do.
-        precondition(ok == 1 && size == UInt32(byteCount), "EVP_Digest(SHA-256) failed")
-        return digest
+        // HMAC only fails when OpenSSL cannot allocate; there is no answer to give then.
+        precondition(result != nil && length == 32, "HMAC-SHA256 failed")
+        return Array(digest.prefix(Int(length)))
     }
-}
 
-/// HMAC-SHA-256 (RFC 2104, FIPS 198-1) from libcrypto.
-public enum HMACSHA256 {
-    /// The tag size in bytes.
-    public static let byteCount = 32
-
-    /// The HMAC-SHA-256 tag of `message` under `key`.
-    public static func authenticate(_ message: some Collection<UInt8>, key: some Collection<UInt8>) -> [UInt8] {
-        var tag = [UInt8](repeating: 0, count: byteCount)
-        var size: UInt32 = 0
-        let result = withBytes(key) { k in
-            withBytes(message) { m in
-                tag.withUnsafeMutableBufferPointer { out in
-                    HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), m.baseAddress, m.count, out.baseAddress, &size)
-                }
-            }
-        }
-        precondition(result != nil && size == UInt32(byteCount), "HMAC(SHA-256) failed")
-        return tag
+    /// Compares two MACs in time that does not depend on where they differ.
+    public static func equal(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return a.withUnsafeBytes { x in b.withUnsafeBytes { y in CRYPTO_memcmp(x.baseAddress, y.baseAddress, a.count) == 0 } }
     }
-}
-
-/// Calls `body` with a contiguous view of `bytes` whose base address is never nil:
-/// libcrypto treats a NULL key or input as "absent" even when the length is 0.
-@inline(__always)
-func withBytes<R>(_ bytes: some Collection<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
-    if bytes.isEmpty {
-        var dummy: UInt8 = 0
-        return withUnsafePointer(to: &dummy) { body(UnsafeBufferPointer(start: $0, count: 0)) }
-    }
-    if let r = bytes.withContiguousStorageIfAvailable({ body($0) }) { return r }
-    return Array(bytes).withUnsafeBufferPointer { body($0) }
 }
