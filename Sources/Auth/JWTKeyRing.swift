@@ -51,7 +51,9 @@ public struct JWTKeyRing: Sendable {
     /// The issuer (`iss`) this ring mints and requires.
     public let issuer: String
     public private(set) var currentKeyID: String
-    private var keys: [String: SigningKey]
+    var keys: [String: SigningKey]
+    /// For previous keys: the Unix second from which they no longer verify.
+    public internal(set) var retirement: [String: Int64] = [:]
 
     public init(issuer: String, current: SigningKey, previous: [SigningKey] = []) {
         self.issuer = issuer
@@ -66,10 +68,22 @@ public struct JWTKeyRing: Sendable {
 
     public var currentKey: SigningKey { keys[currentKeyID]! }
 
-    /// Makes `key` the signer; the previous keys keep verifying.
-    public mutating func rotate(to key: SigningKey) {
+    /// Makes `key` the signer; the previous keys keep verifying. With
+    /// `previousValidUntil` (now + the longest token lifetime + leeway), the key
+    /// that signed until now stops verifying at that Unix second.
+    public mutating func rotate(to key: SigningKey, previousValidUntil: Int64? = nil) {
+        if let until = previousValidUntil, key.id != currentKeyID { retirement[currentKeyID] = until }
         keys[key.id] = key
+        retirement.removeValue(forKey: key.id)
         currentKeyID = key.id
+    }
+
+    /// Removes the previous keys whose retirement time has come; answers their ids.
+    @discardableResult
+    public mutating func removeRetired(now: Int64) -> [String] {
+        let due = retirement.filter { $0.value <= now }.keys.sorted()
+        for id in due { retire(id) }
+        return due
     }
 
     /// Stops accepting tokens signed with `id` (once they have all expired). The
@@ -77,6 +91,7 @@ public struct JWTKeyRing: Sendable {
     @discardableResult
     public mutating func retire(_ id: String) -> Bool {
         guard id != currentKeyID else { return false }
+        retirement.removeValue(forKey: id)
         return keys.removeValue(forKey: id) != nil
     }
 
@@ -117,6 +132,7 @@ public struct JWTKeyRing: Sendable {
         if let typ = fields["typ"], typ.string?.uppercased() != "JWT" { throw .unsupportedHeader("typ") }
         guard let kidValue = fields["kid"] else { throw .missingKeyID }
         guard let kid = kidValue.string, let key = keys[kid] else { throw .unknownKeyID(kidValue.string ?? kidValue.serialized()) }
+        if let until = retirement[kid], now >= until { throw .unknownKeyID(kid) }
 
         guard let signature = Base64URL.decode(Array(parts[2])) else { throw .invalidBase64(.signature) }
         let signingInput = bytes[..<(parts[1].endIndex)]

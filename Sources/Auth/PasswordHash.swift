@@ -57,6 +57,17 @@ public struct PasswordHash: Sendable, Equatable, CustomStringConvertible {
         return ConstantTime.equals(candidate, hash)
     }
 
+    /// Spends the time of one verification at today's parameters and answers false:
+    /// a login for an account that does not exist (or is disabled) must take as
+    /// long as a wrong password, or timing tells which accounts exist.
+    public static func verifyWithoutAccount(_ password: String) -> Bool {
+        _ = unknownAccount.verify(password)
+        return false
+    }
+
+    /// A hash of a random password nobody knows, made on first use.
+    static let unknownAccount = PasswordHash(password: Base64URL.encode(SecureRandom.bytes(32)))
+
     /// Whether the stored parameters are below today's and the hash should be
     /// replaced (after a successful `verify`, while the password is at hand).
     public var needsRehash: Bool {

@@ -28,6 +28,11 @@ import Crypto
         #expect(h.verify("a real password"))
     }
 
+    @Test func aLoginForNoAccountSpendsAFullVerificationAndFails() {
+        #expect(PasswordHash.unknownAccount.iterations == PasswordHash.currentIterations)
+        #expect(!PasswordHash.verifyWithoutAccount("anything"))
+    }
+
     @Test func saltsAreFreshPerHash() {
         let a = PasswordHash(password: "same", iterations: 10)
         let b = PasswordHash(password: "same", iterations: 10)
