@@ -18,11 +18,11 @@ let package = Package(
 
         // Shared plumbing.
         .target(name: "Logging"),
-        // Hashes, HMAC, PBKDF2, randomness and constant-time compare from libcrypto.
-        .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "IOCore", dependencies: ["CLinux", "Logging"]),
         .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"]),
         .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging"]),
+        // AES-256-GCM, SHA-1, SHA-256 and HMAC-SHA256 over OpenSSL.
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "COpenSSL", "Logging"]),
         .target(name: "Storage", dependencies: ["CSQLite", "IOCore", "Logging"]),
         .target(name: "IPC", dependencies: ["IOCore", "Logging"]),
