@@ -33,6 +33,8 @@ let package = Package(
         // A JSON value with its own fast parser and serializer.
         .target(name: "JSON"),
         .target(name: "Discord", dependencies: ["JSON"]),
+        // Accounts and access: JWT, password hashes, opaque tokens, rate limits, login lockout, the audit chain.
+        .target(name: "Auth", dependencies: ["Crypto", "JSON"]),
 
         // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
         .target(name: "DiscordSim", dependencies: ["Discord", "JSON", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
@@ -63,6 +65,7 @@ let package = Package(
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
         .executableTarget(name: "worker-bench", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "IPC", "IOCore", "Logging"],
                           path: "Benchmarks/WorkerBench"),
+        .executableTarget(name: "auth-bench", dependencies: ["Auth", "Crypto"], path: "Benchmarks/AuthBench"),
         .executableTarget(name: "ingest-bench", dependencies: ["IPC", "IOCore"], path: "Benchmarks/IngestBench"),
 
         // Tests.
@@ -78,6 +81,7 @@ let package = Package(
         .testTarget(name: "DiscordTests", dependencies: ["Discord", "JSON"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto", "JSON", "IOCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
