@@ -15,33 +15,53 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL"),
         .target(name: "CLinux", path: "Sources/CLinux"),
+        // The version and, when the build passes it, the git commit (`--version` on every binary).
+        .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),
 
         // Shared plumbing.
         .target(name: "Logging"),
-        .target(name: "IOCore", dependencies: ["CLinux", "Logging"]),
+        .target(name: "IOCore", dependencies: ["CLinux"]),
         .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"]),
         .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging"]),
-        .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "COpenSSL", "Logging"]),
-        .target(name: "Storage", dependencies: ["CSQLite", "IOCore", "Logging"]),
-        .target(name: "IPC", dependencies: ["IOCore", "Logging"]),
+        // AES-256-GCM, SHA-1, SHA-256 and HMAC-SHA256 over OpenSSL.
+        .target(name: "Crypto", dependencies: ["COpenSSL"]),
+        .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "Crypto"]),
+        .target(name: "Storage", dependencies: ["CSQLite", "IOCore"]),
+        .target(name: "IPC", dependencies: ["IOCore"]),
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
-        .target(name: "Discord"),
+        // A JSON value with its own fast parser and serializer.
+        .target(name: "JSON"),
+        .target(name: "Discord", dependencies: ["JSON"]),
 
         // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
-        .target(name: "DiscordSim", dependencies: ["Discord", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
-        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging"]),
+        .target(name: "DiscordSim", dependencies: ["Discord", "JSON", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
+        .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging", "BuildInfo"]),
 
-        // The daemon and the worker, as libraries with thin executables.
-        .target(name: "Supervisor", dependencies: ["IPC", "HTTP", "WebSocket", "Storage", "IOCore", "Logging", "COpenSSL", "CLinux",
-                                                  "Discord", "DiscordSim"]),
-        .target(name: "BotWorker", dependencies: ["Discord", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor"]),
-        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker"]),
-        .executableTarget(name: "botvisorctl", dependencies: ["Supervisor", "Logging"]),
+        // The daemon, as layered libraries; each imports only the ones above it in this list.
+        // Fleet: worker processes, their IPC server, restart policy and states.
+        .target(name: "Fleet", dependencies: ["IPC", "IOCore", "Logging", "Discord"]),
+        // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
+        .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore"]),
+        // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
+        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto"]),
+        // Operations: bulk jobs and metrics recording, over the fleet and the store.
+        .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
+        // API: the HTTP routes, their errors, OpenAPI, Prometheus exposition and response caches.
+        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON"]),
+        // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
+        .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API",
+                                                  "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim"]),
+
+        // The worker, as a library with a thin executable.
+        .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"]),
+        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
-        .executableTarget(name: "worker-bench", dependencies: ["BotWorker", "Discord", "DiscordSim", "IPC", "IOCore", "Logging"],
+        .executableTarget(name: "worker-bench", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "IPC", "IOCore", "Logging"],
                           path: "Benchmarks/WorkerBench"),
         .executableTarget(name: "ingest-bench", dependencies: ["IPC", "IOCore"], path: "Benchmarks/IngestBench"),
 
@@ -54,9 +74,10 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Discord", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport"]),
-        .testTarget(name: "DiscordTests", dependencies: ["Discord"]),
-        .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport"]),
+        .testTarget(name: "DiscordTests", dependencies: ["Discord", "JSON"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
+        .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -8,6 +8,7 @@ import DiscordSim
 import Foundation
 import IOCore
 import IPC
+import JSON
 import Logging
 
 LoggingSystem.bootstrap(level: .error)

@@ -6,6 +6,7 @@ import FoundationEssentials
 import HTTP
 import IOCore
 import IPC
+import JSON
 import Logging
 import TLS
 

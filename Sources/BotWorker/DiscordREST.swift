@@ -1,6 +1,7 @@
 import Discord
 import HTTP
 import IOCore
+import JSON
 import Logging
 import TLS
 

@@ -1,6 +1,7 @@
 import Discord
 import IOCore
 import IPC
+import JSON
 import Logging
 import TLS
 import WebSocket

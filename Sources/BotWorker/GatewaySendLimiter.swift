@@ -1,6 +1,6 @@
 import Discord
 
-/// Keeps a connection under 120 sent events per 60 s (discord-protocol.md
+/// Keeps a connection under 120 sent events per 60 s (docs/discord-protocol.md
 /// §1.10): a sliding-window log where ordinary events may use 115 slots and
 /// the remaining 5 are reserved for heartbeats, identify and resume, which are
 /// never delayed. A plain state machine with an injected clock.

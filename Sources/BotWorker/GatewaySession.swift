@@ -1,7 +1,8 @@
 import Discord
 import IPC
+import JSON
 
-/// The gateway client as a plain state machine (discord-protocol.md §1): it
+/// The gateway client as a plain state machine (docs/discord-protocol.md §1): it
 /// takes inputs (connection events, payloads, timers) with the current time
 /// and returns the actions the I/O code performs. It never touches a socket.
 public struct GatewaySession: Sendable {
@@ -68,14 +69,13 @@ public struct GatewaySession: Sendable {
     /// A close we asked for: its disconnect should resume (zombie, op 7, op 9 true) or identify.
     private var closeFollowUp: FollowUp?
     private var stopping = false
-    /// When we last sent Identify: `max_concurrency` 1 allows one per 5 s (discord-protocol.md §1.5).
+    /// When we last sent Identify: `max_concurrency` 1 allows one per 5 s (docs/discord-protocol.md §1.5).
     private var lastIdentifyAt: Instant?
     public static let identifySpacing = GatewayLimits.identifySpacing
 
     enum FollowUp { case resume, identifyAfterDelay }
 
     public var currentSession: SessionState? { session }
-    public var isReady: Bool { phase == .ready }
 
     /// `lastIdentifyAt`: when this bot last identified, if another process did it
     /// (the supervisor tells a new worker): the first identify keeps the 5 s spacing.
@@ -86,7 +86,7 @@ public struct GatewaySession: Sendable {
         self.lastIdentifyAt = lastIdentifyAt
     }
 
-    /// `{url}/?v=10&encoding=json` (discord-protocol.md §1.2); resume URLs get the same parameters.
+    /// `{url}/?v=10&encoding=json` (docs/discord-protocol.md §1.2); resume URLs get the same parameters.
     static func connectURL(_ base: String) -> String {
         if base.contains("?") { return base + "&v=10&encoding=json" }
         return (base.hasSuffix("/") ? base : base + "/") + "?v=10&encoding=json"
@@ -143,7 +143,7 @@ public struct GatewaySession: Sendable {
             let followUp = closeFollowUp
             closeFollowUp = nil
             if let code, GatewayCloseCode(rawValue: code).requiresNewSession {
-                // 4007/4009: start a new session, after a random 1-5 s wait (discord-protocol.md §1.8).
+                // 4007/4009: start a new session, after a random 1-5 s wait (docs/discord-protocol.md §1.8).
                 return invalidateSession() + waitThenConnect(resume: false, now: now, random: random)
             }
             if followUp == .identifyAfterDelay || session == nil {
@@ -159,7 +159,7 @@ public struct GatewaySession: Sendable {
             heartbeatInterval = nil
             var actions: [Action] = [.status(.stopped)]
             if handover {
-                // No close frame: a 1000/1001 close would invalidate the session (discord-protocol.md §1.7).
+                // No close frame: a 1000/1001 close would invalidate the session (docs/discord-protocol.md §1.7).
                 if wasConnected { actions.append(.abort) }
             } else {
                 if wasConnected { actions.append(.close(code: 1000)) }

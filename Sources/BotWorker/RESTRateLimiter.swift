@@ -1,6 +1,6 @@
 import Discord
 
-/// A REST route and its rate-limit identity (discord-protocol.md §3.1).
+/// A REST route and its rate-limit identity (docs/discord-protocol.md §3.1).
 public struct RESTRoute: Sendable, Hashable {
     public var method: String
     /// The path with ids replaced by placeholders: `/channels/{channel_id}/messages`.

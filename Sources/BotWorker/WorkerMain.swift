@@ -6,6 +6,7 @@ import Discord
 import FoundationEssentials
 import IOCore
 import IPC
+import JSON
 import Logging
 import TLS
 
@@ -15,6 +16,7 @@ public enum WorkerMain {
     public static let usage = """
         usage: botvisor-worker --ipc SOCKET --bot NAME
                botvisor-worker --standalone --token-file FILE [--api-base URL] [--config bot.json]
+               botvisor-worker --version
 
         Runs one Discord bot. Supervised by botvisord, it receives its token and
         configuration over IPC. Standalone, it reads the token from FILE (never

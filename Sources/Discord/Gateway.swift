@@ -1,4 +1,6 @@
-/// Gateway opcodes (discord-protocol.md §1.3, D-OP).
+import JSON
+
+/// Gateway opcodes (docs/discord-protocol.md §1.3, D-OP).
 public struct GatewayOpcode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public var rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
@@ -18,7 +20,7 @@ public struct GatewayOpcode: RawRepresentable, Hashable, Sendable, CustomStringC
     public var description: String { String(rawValue) }
 }
 
-/// Gateway close codes and what a client does after each (discord-protocol.md §1.9).
+/// Gateway close codes and what a client does after each (docs/discord-protocol.md §1.9).
 public struct GatewayCloseCode: RawRepresentable, Hashable, Sendable {
     public var rawValue: Int
     public init(rawValue: Int) { self.rawValue = rawValue }
@@ -93,13 +95,13 @@ public struct GatewayIntents: OptionSet, Sendable, Hashable {
     public static let guildMessagePolls = GatewayIntents(rawValue: 1 << 24)
     public static let directMessagePolls = GatewayIntents(rawValue: 1 << 25)
 
-    /// Need approval in the developer portal (discord-protocol.md §1.5).
+    /// Need approval in the developer portal (docs/discord-protocol.md §1.5).
     public static let privileged: GatewayIntents = [.guildMembers, .guildPresences, .messageContent]
     /// Every documented bit.
     public static let allKnown = GatewayIntents(rawValue: (1 << 17) - 1 | 1 << 20 | 1 << 21 | 1 << 24 | 1 << 25)
 }
 
-/// The gateway envelope `{"op","d","s","t"}` (discord-protocol.md §1.3).
+/// The gateway envelope `{"op","d","s","t"}` (docs/discord-protocol.md §1.3).
 public struct GatewayPayload: Sendable, Equatable {
     public var op: GatewayOpcode
     public var d: JSON
@@ -145,7 +147,7 @@ public enum GatewayPayloadError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// Gateway limits (discord-protocol.md §1.10).
+/// Gateway limits (docs/discord-protocol.md §1.10).
 public enum GatewayLimits {
     /// A sent payload over 4096 bytes closes the connection with 4002.
     public static let maximumPayloadBytes = 4096

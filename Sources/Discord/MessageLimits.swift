@@ -1,4 +1,6 @@
-/// Message and embed limits (discord-protocol.md §3, D-MSG "Embed Limits"),
+import JSON
+
+/// Message and embed limits (docs/discord-protocol.md §3, D-MSG "Embed Limits"),
 /// checked the way Discord reports them: field errors keyed by JSON path,
 /// under error code 50035 "Invalid Form Body".
 public enum MessageLimits {

@@ -309,7 +309,3 @@ extension DiscordSimulator {
         }
     }
 }
-
-extension Duration {
-    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
-}

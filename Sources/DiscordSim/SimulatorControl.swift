@@ -1,5 +1,6 @@
 import Discord
 import HTTP
+import JSON
 
 /// The control API for tests and demo mode, under `/_sim` (JSON in and out):
 ///

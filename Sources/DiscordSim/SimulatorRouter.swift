@@ -4,6 +4,7 @@ import Glibc
 import Discord
 import HTTP
 import IOCore
+import JSON
 import Synchronization
 import WebSocket
 
@@ -44,7 +45,7 @@ extension HTTPResponse {
     static func discord(_ status: Int, _ body: JSON, headers: HTTPHeaders = [:]) -> HTTPResponse {
         var h = headers
         h.set("Content-Type", "application/json")
-        // Real API responses carry it; libraries treat a 429 without it as a Cloudflare ban (discord-protocol.md §3.1).
+        // Real API responses carry it; libraries treat a 429 without it as a Cloudflare ban (docs/discord-protocol.md §3.1).
         h.set("Via", "1.1 google")
         return HTTPResponse(status: HTTPStatus(code: status), headers: h, bytes: body.bytes)
     }

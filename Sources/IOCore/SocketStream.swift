@@ -75,11 +75,6 @@ public final class SocketStream: ByteStream {
         }
     }
 
-    /// Waits until the peer sends something or hangs up, without reading.
-    public func waitReadable(deadline: Deadline?) async throws {
-        try await reactor.waitReadable(fd, deadline: deadline)
-    }
-
     public func shutdownWrite() async {
         _ = Glibc.shutdown(fd, Int32(SHUT_WR))
     }

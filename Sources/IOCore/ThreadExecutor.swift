@@ -16,10 +16,8 @@ public final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private var condition = pthread_cond_t()
     private var queue: [Work] = []
     private var head = 0
-    private let name: String
 
-    public init(name: String) {
-        self.name = name
+    public init() {
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         let unmanaged = Unmanaged.passRetained(self)

@@ -31,7 +31,7 @@ public actor DatabaseQueue {
     /// Opens the database at `path` on a new dedicated thread; see `Database.init`.
     public init(path: String, flags: Database.OpenFlags = .readWriteCreate, busyTimeout: Duration = .seconds(5)) async throws {
         self.path = path
-        executor = ThreadExecutor(name: "sqlite")
+        executor = ThreadExecutor()
         // SE-0327: once every stored property is set, an async actor initializer
         // hops to the actor's executor, so the open below already runs on our thread.
         state = .open(try Database(path: path, flags: flags, busyTimeout: busyTimeout))

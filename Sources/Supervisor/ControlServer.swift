@@ -1,25 +1,30 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import API
+import Control
+import Fleet
 import FoundationEssentials
 import IOCore
 import Logging
+import Operations
+import Store
 
 /// The control socket: JSON requests and replies, one per line. Every request
 /// is logged with the peer's uid (never its secrets).
 struct ControlServer: Sendable {
     let listener: SocketListener
     let logger: Logger
-    let handle: @Sendable (ControlRequest, uid_t) async -> ControlReply
+    let handle: @Sendable (ControlRequest) async -> ControlReply
     static let maximumLineLength = 64 * 1024
 
     init(path: String, group: String?, logger: Logger,
-         handle: @escaping @Sendable (ControlRequest, uid_t) async -> ControlReply) throws {
+         handle: @escaping @Sendable (ControlRequest) async -> ControlReply) throws {
         listener = try SocketListener.unix(path: path, mode: 0o660)
         if let group {
             guard let entry = getgrnam(group) else {
                 listener.close()
-                throw FleetError("CONFIG_INVALID", "control group \(group) does not exist")
+                throw ControlError("CONFIG_INVALID", "control group \(group) does not exist")
             }
             guard chown(path, getuid(), entry.pointee.gr_gid) == 0 else {
                 let error = SystemError.last("chown \(path)")
@@ -58,7 +63,7 @@ struct ControlServer: Sendable {
                 do {
                     let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
                     logger.info("request", ["uid": uid, "command": request.command, "bots": (request.bots ?? []).joined(separator: ",")])
-                    reply = await handle(request, uid)
+                    reply = await handle(request)
                 } catch {
                     logger.warning("malformed control request", ["uid": uid, "bytes": line.count])
                     reply = .failure("BAD_REQUEST", "expected one JSON object per line with a `command` field")

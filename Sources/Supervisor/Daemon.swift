@@ -1,11 +1,16 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import API
+import Control
+import Fleet
 import FoundationEssentials
 import HTTP
 import IOCore
 import IPC
 import Logging
+import Operations
+import Store
 
 /// botvisord: wires the configuration, the store, the fleet, the IPC and
 /// control sockets, the HTTP port, signals and systemd notifications together.
@@ -13,7 +18,13 @@ public actor Daemon {
     public struct Options: Sendable {
         public var configPath: String?
         public var workerPath: String
+        /// Arguments before the worker's own (`["worker"]` when botvisord runs itself as the worker).
+        public var workerArguments: [String] = []
         public var environment: [String: String]
+        public init(configPath: String?, worker: WorkerCommand, environment: [String: String]) {
+            self.init(configPath: configPath, workerPath: worker.path, environment: environment)
+            workerArguments = worker.leadingArguments
+        }
         public init(configPath: String?, workerPath: String, environment: [String: String]) {
             self.configPath = configPath
             self.workerPath = workerPath
@@ -47,15 +58,16 @@ public actor Daemon {
         // Workers get a minimal environment: never a secret, only what TLS and logging need.
         var workerEnvironment = ["PATH": options.environment["PATH"] ?? "/usr/bin:/bin"]
         for key in ["SSL_CERT_FILE", "SSL_CERT_DIR", "BOTVISOR_LOG_LEVEL", "LANG"] { workerEnvironment[key] = options.environment[key] }
-        let environment = BotSupervisor.Environment(workerPath: options.workerPath, ipcSocketPath: ipcPath, apiBase: config.apiBase,
+        var environment = BotSupervisor.Environment(workerPath: options.workerPath, ipcSocketPath: ipcPath, apiBase: config.apiBase,
                                                     heartbeatInterval: config.heartbeatInterval, heartbeatTimeout: config.heartbeatTimeout,
                                                     stopTimeout: config.stopTimeout, workerEnvironment: workerEnvironment,
                                                     records: store, sessions: store)
+        environment.workerArguments = options.workerArguments
         let fleet = Fleet(repository: store, environment: environment, restart: config.restart, logger: logger)
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
         let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
-            request, uid in await self.handle(request, uid: uid)
+            request in await self.handle(request)
         }
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
@@ -76,7 +88,7 @@ public actor Daemon {
             group.addTask {
                 while let sig = try? await signals.next() {
                     if sig == SIGHUP {
-                        await self.reload()
+                        _ = await self.reload()
                     } else {
                         self.logger.notice("shutting down on signal", ["signal": sig])
                         self.shutdownContinuation.yield()
@@ -130,7 +142,7 @@ public actor Daemon {
 
     // MARK: Control requests
 
-    func handle(_ request: ControlRequest, uid: uid_t) async -> ControlReply {
+    func handle(_ request: ControlRequest) async -> ControlReply {
         guard let fleet else { return .failure("NOT_READY", "botvisord is starting") }
         do {
             switch request.command {
@@ -163,7 +175,9 @@ public actor Daemon {
                 return .success(message: "bot \(name) added", bots: try await fleet.statuses([name]))
             case "bot.enable", "bot.disable":
                 guard let name = request.bots?.first else { return .failure("BOT_REQUIRED", "name a bot") }
-                guard var bot = try await store?.all().first(where: { $0.name == name }) else { throw FleetError.botNotFound(name) }
+                guard var bot = try await store?.all().first(where: { $0.name == name }) else {
+                    return .failure("BOT_NOT_FOUND", "no bot named \(name)")
+                }
                 bot.enabled = request.command == "bot.enable"
                 try await fleet.update(bot)
                 let s = try await fleet.supervisor(named: name)

@@ -1,12 +1,17 @@
+import API
+import Control
 import Discord
 import DiscordSim
-#if canImport(Glibc)
-import Glibc
-#endif
+import Fleet
 import FoundationEssentials
+import Glibc
 import IOCore
 import IPC
 import Logging
+import Operations
+import Store
+#if canImport(Glibc)
+#endif
 
 /// `botvisord --demo`: the whole system on an in-process Discord simulator,
 /// three demo bots and simulated users issuing commands, in a throwaway state
@@ -25,7 +30,7 @@ enum DemoMode {
         ]),
     ]
 
-    static func run(configuration: inout Configuration, workerPath: String, environment: [String: String], signals: SignalWatcher) async throws {
+    static func run(configuration: inout Configuration, worker: WorkerCommand, environment: [String: String], signals: SignalWatcher) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("botvisor-demo-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -35,7 +40,7 @@ enum DemoMode {
         configuration.stateDirectory = "\(dir)/state"
         configuration.runtimeDirectory = "\(dir)/run"
         configuration.apiBase = sim.apiBase
-        let daemon = Daemon(configuration: configuration, options: .init(configPath: nil, workerPath: workerPath, environment: environment))
+        let daemon = Daemon(configuration: configuration, options: .init(configPath: nil, worker: worker, environment: environment))
         let control = "\(configuration.runtimeDirectory)/control.sock"
         let http = configuration.httpListen
         try await withThrowingTaskGroup(of: Void.self) { group in

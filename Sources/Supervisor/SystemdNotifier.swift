@@ -1,7 +1,12 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import API
+import Control
+import Fleet
 import FoundationEssentials
+import Operations
+import Store
 
 /// sd_notify(3) written ourselves: one datagram to `$NOTIFY_SOCKET` per state
 /// (`READY=1`, `STATUS=...`, `WATCHDOG=1`, `STOPPING=1`, `RELOADING=1`).

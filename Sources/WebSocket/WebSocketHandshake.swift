@@ -1,4 +1,4 @@
-import COpenSSL
+import Crypto
 import FoundationEssentials
 import HTTP
 import IOCore
@@ -10,10 +10,7 @@ public enum WebSocketHandshake {
 
     /// `Sec-WebSocket-Accept` for a key: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2).
     public static func acceptValue(for key: String) -> String {
-        let input = Array((key + guid).utf8)
-        var digest = [UInt8](repeating: 0, count: Int(SHA_DIGEST_LENGTH))
-        _ = SHA1(input, input.count, &digest)
-        return Data(digest).base64EncodedString()
+        Data(SHA1.hash(Array((key + guid).utf8))).base64EncodedString()
     }
 
     /// Validates an upgrade request; the failure is an HTTP response to send instead.

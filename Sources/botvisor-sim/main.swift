@@ -1,5 +1,6 @@
 // botvisor-sim: the Discord simulator as a process.
-//   botvisor-sim [--port N] [--heartbeat-ms N] [--bot NAME:TOKEN]...
+//   botvisor-sim [--port N] [--heartbeat-ms N] [--bot NAME:TOKEN]... | --version
+import BuildInfo
 import DiscordSim
 import Glibc
 import Logging
@@ -17,8 +18,11 @@ while !args.isEmpty {
         let spec = args.removeFirst().split(separator: ":", maxSplits: 1).map(String.init)
         guard spec.count == 2 else { FileDescriptorSink(fd: 2).write(line: "--bot takes NAME:TOKEN\n"); exit(2) }
         bots.append((spec[0], spec[1]))
+    case "--version":
+        print(BuildInfo.versionLine(program: "botvisor-sim"))
+        exit(0)
     case "--help", "-h":
-        print("usage: botvisor-sim [--port N] [--heartbeat-ms N] [--bot NAME:TOKEN]...\nServes Discord's REST API at /api/v10, the gateway at /gateway and a control API at /_sim.")
+        print("usage: botvisor-sim [--port N] [--heartbeat-ms N] [--bot NAME:TOKEN]... | --version\nServes Discord's REST API at /api/v10, the gateway at /gateway and a control API at /_sim.")
         exit(0)
     default:
         FileDescriptorSink(fd: 2).write(line: "unknown option \(flag)\n")

@@ -1,7 +1,10 @@
 import FoundationEssentials
+import BuildInfo
 import Glibc
+import IOCore
 import Logging
-import Supervisor
+import Control
+import Fleet
 
 /// botvisorctl: drives botvisord over its control socket.
 let usage = """
@@ -20,7 +23,10 @@ let usage = """
       bot remove NAME
 
     The socket is --socket PATH, else $BOTVISOR_SOCKET, else the runtime
-    directory of --config PATH, else ./botvisor-data/control.sock.
+    directory of --config PATH when the file sets [paths] runtime_dir, else
+    /run/botvisor/control.sock (the installed daemon) when it exists, else
+    ./botvisor-data/control.sock (a daemon or demo started in this directory).
+    `botvisorctl --version` prints the version and the build's git commit.
     `COMMAND --help` shows help for one command. Exit status: 0 ok, 1 the
     daemon refused the request, 2 usage error, 3 the daemon is unreachable.
     """
@@ -53,6 +59,10 @@ var json = false
     return value
 }
 
+if args == ["--version"] {
+    print(BuildInfo.versionLine(program: "botvisorctl"))
+    exit(0)
+}
 if args.isEmpty || args == ["--help"] || args == ["-h"] || args == ["help"] {
     print(usage)
     exit(args.isEmpty ? 2 : 0)
@@ -66,19 +76,6 @@ if args.contains("--help") || args.contains("-h") {
     guard let help = commandHelp[command] else { fail("unknown command \(command)\n\(usage)", status: 2) }
     print(help)
     exit(0)
-}
-
-@MainActor func resolveSocket() -> String {
-    if let socketPath { return socketPath }
-    if let env = ProcessInfo.processInfo.environment["BOTVISOR_SOCKET"], !env.isEmpty { return env }
-    if let configPath {
-        do {
-            return "\(try Configuration.load(path: configPath).runtimeDirectory)/control.sock"
-        } catch {
-            fail("\(error)", status: 2)
-        }
-    }
-    return "\(Configuration().runtimeDirectory)/control.sock"
 }
 
 @MainActor func namesOrAll() -> ControlRequest {
@@ -129,12 +126,30 @@ default:
     fail("unknown command \(command)\n\(usage)", status: 2)
 }
 
-let path = resolveSocket()
+let candidates: [String]
+do {
+    candidates = try ControlSocketLocator(socket: socketPath, configPath: configPath,
+                                          environment: ProcessInfo.processInfo.environment).candidates()
+} catch {
+    fail("\(error)", status: 2)
+}
+// The first candidate that exists is the one: a request is never sent to a second daemon after a failure.
+let path = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
 let reply: ControlReply
 do {
     reply = try await ControlClient.send(request, socketPath: path)
 } catch {
-    fail("cannot reach botvisord at \(path): \(error)", status: 3)
+    let reason = (error as? SystemError)?.errno == ENOENT ? "does not exist" : "\(error)"
+    var lines = ["cannot reach botvisord:", "  \(path): \(reason)"]
+    for other in candidates where other != path {
+        lines.append("  \(other): \(FileManager.default.fileExists(atPath: other) ? "not tried" : "does not exist")")
+    }
+    if let error = error as? SystemError, error.errno == EACCES {
+        lines.append("the socket's group decides who may connect: ask to be added to botvisord's `[control] group`, or run as its user")
+    } else {
+        lines.append("is botvisord running? try --socket PATH or --config /etc/botvisor/botvisor.conf")
+    }
+    fail(lines.joined(separator: "\n"), status: 3)
 }
 
 if json {

@@ -1,6 +1,7 @@
-import Testing
 import Discord
 import IPC
+import JSON
+import Testing
 @testable import BotWorker
 
 @Suite struct GatewaySessionTests {

@@ -1,8 +1,9 @@
-import Testing
 import Discord
 import DiscordSim
 import HTTP
 import IOCore
+import JSON
+import Testing
 import TestSupport
 import WebSocket
 

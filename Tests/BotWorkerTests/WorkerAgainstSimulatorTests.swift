@@ -1,13 +1,14 @@
-import Testing
-import Foundation
-import Glibc
 import Discord
 import DiscordSim
+import Foundation
+import Glibc
 import HTTP
 import IOCore
 import IPC
-import TLS
+import JSON
+import Testing
 import TestSupport
+import TLS
 @testable import BotWorker
 
 /// Collects what a runtime reports.

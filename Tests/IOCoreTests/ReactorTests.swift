@@ -109,7 +109,7 @@ import TestSupport
     }
 
     @Test func aThreadExecutorRunsBlockingWorkOffThePool() async throws {
-        let executor = ThreadExecutor(name: "test")
+        let executor = ThreadExecutor()
         let id = try await executor.run { pthread_self() }
         let again = try await executor.run { pthread_self() }
         #expect(id == again)

@@ -1,11 +1,17 @@
-import Testing
-import FoundationEssentials
 import Discord
 import DiscordSim
+import FoundationEssentials
 import HTTP
 import IOCore
+import JSON
 import Logging
+import Testing
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// Bot configuration through the router, on a real SQLite file (no workers: bots are created disabled).

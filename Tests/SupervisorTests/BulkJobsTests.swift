@@ -1,13 +1,19 @@
-import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
-import FoundationEssentials
 import Discord
 import DiscordSim
+import FoundationEssentials
+import Glibc
 import HTTP
 import IOCore
+import JSON
+import Testing
 import TestSupport
+#if canImport(Glibc)
+#endif
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 extension DaemonHarness {

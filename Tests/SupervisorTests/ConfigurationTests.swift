@@ -1,5 +1,10 @@
 import Testing
 import Foundation
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 @Suite struct ConfigurationTests {

@@ -6,6 +6,11 @@ import DiscordSim
 import IOCore
 import IPC
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// A simulator in this process and a real `botvisord` process driving real workers against it.

@@ -8,6 +8,11 @@ import IPC
 import Storage
 import Synchronization
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// The command-log store: group commit, the `command_totals` rollup and the windowed full-text search.

@@ -1,11 +1,17 @@
-import Testing
+import Discord
 import FoundationEssentials
 import HTTP
 import IOCore
 import IPC
-import Discord
+import JSON
 import Logging
+import Testing
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// The log-search API over a real SQLite file filled with generated records.

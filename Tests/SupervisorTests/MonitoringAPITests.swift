@@ -7,6 +7,11 @@ import IPC
 import Logging
 import Storage
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// Metric samples, downsampling, retention and the monitoring routes, over a real SQLite file
@@ -303,7 +308,7 @@ import TestSupport
             try await eventually(timeout: .seconds(30), "ok again") { await api.get("/api/v1/monitoring/health").status == 200 }
             // A stopped IPC server is down too.
             await api.recorder.setHealthy("ipc", false)
-            try await Reactor.shared.sleep(until: .now + api.recorder.cache.ttl)
+            try await Reactor.shared.sleep(until: .now + MonitoringCache().ttl)
             #expect(await api.get("/api/v1/monitoring/health").status == 503)
         }
     }
@@ -340,7 +345,7 @@ import TestSupport
             try await api.addIdleBot("alpha", enabled: true)
             // Whatever is cached was computed before the change: one lifetime later it has expired, however
             // slow the machine, so the next answer must include the bot. (The wait is the bound under test.)
-            try await Reactor.shared.sleep(until: .now + api.recorder.cache.ttl)
+            try await Reactor.shared.sleep(until: .now + MonitoringCache().ttl)
             #expect(await api.get("/api/v1/monitoring/health").status == 503)
             let health = try await api.decode(HealthReport.self, "/api/v1/monitoring/health")
             #expect(health.status == "down" && health.bots.map(\.name) == ["alpha"] && health.bots[0].gateway_connected == false)
@@ -350,7 +355,7 @@ import TestSupport
             // Stored behind the recorder's back (no invalidation): only the time limit brings it in.
             try await api.store.store(samples: [MetricSample(bot: "_system", metric: "cpu_percent", tier: .raw,
                                                              timestamp: Self.now - 1000, value: 12.5, spanMillis: 10_000)])
-            try await Reactor.shared.sleep(until: .now + api.recorder.cache.ttl)
+            try await Reactor.shared.sleep(until: .now + MonitoringCache().ttl)
             #expect(try await api.decode(MetricsSummary.self, "/api/v1/monitoring/metrics?window=5m").system.cpu_percent == 12.5)
         }
     }

@@ -2,6 +2,11 @@ import Testing
 import FoundationEssentials
 import Discord
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 /// Schemathesis (PyPI) generates requests from `/api/v1/openapi.json` and checks every

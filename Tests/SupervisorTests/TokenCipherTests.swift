@@ -4,6 +4,11 @@ import Glibc
 import IOCore
 import IPC
 import TestSupport
+@testable import API
+@testable import Control
+@testable import Fleet
+@testable import Operations
+@testable import Store
 @testable import Supervisor
 
 @Suite struct TokenCipherTests {

@@ -1,0 +1,42 @@
+import Fleet
+import HTTP
+import Operations
+import Store
+
+/// Health and metrics-summary responses, kept per query for at most `ttl` (1 s) from
+/// the moment their computation began, so an answer is never older than that; emptied
+/// when new samples are stored. Many dashboards polling at once then cost one
+/// computation per second, not one per request.
+public actor MonitoringCache {
+    private struct Entry {
+        package var response: HTTPResponse
+        package var computedAt: ContinuousClock.Instant
+    }
+
+    public nonisolated let ttl: Duration
+    private var entries: [String: Entry] = [:]
+    /// Bumped by `invalidate`: a computation that began before it must not be kept.
+    private var generation: UInt64 = 0
+
+    public init(ttl: Duration = .seconds(1)) { self.ttl = ttl }
+
+    /// The cached response for `key`, or `compute`'s, which is kept unless it is a
+    /// client or server error (those carry the request's id in their body).
+    public func response(for key: String, compute: @Sendable () async -> HTTPResponse) async -> HTTPResponse {
+        let started = ContinuousClock.now
+        if let entry = entries[key], started - entry.computedAt < ttl { return entry.response }
+        let startGeneration = generation
+        let response = await compute()
+        // Re-checked after the await: an invalidation meanwhile makes this answer stale already.
+        if startGeneration == generation, response.status.code < 400 || response.status.code == 503 {
+            if entries.count >= 64 { entries = entries.filter { ContinuousClock.now - $0.value.computedAt < ttl } }
+            entries[key] = Entry(response: response, computedAt: started)
+        }
+        return response
+    }
+
+    public func invalidate() {
+        generation &+= 1
+        entries.removeAll()
+    }
+}

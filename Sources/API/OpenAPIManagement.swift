@@ -1,0 +1,177 @@
+import Discord
+import Fleet
+import JSON
+import Operations
+import Store
+
+/// The OpenAPI description of bot management, bulk jobs (`BotsAPI`, `JobsAPI`) and
+/// the log export (`LogExport`), merged into `OpenAPIDocument`.
+package enum OpenAPIManagement {
+    package static let errorCodes = ["VALIDATION_FAILED", "INVALID_JSON", "TOKEN_REJECTED", "DISCORD_UNREACHABLE", "DISCORD_RATE_LIMITED",
+                             "DISCORD_ERROR", "DISCORD_BAD_RESPONSE", "JOB_NOT_FOUND", "JOB_FINISHED", "IDEMPOTENCY_KEY_REUSED",
+                             "INVALID_IDEMPOTENCY_KEY", "BOT_EXISTS"]
+
+    /// Codes a job item's `error.code` can carry (besides `DISCORD_<code>` for other Discord errors).
+    package static let itemErrorCodes = ["AUTH_FAILED", "CONFIG_FAILED", "CRASH_LOOP", "STOPPED", "TIMEOUT", "BOT_NOT_FOUND", "BOT_NOT_RUNNING",
+                                 "UNKNOWN_CHANNEL", "MISSING_ACCESS", "MISSING_PERMISSIONS", "INVALID_FORM_BODY", "SEND_FAILED",
+                                 "INTERRUPTED", "JOB_CANCELLED"]
+
+    package static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
+    package static func json(_ schema: JSON, _ description: String) -> JSON {
+        ["description": .string(description), "content": ["application/json": ["schema": schema]]]
+    }
+    package static let error = json(ref("Error"), "An error in the one shape every route uses")
+    package static let name: JSON = ["name": "name", "in": "path", "required": true, "schema": ["type": "string"]]
+    package static let jobID: JSON = ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]
+    package static let idempotencyKey: JSON = ["name": "Idempotency-Key", "in": "header", "required": false,
+                                       "description": "The same key returns the same job and never runs it twice",
+                                       "schema": ["type": "string", "minLength": 1, "maxLength": 255]]
+    package static func body(_ schema: JSON) -> JSON { ["required": true, "content": ["application/json": ["schema": schema]]] }
+    /// A 202 with the job, and `Location` naming it.
+    package static let accepted: JSON = ["description": "The job, started in the background",
+                                 "headers": ["Location": ["description": "/api/v1/jobs/{id}", "schema": ["type": "string"]]],
+                                 "content": ["application/json": ["schema": ref("Job")]]]
+
+    package static var paths: [String: JSON] {
+        let status = json(ref("BotStatus"), "The bot's status and configuration (never its token)")
+        func lifecycle(_ summary: String, _ code: String) -> JSON {
+            ["post": ["summary": .string(summary), "parameters": [name], "responses": .object([code: status, "404": error])]]
+        }
+        func bulk(_ summary: String) -> JSON {
+            ["post": ["summary": .string(summary), "parameters": [idempotencyKey], "requestBody": body(ref("BulkSelector")),
+                      "responses": ["202": accepted, "400": error, "422": error]]]
+        }
+        return [
+            "/api/v1/bots": [
+                "get": ["summary": "Every bot's status and configuration", "responses": ["200": json(["type": "array", "items": ref("BotStatus")], "Bots")]],
+                "post": ["summary": "Create a bot (the token is write-only)", "requestBody": body(ref("BotInput")),
+                         "responses": ["201": status, "400": error, "422": error]],
+            ],
+            "/api/v1/bots/{name}": [
+                "get": ["summary": "One bot's status and configuration", "parameters": [name], "responses": ["200": status, "404": error]],
+                "patch": ["summary": "Change a bot: pushed to its worker; a new token or intents restart it with a fresh identify",
+                          "parameters": [name], "requestBody": body(ref("BotInput")),
+                          "responses": ["200": status, "400": error, "404": error, "422": error]],
+                "delete": ["summary": "Delete a bot (its worker is stopped first; command logs stay)", "parameters": [name],
+                           "responses": ["204": ["description": "Deleted"], "404": error]],
+            ],
+            "/api/v1/bots/{name}/validate": ["post": [
+                "summary": "Check the token with Discord (GET /users/@me, /applications/@me)", "parameters": [name],
+                "responses": ["200": json(ref("TokenCheck"), "Discord accepted the token"), "404": error,
+                              "422": error, "502": error, "503": error]]],
+            "/api/v1/bots/{name}/start": lifecycle("Start the bot's worker", "202"),
+            "/api/v1/bots/{name}/stop": lifecycle("Stop the bot's worker (returns once it exited)", "200"),
+            "/api/v1/bots/{name}/restart": lifecycle("Restart the worker, handing its session over (it resumes)", "202"),
+            "/api/v1/bulk/start": bulk("Start many bots as a background job"),
+            "/api/v1/bulk/stop": bulk("Stop many bots as a background job"),
+            "/api/v1/bulk/restart": bulk("Restart many bots as a background job"),
+            "/api/v1/bulk/messages": ["post": [
+                "summary": "Send one message through many bots as a background job", "parameters": [idempotencyKey],
+                "requestBody": body(ref("BulkMessages")),
+                "responses": ["202": accepted, "400": error, "422": error]]],
+            "/api/v1/logs/export": ["get": [
+                "summary": "The selection of GET /api/v1/logs (same filters, no limit), streamed with chunked encoding",
+                "parameters": .array([["name": "format", "in": "query", "required": false,
+                                       "schema": ["type": "string", "enum": ["ndjson", "csv"], "default": "ndjson"]]]
+                                     + OpenAPIDocument.logFilters.filter { $0["name"]?.string != "limit" }),
+                "responses": ["200": ["description": "One record per line (NDJSON) or per row (CSV with a header row, RFC 4180)",
+                                      "content": ["application/x-ndjson": ["schema": ["type": "string"]],
+                                                  "text/csv": ["schema": ["type": "string"]]]],
+                              "400": error, "500": error]]],
+            "/api/v1/jobs": ["get": [
+                "summary": "Jobs, newest first",
+                "parameters": [["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
+                               ["name": "cursor", "in": "query", "required": false, "schema": ["type": "string"]]],
+                "responses": ["200": json(ref("JobPage"), "A page of jobs"), "400": error]]],
+            "/api/v1/jobs/{id}": ["get": ["summary": "A job with its per-item results", "parameters": [jobID],
+                                          "responses": ["200": json(ref("Job"), "The job"), "404": error]]],
+            "/api/v1/jobs/{id}/cancel": ["post": ["summary": "Cancel a queued or running job: items in flight finish, the rest are cancelled",
+                                                  "parameters": [jobID],
+                                                  "responses": ["202": json(ref("Job"), "Cancel requested"), "404": error, "409": error]]],
+        ]
+    }
+
+    package static var schemas: [String: JSON] {
+        let nullableString: JSON = ["type": ["string", "null"]]
+        let command: JSON = ["type": "object", "required": ["name", "response"], "additionalProperties": false, "properties": [
+            "name": ["type": "string", "minLength": 1, "maxLength": 32, "description": "Lowercase letters, digits, - and _"], "description": ["type": "string", "minLength": 1, "maxLength": 100],
+            "response": ["type": "string", "minLength": 1, "maxLength": 2000], "ephemeral": ["type": "boolean"],
+            "delay_ms": ["type": ["integer", "null"], "minimum": 0, "maximum": 60000]]]
+        let configProperties: JSON = [
+            "application_id": nullableString, "intents": ["type": "integer", "minimum": 0],
+            "prefix": nullableString, "custom_commands": ["type": "array", "items": command], "enabled": ["type": "boolean"],
+            "anti_spam_commands": ["type": "integer", "minimum": 1, "maximum": 1000],
+            "anti_spam_window_seconds": ["type": "number", "minimum": 0.1, "maximum": 3600],
+            "command_timeout_seconds": ["type": "number", "minimum": 1, "maximum": 900],
+        ]
+        var input = configProperties.object!
+        input["name"] = ["type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,31}$"]
+        input["token"] = ["type": "string", "minLength": 1, "maxLength": 256, "writeOnly": true]
+        var view = configProperties.object!
+        view["token_set"] = ["type": "boolean"]
+        view["token_last4"] = nullableString
+        view["privileged_intents"] = ["type": "array", "items": ["type": "string"]]
+        let failure: JSON = ["type": ["object", "null"], "required": ["code", "message"], "properties": [
+            "code": ["type": "string", "description": .string("One of \(itemErrorCodes.joined(separator: ", ")) or DISCORD_<code>")],
+            "message": ["type": "string"]]]
+        let time: JSON = ["type": ["integer", "null"], "description": "Unix milliseconds"]
+        return [
+            "BotInput": ["type": "object", "additionalProperties": false, "properties": .object(input),
+                         "description": "On create name and token are required; on update every field is optional"],
+            "BotConfig": ["type": "object", "properties": .object(view)],
+            "TokenCheck": ["type": "object", "required": ["valid", "user", "privileged_intents", "privileged_intents_not_enabled"], "properties": [
+                "valid": ["type": "boolean"], "user": ["type": "object", "properties": ["id": ["type": "string"], "username": ["type": "string"]]],
+                "application_id": nullableString, "application_id_matches": ["type": ["boolean", "null"]],
+                "privileged_intents": ["type": "array", "items": ["type": "string"]],
+                "privileged_intents_not_enabled": ["type": "array", "items": ["type": "string"]]]],
+            "BulkSelector": ["type": "object", "additionalProperties": false, "description": "Exactly one of bots, all, state",
+                             "properties": ["bots": ["type": "array", "items": ["type": "string"], "minItems": 1], "all": ["const": true],
+                                            "state": ["type": "string", "enum": .array(WorkerState.allCases.map { .string($0.rawValue) })]]],
+            "BulkMessages": ["type": "object", "required": ["targets"], "additionalProperties": false, "properties": [
+                "targets": ["type": "array", "minItems": 1, "maxItems": .number(Double(JobsAPI.maximumTargets)), "items": [
+                    "type": "object", "required": ["bot", "channel_id"],
+                    "properties": ["bot": ["type": "string"], "channel_id": ["type": "string", "pattern": "^[0-9]{1,20}$"]]]],
+                "content": ["type": "string", "maxLength": 2000], "embeds": ["type": "array", "maxItems": 10, "items": ["type": "object"]]]],
+            "JobItem": ["type": "object", "required": ["seq", "bot", "state"], "properties": [
+                "seq": ["type": "integer"], "bot": ["type": "string"], "channel_id": nullableString,
+                "state": ["type": "string", "enum": .array(JobItemState.allCases.map { .string($0.rawValue) })],
+                "message_id": nullableString, "error": failure, "started_at": time, "finished_at": time]],
+            "Job": ["type": "object", "required": ["id", "kind", "state", "interrupted", "cancel_requested", "created_at", "progress"], "properties": [
+                "id": ["type": "string"], "kind": ["type": "string", "enum": ["start", "stop", "restart", "message"]],
+                "state": ["type": "string", "enum": .array(JobState.allCases.map { .string($0.rawValue) })],
+                "interrupted": ["type": "boolean"], "cancel_requested": ["type": "boolean"],
+                "created_at": ["type": "integer"], "started_at": time, "finished_at": time,
+                "progress": ["type": "object", "properties": ["total": ["type": "integer"], "pending": ["type": "integer"],
+                                                              "succeeded": ["type": "integer"], "failed": ["type": "integer"],
+                                                              "cancelled": ["type": "integer"]]],
+                "items": ["type": "array", "items": ref("JobItem")]]],
+            "JobPage": ["type": "object", "required": ["jobs"], "properties": [
+                "jobs": ["type": "array", "items": ref("Job")], "next_cursor": nullableString]],
+        ]
+    }
+
+    /// Adds these paths and schemas to `document`, and the `config` property to `BotStatus`
+    /// and `fields` to `Error`.
+    package static func merge(into document: JSON) -> JSON {
+        guard var doc = document.object, var docPaths = doc["paths"]?.object, var components = doc["components"]?.object,
+              var docSchemas = components["schemas"]?.object else { return document }
+        docPaths.merge(paths) { $1 }
+        docSchemas.merge(schemas) { $1 }
+        if var status = docSchemas["BotStatus"]?.object, var properties = status["properties"]?.object {
+            properties["config"] = ref("BotConfig")
+            status["properties"] = .object(properties)
+            docSchemas["BotStatus"] = .object(status)
+        }
+        if var error = docSchemas["Error"]?.object?["properties"]?["error"]?.object, var properties = error["properties"]?.object {
+            properties["fields"] = ["type": "array", "description": "Each failing field of a 422 and why", "items": [
+                "type": "object", "required": ["field", "message"],
+                "properties": ["field": ["type": "string"], "message": ["type": "string"]]]]
+            error["properties"] = .object(properties)
+            docSchemas["Error"] = ["type": "object", "required": ["error"], "properties": ["error": .object(error)]]
+        }
+        components["schemas"] = .object(docSchemas)
+        doc["paths"] = .object(docPaths)
+        doc["components"] = .object(components)
+        return .object(doc)
+    }
+}

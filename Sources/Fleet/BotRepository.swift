@@ -1,0 +1,10 @@
+import IPC
+
+/// Where bots are kept (the SQLite `bots` table in production).
+public protocol BotRepository: Sendable {
+    func all() async throws -> [BotDefinition]
+    func add(_ bot: BotDefinition) async throws
+    func update(_ bot: BotDefinition) async throws
+    func remove(name: String) async throws
+    func session(bot: String) async throws -> SessionState?
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IOCore
+import IPC
+import Logging
+
+/// All bots of this host: one `BotSupervisor` each, created from the repository
+/// at start and as bots are added. Owns nothing else: sockets and servers are
+/// wired around it by `Daemon`.
+public actor Fleet {
+    private var supervisors: [String: BotSupervisor] = [:]
+    private var order: [String] = []
+    private let repository: any BotRepository
+    private var environment: BotSupervisor.Environment
+    private var restartSettings: RestartPolicy.Settings
+    private let logger: Logger
+    private let (spawned, spawnedContinuation) = AsyncStream.makeStream(of: BotSupervisor.self)
+    private var loaded = false
+    private var loadWaiters: [CheckedContinuation<Void, Never>] = []
+
+    public init(repository: any BotRepository, environment: BotSupervisor.Environment,
+                restart: RestartPolicy.Settings, logger: Logger) {
+        self.repository = repository
+        self.environment = environment
+        self.restartSettings = restart
+        self.logger = logger
+    }
+
+    /// Runs every bot's event loop until `shutdown`; enabled bots start at once.
+    public func run() async throws {
+        for bot in try await repository.all() {
+            try await register(bot)
+        }
+        loaded = true
+        for waiter in loadWaiters { waiter.resume() }
+        loadWaiters.removeAll()
+        await withDiscardingTaskGroup { group in
+            for await supervisor in spawned {
+                group.addTask { await supervisor.run() }
+            }
+        }
+    }
+
+    private func register(_ bot: BotDefinition) async throws {
+        let session = try await repository.session(bot: bot.name)
+        // A bot added (over the API) while `run` was still reading the repository is there already.
+        guard supervisors[bot.name] == nil else { return }
+        let supervisor = BotSupervisor(definition: bot, environment: environment, restart: restartSettings,
+                                       session: session, logger: logger)
+        supervisors[bot.name] = supervisor
+        order.append(bot.name)
+        spawnedContinuation.yield(supervisor)
+        if bot.enabled { supervisor.start() }
+    }
+
+    /// Returns once `run` registered every stored bot (jobs resumed at start need them).
+    public func waitUntilLoaded() async {
+        if loaded { return }
+        await withCheckedContinuation { loadWaiters.append($0) }
+    }
+
+    /// The bot supervisor whose current worker has `pid`.
+    public func supervisor(forPID pid: pid_t) async -> BotSupervisor? {
+        for supervisor in supervisors.values where await supervisor.pid == pid { return supervisor }
+        return nil
+    }
+
+    public func supervisor(named name: String) throws -> BotSupervisor {
+        guard let s = supervisors[name] else { throw FleetError.botNotFound(name) }
+        return s
+    }
+
+    public var names: [String] { order }
+
+    public func statuses(_ names: [String]? = nil) async throws -> [BotStatus] {
+        var out: [BotStatus] = []
+        for name in names ?? order {
+            out.append(try await supervisor(named: name).status())
+        }
+        return out
+    }
+
+    public func add(_ bot: BotDefinition) async throws {
+        guard supervisors[bot.name] == nil else { throw FleetError("BOT_EXISTS", "a bot named \(bot.name) exists") }
+        try await repository.add(bot)
+        try await register(bot)
+        logger.info("bot added", ["bot": bot.name])
+    }
+
+    public func update(_ bot: BotDefinition) async throws {
+        let supervisor = try supervisor(named: bot.name)
+        try await repository.update(bot)
+        await supervisor.update(bot)
+    }
+
+    public func remove(_ name: String) async throws {
+        let supervisor = try supervisor(named: name)
+        await supervisor.stop()
+        supervisor.finish()
+        supervisors[name] = nil
+        order.removeAll { $0 == name }
+        try await repository.remove(name: name)
+        logger.info("bot removed", ["bot": name])
+    }
+
+    /// Stops every worker in parallel (each bounded by the stop timeout) and ends all event loops.
+    public func shutdown() async {
+        let all = Array(supervisors.values)
+        await withDiscardingTaskGroup { group in
+            for s in all { group.addTask { await s.stop() } }
+        }
+        for s in all { s.finish() }
+        spawnedContinuation.finish()
+    }
+}

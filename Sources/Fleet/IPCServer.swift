@@ -1,0 +1,62 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import IOCore
+import IPC
+import Logging
+
+/// Accepts worker connections on `ipc.sock` (mode 0600). A connection is
+/// accepted only from a pid we spawned (SO_PEERCRED) whose hello names the
+/// bot that pid runs; anything else is closed with a logged reason.
+package struct IPCServer: Sendable {
+    package let listener: SocketListener
+    package let logger: Logger
+    /// Finds the bot supervisor that spawned `pid`.
+    package let lookup: @Sendable (pid_t) async -> BotSupervisor?
+    package var helloTimeout: Duration = .seconds(5)
+    package var maximumFrameSize = IPCFrame.defaultMaximumSize
+
+    package init(path: String, logger: Logger, lookup: @escaping @Sendable (pid_t) async -> BotSupervisor?) throws {
+        listener = try SocketListener.unix(path: path, mode: 0o600)
+        self.logger = logger.with("socket", "ipc")
+        self.lookup = lookup
+    }
+
+    package func run() async {
+        await withDiscardingTaskGroup { group in
+            while true {
+                let stream: SocketStream
+                do { stream = try await listener.accept() } catch { break }
+                group.addTask { await self.handshake(stream) }
+            }
+        }
+    }
+
+    package func close() { listener.close() }
+
+    private func handshake(_ stream: SocketStream) async {
+        let credentials: (pid: pid_t, uid: uid_t, gid: gid_t)
+        do { credentials = try stream.peerCredentials() } catch {
+            logger.warning("ipc connection rejected: no peer credentials", ["error": error])
+            stream.close()
+            return
+        }
+        let log = logger.with("peer_pid", credentials.pid)
+        guard let bot = await lookup(credentials.pid) else {
+            log.warning("ipc connection rejected: \(IPCError.unauthenticatedPeer(pid: credentials.pid))")
+            stream.close()
+            return
+        }
+        let connection = IPCConnection(stream: stream, maximumFrameSize: maximumFrameSize)
+        do {
+            let envelope = try await connection.receive(deadline: .now + helloTimeout)
+            guard case .hello(let hello) = envelope.message else { throw IPCError.unexpectedMessage(envelope.message.type) }
+            guard hello.version == ipcProtocolVersion else { throw IPCError.versionMismatch(hello.version) }
+            guard hello.bot == bot.name else { throw IPCError.malformedMessage("hello names bot \(hello.bot), pid runs \(bot.name)") }
+            guard await bot.attach(connection, pid: credentials.pid) else { throw IPCError.unauthenticatedPeer(pid: credentials.pid) }
+        } catch {
+            log.warning("ipc connection rejected: \(error)")
+            await connection.close()
+        }
+    }
+}

@@ -1,0 +1,44 @@
+import IOCore
+import Logging
+
+/// Forwards a worker's stdout/stderr into the supervisor's log, one line per
+/// event tagged with the bot, rate-limited so a chatty worker cannot flood it.
+package enum WorkerOutput {
+    /// Lines allowed per second on average, and the burst above it.
+    package static let linesPerSecond = 20.0
+    package static let burst = 100.0
+    package static let maximumLineLength = 2048
+
+    package static func forward(_ output: SocketStream, to logger: Logger) async {
+        var buffer: [UInt8] = []
+        var tokens = burst
+        var refilledAt = ContinuousClock.now
+        var suppressed = 0
+        while true {
+            let n: Int
+            do { n = try await output.read(into: &buffer, maxLength: 8192, deadline: nil) } catch { break }
+            if n == 0 { break }
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) ?? (buffer.count > maximumLineLength ? maximumLineLength : nil) {
+                let line = String(decoding: buffer[..<min(newline, maximumLineLength)], as: UTF8.self)
+                buffer.removeFirst(min(newline + 1, buffer.count))
+                let now = ContinuousClock.now
+                tokens = min(burst, tokens + (now - refilledAt).seconds * linesPerSecond)
+                refilledAt = now
+                guard tokens >= 1 else {
+                    if suppressed == 0 { logger.warning("worker output rate-limited; suppressing lines") }
+                    suppressed += 1
+                    continue
+                }
+                tokens -= 1
+                if suppressed > 0 {
+                    logger.warning("worker output rate-limited", ["suppressed_lines": suppressed])
+                    suppressed = 0
+                }
+                logger.info(line, ["stream": "worker"])
+            }
+        }
+        if !buffer.isEmpty { logger.info(String(decoding: buffer.prefix(maximumLineLength), as: UTF8.self), ["stream": "worker"]) }
+        if suppressed > 0 { logger.warning("worker output rate-limited", ["suppressed_lines": suppressed]) }
+        output.close()
+    }
+}
