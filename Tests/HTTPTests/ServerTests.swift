@@ -63,11 +63,11 @@ actor Latch {
 
 /// A raw client: writes bytes, reads until the server closes or `until` appears.
 func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async throws -> String {
-    let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(5)))
+    let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(60)))
     defer { s.close() }
-    try await s.write(bytes, deadline: .after(.seconds(5)))
+    try await s.write(bytes, deadline: .after(.seconds(60)))
     var out: [UInt8] = []
-    while try await s.read(into: &out, maxLength: 65_536, deadline: .after(.seconds(10))) > 0 {}
+    while try await s.read(into: &out, maxLength: 65_536, deadline: .after(.seconds(60))) > 0 {}
     return String(decoding: out, as: UTF8.self)
 }
 

@@ -183,7 +183,7 @@ import TestSupport
                 // Resuming starts before the fleet has loaded its bots, as at a real start.
                 group.addTask { await runner.resumeInterrupted() }
                 group.addTask { try await fleet.run() }
-                try await eventually(timeout: .seconds(10), "both jobs to finish") {
+                try await eventually(timeout: .seconds(60), "both jobs to finish") {
                     let states = try? await [restart, message].asyncMap { try await store.job($0, withItems: false)?.state }
                     return states?.allSatisfy { $0?.isFinished == true } == true
                 }

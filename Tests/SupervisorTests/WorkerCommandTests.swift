@@ -37,7 +37,7 @@ import TestSupport
 
     /// `swift run botvisord --demo` on a fresh clone builds botvisord alone: a
     /// daemon with no botvisor-worker beside it must still bring its bots up.
-    @Test func aDaemonAloneInItsDirectoryBringsABotToReadyByRunningItselfAsTheWorker() async throws {
+    @Test(.heavy) func aDaemonAloneInItsDirectoryBringsABotToReadyByRunningItselfAsTheWorker() async throws {
         try await withTemporaryDirectory { dir in
             try FileManager.default.createDirectory(atPath: "\(dir)/bin", withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: productPath("botvisord"), toPath: "\(dir)/bin/botvisord")

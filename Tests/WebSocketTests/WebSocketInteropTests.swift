@@ -214,7 +214,7 @@ func withWebSocketServer<T>(_ body: (HTTPServer) async throws -> T) async throws
             try await s.write(Array("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n".utf8))
             var out: [UInt8] = []
             while !String(decoding: out, as: UTF8.self).contains("}") {
-                guard try await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(5))) > 0 else { break }
+                guard try await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(60))) > 0 else { break }
             }
             let text = String(decoding: out, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 426"))
