@@ -100,10 +100,14 @@ package enum APIRouter {
         q.channel = query(request, "channel")
         q.user = query(request, "user")
         q.command = query(request, "command")
-        q.outcome = query(request, "outcome")
         q.text = query(request, "q")
-        if let outcome = q.outcome, !["ok", "error", "rate_limited", "timeout", "expired", "interrupted"].contains(outcome) {
-            throw APIError(.badRequest, "INVALID_PARAMETER", "outcome must be ok, error, rate_limited, timeout, expired or interrupted")
+        if let outcome = query(request, "outcome") {
+            guard let typed = CommandOutcome(rawValue: outcome) else {
+                let names = CommandOutcome.allCases.map(\.rawValue)
+                throw APIError(.badRequest, "INVALID_PARAMETER",
+                               "outcome must be \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
+            }
+            q.outcome = typed
         }
         // Bounded so that milliseconds to microseconds never overflow (10^13 ms is the year 2286).
         func integer(_ name: String, max: Int64 = 10_000_000_000_000) throws -> Int64? {

@@ -136,7 +136,7 @@ public actor BotRuntime: GatewayEvents {
     // MARK: GatewayEvents
 
     public func status(_ status: GatewaySession.Status) async {
-        await reporter.state(status.rawValue, detail: nil)
+        await reporter.state(status, detail: nil)
     }
 
     public func sessionChanged(_ session: SessionState?) async {
@@ -278,7 +278,7 @@ public actor BotRuntime: GatewayEvents {
         let startedAt = Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
         return CommandRecord(id: Self.recordID(startedAt: startedAt), bot: config.bot, guildID: inv.guildID, channelID: inv.channelID,
                              userID: inv.userID, command: inv.command, options: inv.options.serialized(),
-                             startedAt: startedAt, durationMicros: 0, outcome: "ok")
+                             startedAt: startedAt, durationMicros: 0, outcome: .ok)
     }
 
     /// Record ids lead with the start time (14 hex digits of microseconds) and end with 40 random
@@ -290,7 +290,7 @@ public actor BotRuntime: GatewayEvents {
         return String(repeating: "0", count: max(0, 14 - time.count)) + time + String(repeating: "0", count: 10 - tail.count) + tail
     }
 
-    private func finish(_ record: CommandRecord, started: ContinuousClock.Instant, outcome: String,
+    private func finish(_ record: CommandRecord, started: ContinuousClock.Instant, outcome: CommandOutcome,
                         errorCode: String? = nil, errorMessage: String? = nil) async {
         // The tracker may already have recorded it as a timeout.
         guard inFlight.removeValue(forKey: record.id) != nil else { return }
@@ -308,7 +308,7 @@ public actor BotRuntime: GatewayEvents {
     /// handled before, which a resume from an older position replays: it is neither answered nor recorded.
     private func begin(_ record: CommandRecord, event: String, position: SessionState?) async -> Bool {
         var interrupted = record
-        interrupted.outcome = "interrupted"
+        interrupted.outcome = .interrupted
         interrupted.errorCode = "E_INTERRUPTED"
         interrupted.errorMessage = "the worker ended before the command finished"
         guard await reporter.begin(interrupted, event: event, position: position) else {
@@ -326,7 +326,7 @@ public actor BotRuntime: GatewayEvents {
             let limit = Duration.milliseconds(Int64(config.commandTimeoutSeconds * 1000))
             let now = ContinuousClock.now
             for entry in inFlight.values where now - entry.started > limit {
-                await finish(entry.record, started: entry.started, outcome: "timeout", errorCode: "E_TIMEOUT",
+                await finish(entry.record, started: entry.started, outcome: .timeout, errorCode: "E_TIMEOUT",
                              errorMessage: "still running after \(config.commandTimeoutSeconds) s")
             }
         }
@@ -346,7 +346,7 @@ public actor BotRuntime: GatewayEvents {
         // earn 10062 Unknown interaction. Recorded as `expired`, not as an error, and not answered.
         let age = Snowflake.unixMilliseconds(of: id).map { receivedAt - $0 } ?? 0
         if age > Self.responseDeadlineMilliseconds {
-            await finish(record, started: received, outcome: "expired",
+            await finish(record, started: received, outcome: .expired,
                          errorMessage: "arrived \(age) ms after it was created, past Discord's 3 s response deadline")
             return
         }
@@ -357,7 +357,7 @@ public actor BotRuntime: GatewayEvents {
         }
         guard allow(user: inv.userID, now: received) else {
             _ = try? await rest.send(.post, callback, body: ["type": 4, "data": message("You're sending commands too fast. Please wait a few seconds.", ephemeral: true)], authorized: false)
-            await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
+            await finish(record, started: received, outcome: .rateLimited, errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
             return
         }
         // Answer within 3 s (D-INT): if the handler is not done in time, defer (type 5) and follow up. The 3 s
@@ -395,9 +395,9 @@ public actor BotRuntime: GatewayEvents {
                     ? try await rest.send(.patch, "/webhooks/\(app)/\(token)/messages/@original", body: ["content": .string(reply.content)], authorized: false)
                     : try await rest.send(.post, callback, body: ["type": 4, "data": message(reply.content, ephemeral: reply.ephemeral)], authorized: false)
                 if response.ok {
-                    await finish(record, started: received, outcome: "ok")
+                    await finish(record, started: received, outcome: .ok)
                 } else {
-                    await finish(record, started: received, outcome: "error", errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
+                    await finish(record, started: received, outcome: .error, errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
                                  errorMessage: response.body["message"]?.string ?? "HTTP \(response.status)")
                 }
             case .failure(let failure):
@@ -406,14 +406,14 @@ public actor BotRuntime: GatewayEvents {
                 _ = deferred
                     ? try await rest.send(.patch, "/webhooks/\(app)/\(token)/messages/@original", body: ["content": .string(text)], authorized: false)
                     : try await rest.send(.post, callback, body: ["type": 4, "data": message(text, ephemeral: true)], authorized: false)
-                await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
+                await finish(record, started: received, outcome: .error, errorCode: failure.code, errorMessage: failure.message)
             }
         } catch is CancellationError {
             // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
-            await finish(record, started: received, outcome: "interrupted", errorCode: "E_INTERRUPTED",
+            await finish(record, started: received, outcome: .interrupted, errorCode: "E_INTERRUPTED",
                          errorMessage: "the worker stopped before the command finished")
         } catch {
-            await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
+            await finish(record, started: received, outcome: .error, errorCode: "E_TRANSPORT", errorMessage: "\(error)")
         }
     }
 
@@ -438,28 +438,28 @@ public actor BotRuntime: GatewayEvents {
         guard allow(user: inv.userID, now: received) else {
             _ = try? await rest.send(.post, "/channels/\(channel)/messages",
                                      body: ["content": "You're sending commands too fast. Please wait a few seconds.", "message_reference": reference])
-            await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
+            await finish(record, started: received, outcome: .rateLimited, errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
             return
         }
         do {
             let reply = try await respond(to: inv)
             let response = try await rest.send(.post, "/channels/\(channel)/messages", body: ["content": .string(reply.content), "message_reference": reference])
             if response.ok {
-                await finish(record, started: received, outcome: "ok")
+                await finish(record, started: received, outcome: .ok)
             } else {
-                await finish(record, started: received, outcome: "error", errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
+                await finish(record, started: received, outcome: .error, errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
                              errorMessage: response.body["message"]?.string ?? "HTTP \(response.status)")
             }
         } catch let failure as CommandFailure {
             _ = try? await rest.send(.post, "/channels/\(channel)/messages",
                                      body: ["content": .string("Sorry, that didn't work (error \(failure.code), ref \(record.id.suffix(8))).")])
-            await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
+            await finish(record, started: received, outcome: .error, errorCode: failure.code, errorMessage: failure.message)
         } catch is CancellationError {
             // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
-            await finish(record, started: received, outcome: "interrupted", errorCode: "E_INTERRUPTED",
+            await finish(record, started: received, outcome: .interrupted, errorCode: "E_INTERRUPTED",
                          errorMessage: "the worker stopped before the command finished")
         } catch {
-            await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
+            await finish(record, started: received, outcome: .error, errorCode: "E_TRANSPORT", errorMessage: "\(error)")
         }
     }
 
