@@ -47,7 +47,7 @@ package enum APIRouter {
             }
             let seconds = Int(window.components.seconds)
             return await statsCache.response(for: String(seconds)) {
-                let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+                let now = WallClock.now().microseconds
                 do {
                     return .json(try await store.stats(since: now - Int64(seconds) * 1_000_000, windowSeconds: seconds))
                 } catch {

@@ -164,7 +164,7 @@ public actor BotRuntime: GatewayEvents {
             logger.info("ready", ["user": selfUserID ?? "?", "guilds": data["guilds"]?.array?.count ?? 0])
             if !commandsRegistered { enqueue { await self.registerCommandsIfNeeded() } }
         case "INTERACTION_CREATE":
-            guard data["type"]?.int == 2 else { return }
+            guard data["type"]?.int == InteractionType.applicationCommand.rawValue else { return }
             let received = ContinuousClock.now, receivedAt = Snowflake.nowUnixMilliseconds(), position = self.position
             enqueue { await self.handleInteraction(data, received: received, receivedAt: receivedAt, position: position) }
         case "MESSAGE_CREATE":
@@ -182,11 +182,11 @@ public actor BotRuntime: GatewayEvents {
     /// The application commands this bot offers: built-ins plus the configured custom ones.
     func commandDefinitions() -> JSON {
         var list: [JSON] = [
-            ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": 1],
-            ["name": "help", "description": "What this bot can do", "type": 1],
+            ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": ApplicationCommandType.chatInput.json],
+            ["name": "help", "description": "What this bot can do", "type": ApplicationCommandType.chatInput.json],
         ]
         for c in config.customCommands {
-            list.append(["name": .string(c.name), "description": .string(c.description), "type": 1])
+            list.append(["name": .string(c.name), "description": .string(c.description), "type": ApplicationCommandType.chatInput.json])
         }
         return .array(list)
     }
@@ -198,7 +198,7 @@ public actor BotRuntime: GatewayEvents {
         do {
             let current = try await rest.send(.get, "/applications/\(app)/commands")
             func shape(_ list: JSON) -> [String] {
-                (list.array ?? []).map { "\($0["name"]?.string ?? "")|\($0["description"]?.string ?? "")|\($0["type"]?.int ?? 1)" }.sorted()
+                (list.array ?? []).map { "\($0["name"]?.string ?? "")|\($0["description"]?.string ?? "")|\($0["type"]?.int ?? ApplicationCommandType.chatInput.rawValue)" }.sorted()
             }
             if current.ok && shape(current.body) == shape(wanted) {
                 commandsRegistered = true
@@ -273,9 +273,7 @@ public actor BotRuntime: GatewayEvents {
     }
 
     private func newRecord(_ inv: Invocation) -> CommandRecord {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let startedAt = Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+        let startedAt = WallClock.now().microseconds
         return CommandRecord(id: Self.recordID(startedAt: startedAt), bot: config.bot, guildID: inv.guildID, channelID: inv.channelID,
                              userID: inv.userID, command: inv.command, options: inv.options.serialized(),
                              startedAt: startedAt, durationMicros: 0, outcome: .ok)
@@ -353,10 +351,10 @@ public actor BotRuntime: GatewayEvents {
         let callback = "/interactions/\(id)/\(token)/callback"
         let app = data["application_id"]?.string ?? applicationID ?? ""
         func message(_ content: String, ephemeral: Bool) -> JSON {
-            ephemeral ? ["content": .string(content), "flags": 64] : ["content": .string(content)]
+            ephemeral ? ["content": .string(content), "flags": MessageFlags.ephemeral.json] : ["content": .string(content)]
         }
         guard allow(user: inv.userID, now: received) else {
-            _ = try? await rest.send(.post, callback, body: ["type": 4, "data": message("You're sending commands too fast. Please wait a few seconds.", ephemeral: true)], authorized: false)
+            _ = try? await rest.send(.post, callback, body: ["type": InteractionCallbackType.channelMessageWithSource.json, "data": message("You're sending commands too fast. Please wait a few seconds.", ephemeral: true)], authorized: false)
             await finish(record, started: received, outcome: .rateLimited, errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
             return
         }
@@ -387,13 +385,14 @@ public actor BotRuntime: GatewayEvents {
         let (outcome, deferred) = result
         do {
             if deferred {
-                _ = try await rest.send(.post, callback, body: ["type": 5, "data": ["flags": outcomeIsEphemeral(outcome) ? 64 : 0]], authorized: false)
+                _ = try await rest.send(.post, callback, body: ["type": InteractionCallbackType.deferredChannelMessageWithSource.json,
+                                                                  "data": ["flags": (outcomeIsEphemeral(outcome) ? MessageFlags.ephemeral : []).json]], authorized: false)
             }
             switch outcome {
             case .success(let reply):
                 let response = deferred
                     ? try await rest.send(.patch, "/webhooks/\(app)/\(token)/messages/@original", body: ["content": .string(reply.content)], authorized: false)
-                    : try await rest.send(.post, callback, body: ["type": 4, "data": message(reply.content, ephemeral: reply.ephemeral)], authorized: false)
+                    : try await rest.send(.post, callback, body: ["type": InteractionCallbackType.channelMessageWithSource.json, "data": message(reply.content, ephemeral: reply.ephemeral)], authorized: false)
                 if response.ok {
                     await finish(record, started: received, outcome: .ok)
                 } else {
@@ -405,7 +404,7 @@ public actor BotRuntime: GatewayEvents {
                 let text = "Sorry, that didn't work (error \(failure.code), ref \(record.id.suffix(8)))."
                 _ = deferred
                     ? try await rest.send(.patch, "/webhooks/\(app)/\(token)/messages/@original", body: ["content": .string(text)], authorized: false)
-                    : try await rest.send(.post, callback, body: ["type": 4, "data": message(text, ephemeral: true)], authorized: false)
+                    : try await rest.send(.post, callback, body: ["type": InteractionCallbackType.channelMessageWithSource.json, "data": message(text, ephemeral: true)], authorized: false)
                 await finish(record, started: received, outcome: .error, errorCode: failure.code, errorMessage: failure.message)
             }
         } catch is CancellationError {
