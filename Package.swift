@@ -32,7 +32,7 @@ let package = Package(
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
         // A JSON value with its own fast parser and serializer.
         .target(name: "JSON"),
-        .target(name: "Discord", dependencies: ["JSON"]),
+        .target(name: "Discord", dependencies: ["JSON", "Logging"]),
         // Accounts and access: JWT, password hashes, opaque tokens, rate limits, login lockout, the audit chain.
         .target(name: "Auth", dependencies: ["Crypto", "JSON"]),
 
@@ -46,7 +46,7 @@ let package = Package(
         // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
         .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore"]),
         // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
-        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto"]),
+        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
         .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
         // API: the HTTP routes, their errors, OpenAPI, Prometheus exposition and response caches.

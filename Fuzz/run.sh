@@ -9,8 +9,8 @@ shift || true
 
 # name: fuzz entry file, then the sources it compiles with (stdlib only).
 targets=(
-    "http: Fuzz/HTTPRequestParserFuzz.swift Sources/HTTP/HTTPTypes.swift Sources/HTTP/HTTPParseError.swift Sources/HTTP/ChunkedBodyDecoder.swift Sources/HTTP/HTTPRequestParser.swift"
-    "websocket: Fuzz/WebSocketFrameDecoderFuzz.swift Sources/WebSocket/WebSocketFrame.swift Sources/WebSocket/UTF8Validator.swift Sources/WebSocket/WebSocketFrameDecoder.swift"
+    "http: Fuzz/HTTPRequestParserFuzz.swift Sources/HTTP/HTTPTypes.swift Sources/HTTP/HTTPParseError.swift Sources/HTTP/ChunkedBodyDecoder.swift Sources/HTTP/HTTPRequestParser.swift Sources/IOCore/ReadBuffer.swift"
+    "websocket: Fuzz/WebSocketFrameDecoderFuzz.swift Sources/WebSocket/WebSocketFrame.swift Sources/WebSocket/UTF8Validator.swift Sources/WebSocket/WebSocketFrameDecoder.swift Sources/IOCore/ReadBuffer.swift"
 )
 
 mkdir -p .build-fuzz

@@ -153,7 +153,7 @@ func run() async -> Int32 {
         connection = IPCConnection(stream: stream)
         try await connection.send(.hello(Hello(bot: bot, pid: getpid())))
         guard case .welcome = try await connection.receive(deadline: .now + .seconds(10)).message else { return 1 }
-        try await connection.send(.state(StateReport(state: "ready")))
+        try await connection.send(.state(StateReport(state: .ready)))
     } catch {
         FileHandleless.write("ingest-bench \(bot): handshake failed: \(error)\n")
         return 1

@@ -17,7 +17,7 @@ let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComp
 
 struct Silent: WorkerReporter {
     func record(_ record: CommandRecord) async {}
-    func state(_ state: String, detail: String?) async {}
+    func state(_ state: GatewayStatus, detail: String?) async {}
     func session(_ session: SessionState?) async {}
     func fatal(code: Int, reason: String) async {}
 }

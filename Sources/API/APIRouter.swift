@@ -47,7 +47,7 @@ package enum APIRouter {
             }
             let seconds = Int(window.components.seconds)
             return await statsCache.response(for: String(seconds)) {
-                let now = Int64(Date().timeIntervalSince1970 * 1_000_000)
+                let now = WallClock.now().microseconds
                 do {
                     return .json(try await store.stats(since: now - Int64(seconds) * 1_000_000, windowSeconds: seconds))
                 } catch {
@@ -100,10 +100,14 @@ package enum APIRouter {
         q.channel = query(request, "channel")
         q.user = query(request, "user")
         q.command = query(request, "command")
-        q.outcome = query(request, "outcome")
         q.text = query(request, "q")
-        if let outcome = q.outcome, !["ok", "error", "rate_limited", "timeout", "expired", "interrupted"].contains(outcome) {
-            throw APIError(.badRequest, "INVALID_PARAMETER", "outcome must be ok, error, rate_limited, timeout, expired or interrupted")
+        if let outcome = query(request, "outcome") {
+            guard let typed = CommandOutcome(rawValue: outcome) else {
+                let names = CommandOutcome.allCases.map(\.rawValue)
+                throw APIError(.badRequest, "INVALID_PARAMETER",
+                               "outcome must be \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
+            }
+            q.outcome = typed
         }
         // Bounded so that milliseconds to microseconds never overflow (10^13 ms is the year 2286).
         func integer(_ name: String, max: Int64 = 10_000_000_000_000) throws -> Int64? {

@@ -54,7 +54,7 @@ package enum LogExport {
         for r in records {
             if csv {
                 let fields: [String?] = [r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, String(r.startedAt),
-                                         String(r.durationMicros), r.outcome, r.errorCode, r.errorMessage]
+                                         String(r.durationMicros), r.outcome.rawValue, r.errorCode, r.errorMessage]
                 out += Array((fields.map { quote($0 ?? "") }.joined(separator: ",") + "\r\n").utf8)
             } else {
                 LogPageJSON.record(&out, r)

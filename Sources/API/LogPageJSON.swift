@@ -41,7 +41,7 @@ package enum LogPageJSON {
         append(&out, #","options":"#)
         string(&out, r.options)
         append(&out, #","outcome":"#)
-        string(&out, r.outcome)
+        string(&out, r.outcome.rawValue)
         append(&out, #","started_at":"#)
         append(&out, String(r.startedAt))
         append(&out, #","user_id":"#)

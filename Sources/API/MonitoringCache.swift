@@ -14,22 +14,31 @@ public actor MonitoringCache {
     }
 
     public nonisolated let ttl: Duration
+    /// Where the cache reads the time: `ContinuousClock.now` except in tests, which move a manual clock
+    /// past the lifetime instead of sleeping through it.
+    private let now: @Sendable () -> ContinuousClock.Instant
     private var entries: [String: Entry] = [:]
     /// Bumped by `invalidate`: a computation that began before it must not be kept.
     private var generation: UInt64 = 0
 
-    public init(ttl: Duration = .seconds(1)) { self.ttl = ttl }
+    public init(ttl: Duration = .seconds(1), now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
+        self.ttl = ttl
+        self.now = now
+    }
 
     /// The cached response for `key`, or `compute`'s, which is kept unless it is a
     /// client or server error (those carry the request's id in their body).
     public func response(for key: String, compute: @Sendable () async -> HTTPResponse) async -> HTTPResponse {
-        let started = ContinuousClock.now
+        let started = now()
         if let entry = entries[key], started - entry.computedAt < ttl { return entry.response }
         let startGeneration = generation
         let response = await compute()
         // Re-checked after the await: an invalidation meanwhile makes this answer stale already.
         if startGeneration == generation, response.status.code < 400 || response.status.code == 503 {
-            if entries.count >= 64 { entries = entries.filter { ContinuousClock.now - $0.value.computedAt < ttl } }
+            if entries.count >= 64 {
+                let current = now()
+                entries = entries.filter { current - $0.value.computedAt < ttl }
+            }
             entries[key] = Entry(response: response, computedAt: started)
         }
         return response

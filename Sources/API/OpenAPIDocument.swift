@@ -1,5 +1,6 @@
 import Discord
 import Fleet
+import IPC
 import JSON
 import Operations
 import Store
@@ -23,7 +24,7 @@ package enum OpenAPIDocument {
     package static let logFilters: [JSON] = [
         query("bot", "string", "Bot name"), query("guild", "string", "Guild id"), query("channel", "string", "Channel id"),
         query("user", "string", "User id"), query("command", "string", "Command name"),
-        ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": ["ok", "error", "rate_limited", "timeout", "expired", "interrupted"]]],
+        ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": .array(CommandOutcome.allCases.map { .string($0.rawValue) })]],
         milliseconds("from", "Start, Unix milliseconds"), milliseconds("to", "End, Unix milliseconds"),
         milliseconds("min_duration_ms", "Minimum duration"), query("q", "string", "FTS5 full-text query"),
         ["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
@@ -46,7 +47,7 @@ package enum OpenAPIDocument {
         let recordProperties: JSON = [
             "id": ["type": "string"], "bot": ["type": "string"], "guild_id": ["type": ["string", "null"]], "channel_id": ["type": ["string", "null"]],
             "user_id": ["type": "string"], "command": ["type": "string"], "options": ["type": "string"], "started_at": ["type": "integer"],
-            "duration_us": ["type": "integer"], "outcome": ["type": "string"], "error_code": ["type": ["string", "null"]],
+            "duration_us": ["type": "integer"], "outcome": ["type": "string", "enum": .array(CommandOutcome.allCases.map { .string($0.rawValue) })], "error_code": ["type": ["string", "null"]],
             "error_message": ["type": ["string", "null"]],
         ]
         let statsGroup: JSON = ["type": "object", "properties": ["count": ["type": "integer"], "errors": ["type": "integer"],

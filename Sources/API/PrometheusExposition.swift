@@ -48,7 +48,7 @@ package enum PrometheusExposition {
             if let pid = s.pid, let cpu = ProcessSampler.cpuSeconds(pid: pid) { sample("botvisor_worker_cpu_seconds_total", [("bot", s.name)], cpu) }
         }
         family("botvisor_commands_total", "counter", "Commands handled, by bot, command and outcome (from the command log).")
-        for c in commands { sample("botvisor_commands_total", [("bot", c.bot), ("command", c.command), ("outcome", c.outcome)], Double(c.count)) }
+        for c in commands { sample("botvisor_commands_total", [("bot", c.bot), ("command", c.command), ("outcome", c.outcome.rawValue)], Double(c.count)) }
         family("botvisor_command_duration_seconds", "histogram", "Time from receipt to response.")
         for h in histograms {
             for (bound, count) in zip(buckets, h.cumulative) {

@@ -136,7 +136,7 @@ public actor BotRuntime: GatewayEvents {
     // MARK: GatewayEvents
 
     public func status(_ status: GatewaySession.Status) async {
-        await reporter.state(status.rawValue, detail: nil)
+        await reporter.state(status, detail: nil)
     }
 
     public func sessionChanged(_ session: SessionState?) async {
@@ -164,7 +164,7 @@ public actor BotRuntime: GatewayEvents {
             logger.info("ready", ["user": selfUserID ?? "?", "guilds": data["guilds"]?.array?.count ?? 0])
             if !commandsRegistered { enqueue { await self.registerCommandsIfNeeded() } }
         case "INTERACTION_CREATE":
-            guard data["type"]?.int == 2 else { return }
+            guard data["type"]?.int == InteractionType.applicationCommand.rawValue else { return }
             let received = ContinuousClock.now, receivedAt = Snowflake.nowUnixMilliseconds(), position = self.position
             enqueue { await self.handleInteraction(data, received: received, receivedAt: receivedAt, position: position) }
         case "MESSAGE_CREATE":
@@ -182,11 +182,11 @@ public actor BotRuntime: GatewayEvents {
     /// The application commands this bot offers: built-ins plus the configured custom ones.
     func commandDefinitions() -> JSON {
         var list: [JSON] = [
-            ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": 1],
-            ["name": "help", "description": "What this bot can do", "type": 1],
+            ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": ApplicationCommandType.chatInput.json],
+            ["name": "help", "description": "What this bot can do", "type": ApplicationCommandType.chatInput.json],
         ]
         for c in config.customCommands {
-            list.append(["name": .string(c.name), "description": .string(c.description), "type": 1])
+            list.append(["name": .string(c.name), "description": .string(c.description), "type": ApplicationCommandType.chatInput.json])
         }
         return .array(list)
     }
@@ -198,7 +198,7 @@ public actor BotRuntime: GatewayEvents {
         do {
             let current = try await rest.send(.get, "/applications/\(app)/commands")
             func shape(_ list: JSON) -> [String] {
-                (list.array ?? []).map { "\($0["name"]?.string ?? "")|\($0["description"]?.string ?? "")|\($0["type"]?.int ?? 1)" }.sorted()
+                (list.array ?? []).map { "\($0["name"]?.string ?? "")|\($0["description"]?.string ?? "")|\($0["type"]?.int ?? ApplicationCommandType.chatInput.rawValue)" }.sorted()
             }
             if current.ok && shape(current.body) == shape(wanted) {
                 commandsRegistered = true
@@ -273,12 +273,10 @@ public actor BotRuntime: GatewayEvents {
     }
 
     private func newRecord(_ inv: Invocation) -> CommandRecord {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let startedAt = Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+        let startedAt = WallClock.now().microseconds
         return CommandRecord(id: Self.recordID(startedAt: startedAt), bot: config.bot, guildID: inv.guildID, channelID: inv.channelID,
                              userID: inv.userID, command: inv.command, options: inv.options.serialized(),
-                             startedAt: startedAt, durationMicros: 0, outcome: "ok")
+                             startedAt: startedAt, durationMicros: 0, outcome: .ok)
     }
 
     /// Record ids lead with the start time (14 hex digits of microseconds) and end with 40 random
@@ -290,7 +288,7 @@ public actor BotRuntime: GatewayEvents {
         return String(repeating: "0", count: max(0, 14 - time.count)) + time + String(repeating: "0", count: 10 - tail.count) + tail
     }
 
-    private func finish(_ record: CommandRecord, started: ContinuousClock.Instant, outcome: String,
+    private func finish(_ record: CommandRecord, started: ContinuousClock.Instant, outcome: CommandOutcome,
                         errorCode: String? = nil, errorMessage: String? = nil) async {
         // The tracker may already have recorded it as a timeout.
         guard inFlight.removeValue(forKey: record.id) != nil else { return }
@@ -308,7 +306,7 @@ public actor BotRuntime: GatewayEvents {
     /// handled before, which a resume from an older position replays: it is neither answered nor recorded.
     private func begin(_ record: CommandRecord, event: String, position: SessionState?) async -> Bool {
         var interrupted = record
-        interrupted.outcome = "interrupted"
+        interrupted.outcome = .interrupted
         interrupted.errorCode = "E_INTERRUPTED"
         interrupted.errorMessage = "the worker ended before the command finished"
         guard await reporter.begin(interrupted, event: event, position: position) else {
@@ -326,7 +324,7 @@ public actor BotRuntime: GatewayEvents {
             let limit = Duration.milliseconds(Int64(config.commandTimeoutSeconds * 1000))
             let now = ContinuousClock.now
             for entry in inFlight.values where now - entry.started > limit {
-                await finish(entry.record, started: entry.started, outcome: "timeout", errorCode: "E_TIMEOUT",
+                await finish(entry.record, started: entry.started, outcome: .timeout, errorCode: "E_TIMEOUT",
                              errorMessage: "still running after \(config.commandTimeoutSeconds) s")
             }
         }
@@ -346,18 +344,18 @@ public actor BotRuntime: GatewayEvents {
         // earn 10062 Unknown interaction. Recorded as `expired`, not as an error, and not answered.
         let age = Snowflake.unixMilliseconds(of: id).map { receivedAt - $0 } ?? 0
         if age > Self.responseDeadlineMilliseconds {
-            await finish(record, started: received, outcome: "expired",
+            await finish(record, started: received, outcome: .expired,
                          errorMessage: "arrived \(age) ms after it was created, past Discord's 3 s response deadline")
             return
         }
         let callback = "/interactions/\(id)/\(token)/callback"
         let app = data["application_id"]?.string ?? applicationID ?? ""
         func message(_ content: String, ephemeral: Bool) -> JSON {
-            ephemeral ? ["content": .string(content), "flags": 64] : ["content": .string(content)]
+            ephemeral ? ["content": .string(content), "flags": MessageFlags.ephemeral.json] : ["content": .string(content)]
         }
         guard allow(user: inv.userID, now: received) else {
-            _ = try? await rest.send(.post, callback, body: ["type": 4, "data": message("You're sending commands too fast. Please wait a few seconds.", ephemeral: true)], authorized: false)
-            await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
+            _ = try? await rest.send(.post, callback, body: ["type": InteractionCallbackType.channelMessageWithSource.json, "data": message("You're sending commands too fast. Please wait a few seconds.", ephemeral: true)], authorized: false)
+            await finish(record, started: received, outcome: .rateLimited, errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
             return
         }
         // Answer within 3 s (D-INT): if the handler is not done in time, defer (type 5) and follow up. The 3 s
@@ -387,17 +385,18 @@ public actor BotRuntime: GatewayEvents {
         let (outcome, deferred) = result
         do {
             if deferred {
-                _ = try await rest.send(.post, callback, body: ["type": 5, "data": ["flags": outcomeIsEphemeral(outcome) ? 64 : 0]], authorized: false)
+                _ = try await rest.send(.post, callback, body: ["type": InteractionCallbackType.deferredChannelMessageWithSource.json,
+                                                                  "data": ["flags": (outcomeIsEphemeral(outcome) ? MessageFlags.ephemeral : []).json]], authorized: false)
             }
             switch outcome {
             case .success(let reply):
                 let response = deferred
                     ? try await rest.send(.patch, "/webhooks/\(app)/\(token)/messages/@original", body: ["content": .string(reply.content)], authorized: false)
-                    : try await rest.send(.post, callback, body: ["type": 4, "data": message(reply.content, ephemeral: reply.ephemeral)], authorized: false)
+                    : try await rest.send(.post, callback, body: ["type": InteractionCallbackType.channelMessageWithSource.json, "data": message(reply.content, ephemeral: reply.ephemeral)], authorized: false)
                 if response.ok {
-                    await finish(record, started: received, outcome: "ok")
+                    await finish(record, started: received, outcome: .ok)
                 } else {
-                    await finish(record, started: received, outcome: "error", errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
+                    await finish(record, started: received, outcome: .error, errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
                                  errorMessage: response.body["message"]?.string ?? "HTTP \(response.status)")
                 }
             case .failure(let failure):
@@ -405,15 +404,15 @@ public actor BotRuntime: GatewayEvents {
                 let text = "Sorry, that didn't work (error \(failure.code), ref \(record.id.suffix(8)))."
                 _ = deferred
                     ? try await rest.send(.patch, "/webhooks/\(app)/\(token)/messages/@original", body: ["content": .string(text)], authorized: false)
-                    : try await rest.send(.post, callback, body: ["type": 4, "data": message(text, ephemeral: true)], authorized: false)
-                await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
+                    : try await rest.send(.post, callback, body: ["type": InteractionCallbackType.channelMessageWithSource.json, "data": message(text, ephemeral: true)], authorized: false)
+                await finish(record, started: received, outcome: .error, errorCode: failure.code, errorMessage: failure.message)
             }
         } catch is CancellationError {
             // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
-            await finish(record, started: received, outcome: "interrupted", errorCode: "E_INTERRUPTED",
+            await finish(record, started: received, outcome: .interrupted, errorCode: "E_INTERRUPTED",
                          errorMessage: "the worker stopped before the command finished")
         } catch {
-            await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
+            await finish(record, started: received, outcome: .error, errorCode: "E_TRANSPORT", errorMessage: "\(error)")
         }
     }
 
@@ -438,28 +437,28 @@ public actor BotRuntime: GatewayEvents {
         guard allow(user: inv.userID, now: received) else {
             _ = try? await rest.send(.post, "/channels/\(channel)/messages",
                                      body: ["content": "You're sending commands too fast. Please wait a few seconds.", "message_reference": reference])
-            await finish(record, started: received, outcome: "rate_limited", errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
+            await finish(record, started: received, outcome: .rateLimited, errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
             return
         }
         do {
             let reply = try await respond(to: inv)
             let response = try await rest.send(.post, "/channels/\(channel)/messages", body: ["content": .string(reply.content), "message_reference": reference])
             if response.ok {
-                await finish(record, started: received, outcome: "ok")
+                await finish(record, started: received, outcome: .ok)
             } else {
-                await finish(record, started: received, outcome: "error", errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
+                await finish(record, started: received, outcome: .error, errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
                              errorMessage: response.body["message"]?.string ?? "HTTP \(response.status)")
             }
         } catch let failure as CommandFailure {
             _ = try? await rest.send(.post, "/channels/\(channel)/messages",
                                      body: ["content": .string("Sorry, that didn't work (error \(failure.code), ref \(record.id.suffix(8))).")])
-            await finish(record, started: received, outcome: "error", errorCode: failure.code, errorMessage: failure.message)
+            await finish(record, started: received, outcome: .error, errorCode: failure.code, errorMessage: failure.message)
         } catch is CancellationError {
             // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
-            await finish(record, started: received, outcome: "interrupted", errorCode: "E_INTERRUPTED",
+            await finish(record, started: received, outcome: .interrupted, errorCode: "E_INTERRUPTED",
                          errorMessage: "the worker stopped before the command finished")
         } catch {
-            await finish(record, started: received, outcome: "error", errorCode: "E_TRANSPORT", errorMessage: "\(error)")
+            await finish(record, started: received, outcome: .error, errorCode: "E_TRANSPORT", errorMessage: "\(error)")
         }
     }
 

@@ -10,7 +10,7 @@ public protocol WorkerReporter: Sendable {
     /// False when the event was handled before (a replay): it is then neither answered nor recorded.
     func begin(_ interrupted: CommandRecord, event: String, position: SessionState?) async -> Bool
     func record(_ record: CommandRecord) async
-    func state(_ state: String, detail: String?) async
+    func state(_ state: GatewayStatus, detail: String?) async
     func session(_ session: SessionState?) async
     func fatal(code: Int, reason: String) async
 }
@@ -27,7 +27,7 @@ public struct NDJSONReporter: WorkerReporter {
         guard let data = try? JSONEncoder().encode(record) else { return }
         FileDescriptorSink(fd: 1).write(line: String(decoding: data, as: UTF8.self) + "\n")
     }
-    public func state(_ state: String, detail: String?) async {}
+    public func state(_ state: GatewayStatus, detail: String?) async {}
     public func session(_ session: SessionState?) async {}
     public func fatal(code: Int, reason: String) async {}
 }

@@ -9,7 +9,8 @@ public struct GatewaySession: Sendable {
     public typealias Instant = ContinuousClock.Instant
 
     /// What the session tells the supervisor it is doing.
-    public enum Status: String, Sendable { case connecting, resuming, ready, stopped, failed }
+    /// The session's status is what the worker reports to the supervisor.
+    public typealias Status = GatewayStatus
 
     public enum Input: Sendable {
         /// Begin with the URL from `GET /gateway/bot`; nil when a resumable session makes it needless

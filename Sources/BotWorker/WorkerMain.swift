@@ -228,7 +228,7 @@ struct LinkReporter: WorkerReporter {
         await link.begin(interrupted, event: event, position: position)
     }
     func record(_ record: CommandRecord) async { await link.record(record) }
-    func state(_ state: String, detail: String?) async { await link.send(.state(StateReport(state: state, detail: detail))) }
+    func state(_ state: GatewayStatus, detail: String?) async { await link.send(.state(StateReport(state: state, detail: detail))) }
     func session(_ session: SessionState?) async {
         if let session { await link.send(.session(session)) }
     }

@@ -48,6 +48,9 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public var error: Failure?
     public var bots: [BotStatus]?
     public var message: String?
+    /// For `status`: the address the HTTP API listens on (`127.0.0.1:8750`), with the bound port when the
+    /// configuration asks for port 0.
+    public var http: String?
 
     public static func success(message: String? = nil, bots: [BotStatus]? = nil) -> ControlReply {
         ControlReply(ok: true, error: nil, bots: bots, message: message)

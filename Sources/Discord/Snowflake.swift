@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Logging
 
 /// Discord ids: 64-bit snowflakes whose top 42 bits are milliseconds since the
 /// Discord epoch, 2015-01-01T00:00:00Z (Discord API reference, "Snowflakes":
@@ -23,8 +21,6 @@ public enum Snowflake {
 
     /// The wall clock in Unix milliseconds (snowflakes are wall-clock times, not monotonic ones).
     public static func nowUnixMilliseconds() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+        WallClock.now().milliseconds
     }
 }

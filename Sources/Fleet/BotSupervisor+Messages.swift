@@ -11,7 +11,8 @@ extension BotSupervisor {
     func handle(message envelope: IPCEnvelope, group: inout DiscardingTaskGroup) {
         switch envelope.message {
         case .state(let report):
-            if stopRequestedAt == nil, let s = WorkerState(rawValue: report.state), [.connecting, .ready, .resuming].contains(s) {
+            // Only the states a running worker is in come from it; stopped and failed are the supervisor's to decide.
+            if stopRequestedAt == nil, let s = WorkerState(reported: report.state) {
                 // Ready, not from resuming: the worker identified (its session report may come later).
                 if s == .ready && state != .resuming { lastIdentifyAt = .now }
                 setState(s)

@@ -23,13 +23,7 @@ package struct IPCServer: Sendable {
     }
 
     package func run() async {
-        await withDiscardingTaskGroup { group in
-            while true {
-                let stream: SocketStream
-                do { stream = try await listener.accept() } catch { break }
-                group.addTask { await self.handshake(stream) }
-            }
-        }
+        await listener.serve { stream in await self.handshake(stream) }
     }
 
     package func close() { listener.close() }

@@ -1,4 +1,7 @@
 // Stdlib only (the fuzzer builds this file with HTTPTypes.swift and HTTPParseError.swift).
+#if canImport(IOCore)
+import IOCore  // ReadBuffer; the fuzzer compiles ReadBuffer.swift in instead
+#endif
 
 /// An incremental HTTP/1.1 request parser (RFC 9112): feed it bytes as they
 /// arrive, take complete requests out. Pipelined bytes after one request stay
@@ -19,8 +22,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     public let limits: Limits
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var input = ReadBuffer(compactionThreshold: 4096)
     /// How far the search for the end of the head has looked.
     private var scanned = 0
     private var state: State = .head
@@ -39,34 +41,26 @@ public struct HTTPRequestParser: Sendable {
     /// Appends received bytes.
     public mutating func feed(_ bytes: some Collection<UInt8>) {
         compact()
-        buffer.append(contentsOf: bytes)
+        input.append(contentsOf: bytes)
     }
 
     /// Appends bytes by reading directly into the parser's buffer.
     public mutating func withWritableBuffer<R>(_ body: (inout [UInt8]) async throws -> R) async rethrows -> R {
         compact()
-        return try await body(&buffer)
+        return try await input.withWritableBytes(body)
     }
 
     /// True when no byte of a next request has arrived.
     public var isIdle: Bool {
-        if case .head = state { return start == buffer.count }
+        if case .head = state { return input.start == input.bytes.count }
         return false
     }
 
     /// Bytes received past the last complete request (for a protocol upgrade).
-    public var leftover: [UInt8] { Array(buffer[start...]) }
+    public var leftover: [UInt8] { input.leftover }
 
     private mutating func compact() {
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            scanned = 0
-            start = 0
-        } else if start > 4096 && start * 2 > buffer.count {
-            buffer.removeFirst(start)
-            scanned -= start
-            start = 0
-        }
+        scanned = max(0, scanned - input.compact())
     }
 
     /// The next complete request, or nil when more bytes are needed.
@@ -78,16 +72,16 @@ public struct HTTPRequestParser: Sendable {
                 try beginBody(request)
                 if case .head = state { return request }
             case .body(var request, let remaining):
-                let available = buffer.count - start
+                let available = input.bytes.count - input.start
                 guard available >= remaining else { return nil }
                 state = .head
-                request.body.append(contentsOf: buffer[start..<(start + remaining)])
-                start += remaining
+                request.body.append(contentsOf: input.bytes[input.start..<(input.start + remaining)])
+                input.start += remaining
                 return request
             case .chunked(var request, var decoder):
                 // Drop the state's reference first, so appending to the body never copies it.
                 state = .head
-                let done = try decoder.decode(buffer, start: &start, body: &request.body)
+                let done = try decoder.decode(input.bytes, start: &input.start, body: &request.body)
                 guard done else {
                     state = .chunked(request, decoder)
                     return nil
@@ -100,31 +94,31 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func parseHead() throws(HTTPParseError) -> HTTPRequest? {
         // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line.
-        while buffer.count - start >= 2, buffer[start] == 13, buffer[start + 1] == 10 { start += 2 }
-        if scanned < start { scanned = start }
+        while input.bytes.count - input.start >= 2, input.bytes[input.start] == 13, input.bytes[input.start + 1] == 10 { input.start += 2 }
+        if scanned < input.start { scanned = input.start }
         // The limits are checked the same way however the bytes were split (the fuzzer checks this):
         // a request line is too long when no LF appears within the limit.
-        let pending = buffer.count - start
-        if pending > limits.maximumRequestLine, !buffer[start..<(start + limits.maximumRequestLine)].contains(10) {
+        let pending = input.bytes.count - input.start
+        if pending > limits.maximumRequestLine, !input.bytes[input.start..<(input.start + limits.maximumRequestLine)].contains(10) {
             throw .requestLineTooLong(limit: limits.maximumRequestLine)
         }
         var end: Int?
-        var i = max(scanned, start + 3)
-        while i < buffer.count {
-            if buffer[i] == 10 && buffer[i - 1] == 13 && buffer[i - 2] == 10 && buffer[i - 3] == 13 {
+        var i = max(scanned, input.start + 3)
+        while i < input.bytes.count {
+            if input.bytes[i] == 10 && input.bytes[i - 1] == 13 && input.bytes[i - 2] == 10 && input.bytes[i - 3] == 13 {
                 end = i + 1
                 break
             }
             i += 1
         }
         guard let end else {
-            scanned = max(start, buffer.count - 3)
+            scanned = max(input.start, input.bytes.count - 3)
             if pending > limits.maximumHeaderBytes + 4 { throw .headersTooLarge(limit: limits.maximumHeaderBytes) }
             return nil
         }
-        guard end - start <= limits.maximumHeaderBytes + 4 else { throw .headersTooLarge(limit: limits.maximumHeaderBytes) }
-        let head = buffer[start..<(end - 4)]
-        start = end
+        guard end - input.start <= limits.maximumHeaderBytes + 4 else { throw .headersTooLarge(limit: limits.maximumHeaderBytes) }
+        let head = input.bytes[input.start..<(end - 4)]
+        input.start = end
         scanned = end
 
         var lines: [ArraySlice<UInt8>] = []

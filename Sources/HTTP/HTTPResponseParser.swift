@@ -1,4 +1,7 @@
 // Stdlib only.
+#if canImport(IOCore)
+import IOCore  // ReadBuffer; the fuzzer compiles ReadBuffer.swift in instead
+#endif
 
 /// A response as the client returns it, with its whole body read.
 public struct HTTPClientResponse: Sendable {
@@ -23,38 +26,31 @@ public struct HTTPResponseParser: Sendable {
 
     public var maximumHeaderBytes = 64 * 1024
     public var maximumBody = 64 * 1024 * 1024
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var input = ReadBuffer(compactionThreshold: 4096)
     private var state: State = .head
 
     public init() {}
 
     public mutating func feed(_ bytes: some Collection<UInt8>) {
         compact()
-        buffer.append(contentsOf: bytes)
+        input.append(contentsOf: bytes)
     }
 
     public mutating func withWritableBuffer<R>(_ body: (inout [UInt8]) async throws -> R) async rethrows -> R {
         compact()
-        return try await body(&buffer)
+        return try await input.withWritableBytes(body)
     }
 
     private mutating func compact() {
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-        } else if start > 4096 && start * 2 > buffer.count {
-            buffer.removeFirst(start)
-            start = 0
-        }
+        input.compact()
     }
 
     /// Bytes received past the last complete response (after a 101, the new protocol's first bytes).
-    public var leftover: [UInt8] { Array(buffer[start...]) }
+    public var leftover: [UInt8] { input.leftover }
 
     /// Whether any byte of a response has arrived.
     public var hasStarted: Bool {
-        if case .head = state { return start < buffer.count }
+        if case .head = state { return input.start < input.bytes.count }
         return true
     }
 
@@ -91,14 +87,14 @@ public struct HTTPResponseParser: Sendable {
                     state = .untilClose(response)
                 }
             case .body(var response, let remaining):
-                guard buffer.count - start >= remaining else { return nil }
+                guard input.bytes.count - input.start >= remaining else { return nil }
                 state = .head
-                response.body.append(contentsOf: buffer[start..<(start + remaining)])
-                start += remaining
+                response.body.append(contentsOf: input.bytes[input.start..<(input.start + remaining)])
+                input.start += remaining
                 return response
             case .chunked(var response, var decoder):
                 state = .head
-                guard try decoder.decode(buffer, start: &start, body: &response.body) else {
+                guard try decoder.decode(input.bytes, start: &input.start, body: &response.body) else {
                     state = .chunked(response, decoder)
                     return nil
                 }
@@ -114,28 +110,28 @@ public struct HTTPResponseParser: Sendable {
     public mutating func finish() throws(HTTPParseError) -> HTTPClientResponse? {
         guard case .untilClose(var response) = state else { return nil }
         state = .head
-        response.body.append(contentsOf: buffer[start...])
+        response.body.append(contentsOf: input.bytes[input.start...])
         guard response.body.count <= maximumBody else { throw .bodyTooLarge(limit: maximumBody) }
-        start = buffer.count
+        input.start = input.bytes.count
         return response
     }
 
     private mutating func parseHead() throws(HTTPParseError) -> HTTPClientResponse? {
         var end: Int?
-        var i = start + 3
-        while i < buffer.count {
-            if buffer[i] == 10 && buffer[i - 1] == 13 && buffer[i - 2] == 10 && buffer[i - 3] == 13 {
+        var i = input.start + 3
+        while i < input.bytes.count {
+            if input.bytes[i] == 10 && input.bytes[i - 1] == 13 && input.bytes[i - 2] == 10 && input.bytes[i - 3] == 13 {
                 end = i + 1
                 break
             }
             i += 1
         }
         guard let end else {
-            if buffer.count - start > maximumHeaderBytes { throw .headersTooLarge(limit: maximumHeaderBytes) }
+            if input.bytes.count - input.start > maximumHeaderBytes { throw .headersTooLarge(limit: maximumHeaderBytes) }
             return nil
         }
-        let head = buffer[start..<(end - 4)]
-        start = end
+        let head = input.bytes[input.start..<(end - 4)]
+        input.start = end
         var lines = head.split(separator: 10, omittingEmptySubsequences: false).map { line -> ArraySlice<UInt8> in
             line.last == 13 ? line.dropLast() : line
         }

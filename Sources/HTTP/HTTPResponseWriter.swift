@@ -1,3 +1,4 @@
+import Logging
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -78,9 +79,7 @@ enum HTTPDate {
     private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
     static func now() -> [UInt8] {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        let second = ts.tv_sec
+        let second = WallClock.now().seconds
         return cache.withLock { c in
             if c.second == second { return c.bytes }
             c = (second, format(second))

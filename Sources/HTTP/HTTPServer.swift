@@ -75,42 +75,32 @@ public final class HTTPServer: Sendable {
 
     /// Serves until `shutdown()`; returns once every connection has ended.
     public func run() async {
-        await withDiscardingTaskGroup { group in
-            while !shuttingDown.load(ordering: .acquiring) {
-                let stream: SocketStream
+        await listener.serve(while: { !shuttingDown.load(ordering: .acquiring) },
+                             onError: { logger.error("accept failed", ["error": $0]) },
+                             prepare: { stream in
+                                 // Registered before the next accept, so a shutdown sees every connection.
+                                 let id = connections.withLock { t -> Int in
+                                     t.nextID += 1
+                                     t.accepted += 1
+                                     t.entries[t.nextID] = (stream, false)
+                                     return t.nextID
+                                 }
+                                 return (stream, id)
+                             }) { (stream, id) in
+            if let tls = self.configuration.tls {
                 do {
-                    stream = try await listener.accept()
-                } catch is StreamClosed {
-                    break
-                } catch is CancellationError {
-                    break
+                    let secure = try await TLSStream(accepting: stream, context: tls, deadline: .now + self.configuration.headTimeout)
+                    self.connections.withLock { $0.entries[id]?.stream = secure }
+                    await self.serve(secure, id: id)
+                    secure.close()
                 } catch {
-                    logger.error("accept failed", ["error": error])
-                    break
+                    self.logger.debug("TLS handshake failed", ["conn": id, "error": error])
                 }
-                let id = connections.withLock { t -> Int in
-                    t.nextID += 1
-                    t.accepted += 1
-                    t.entries[t.nextID] = (stream, false)
-                    return t.nextID
-                }
-                group.addTask {
-                    if let tls = self.configuration.tls {
-                        do {
-                            let secure = try await TLSStream(accepting: stream, context: tls, deadline: .now + self.configuration.headTimeout)
-                            self.connections.withLock { $0.entries[id]?.stream = secure }
-                            await self.serve(secure, id: id)
-                            secure.close()
-                        } catch {
-                            self.logger.debug("TLS handshake failed", ["conn": id, "error": error])
-                        }
-                    } else {
-                        await self.serve(stream, id: id)
-                    }
-                    self.connections.withLock { _ = $0.entries.removeValue(forKey: id) }
-                    stream.close()
-                }
+            } else {
+                await self.serve(stream, id: id)
             }
+            self.connections.withLock { _ = $0.entries.removeValue(forKey: id) }
+            stream.close()
         }
     }
 

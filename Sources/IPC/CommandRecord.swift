@@ -13,15 +13,12 @@ public struct CommandRecord: Codable, Sendable, Equatable {
     public var startedAt: Int64
     /// Receipt to response, in microseconds.
     public var durationMicros: Int64
-    /// `ok`, `error`, `rate_limited`, `timeout`, `expired` (the interaction arrived past Discord's 3 s
-    /// response deadline, as when replayed after an outage, and was not answered) or `interrupted` (the
-    /// worker died before the command finished; recorded by the next worker from the bot's spool).
-    public var outcome: String
+    public var outcome: CommandOutcome
     public var errorCode: String?
     public var errorMessage: String?
 
     public init(id: String, bot: String, guildID: String?, channelID: String?, userID: String, command: String,
-                options: String, startedAt: Int64, durationMicros: Int64, outcome: String,
+                options: String, startedAt: Int64, durationMicros: Int64, outcome: CommandOutcome,
                 errorCode: String? = nil, errorMessage: String? = nil) {
         self.id = id
         self.bot = bot

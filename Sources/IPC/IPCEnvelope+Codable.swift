@@ -11,45 +11,19 @@ extension IPCEnvelope: Codable {
         id = try c.decodeIfPresent(UInt64.self, forKey: .id)
         replyTo = try c.decodeIfPresent(UInt64.self, forKey: .replyTo)
         let type = try c.decode(String.self, forKey: .type)
-        switch type {
-        case "hello": message = .hello(try c.decode(Hello.self, forKey: .body))
-        case "state": message = .state(try c.decode(StateReport.self, forKey: .body))
-        case "commands": message = .commands(try c.decode(CommandBatch.self, forKey: .body))
-        case "metrics": message = .metrics(try c.decode(WorkerMetrics.self, forKey: .body))
-        case "session": message = .session(try c.decode(SessionState.self, forKey: .body))
-        case "fatal": message = .fatal(try c.decode(FatalReport.self, forKey: .body))
-        case "welcome": message = .welcome(try c.decode(Welcome.self, forKey: .body))
-        case "configure": message = .configure(try c.decode(WorkerConfig.self, forKey: .body))
-        case "ack": message = .ack(try c.decode(Ack.self, forKey: .body))
-        case "stop": message = .stop(try c.decode(Stop.self, forKey: .body))
-        case "send_message": message = .sendMessage(try c.decode(SendMessage.self, forKey: .body))
-        case "heartbeat": message = .heartbeat
-        case "reply": message = .reply(try c.decode(Reply.self, forKey: .body))
-        default:
+        guard let kind = IPCMessage.kindsByType[type] else {
             throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown message type \(type)")
         }
+        message = try kind.decodeBody(c)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(message.type, forKey: .type)
+        let (kind, payload) = message.kindAndPayload
+        try c.encode(kind.type, forKey: .type)
         try c.encodeIfPresent(id, forKey: .id)
         try c.encodeIfPresent(replyTo, forKey: .replyTo)
-        switch message {
-        case .hello(let b): try c.encode(b, forKey: .body)
-        case .state(let b): try c.encode(b, forKey: .body)
-        case .commands(let b): try c.encode(b, forKey: .body)
-        case .metrics(let b): try c.encode(b, forKey: .body)
-        case .session(let b): try c.encode(b, forKey: .body)
-        case .fatal(let b): try c.encode(b, forKey: .body)
-        case .welcome(let b): try c.encode(b, forKey: .body)
-        case .configure(let b): try c.encode(b, forKey: .body)
-        case .ack(let b): try c.encode(b, forKey: .body)
-        case .stop(let b): try c.encode(b, forKey: .body)
-        case .sendMessage(let b): try c.encode(b, forKey: .body)
-        case .heartbeat: break
-        case .reply(let b): try c.encode(b, forKey: .body)
-        }
+        if case .body(let body) = payload { try c.encode(body, forKey: .body) }
     }
 
     /// The framed wire bytes of this envelope.

@@ -37,23 +37,35 @@ public enum IPCMessage: Sendable {
     case heartbeat
     case reply(Reply)
 
-    public var type: String {
-        switch self {
-        case .hello: "hello"
-        case .state: "state"
-        case .commands: "commands"
-        case .metrics: "metrics"
-        case .session: "session"
-        case .fatal: "fatal"
-        case .welcome: "welcome"
-        case .configure: "configure"
-        case .ack: "ack"
-        case .stop: "stop"
-        case .sendMessage: "send_message"
-        case .heartbeat: "heartbeat"
-        case .reply: "reply"
+    /// Every message's wire name and body, in one place: the codec reads this table.
+    public static let kinds: [IPCMessageKind] = [
+        .message("hello", IPCMessage.hello) { if case .hello(let b) = $0 { b } else { nil } },
+        .message("state", IPCMessage.state) { if case .state(let b) = $0 { b } else { nil } },
+        .message("commands", IPCMessage.commands) { if case .commands(let b) = $0 { b } else { nil } },
+        .message("metrics", IPCMessage.metrics) { if case .metrics(let b) = $0 { b } else { nil } },
+        .message("session", IPCMessage.session) { if case .session(let b) = $0 { b } else { nil } },
+        .message("fatal", IPCMessage.fatal) { if case .fatal(let b) = $0 { b } else { nil } },
+        .message("welcome", IPCMessage.welcome) { if case .welcome(let b) = $0 { b } else { nil } },
+        .message("configure", IPCMessage.configure) { if case .configure(let b) = $0 { b } else { nil } },
+        .message("ack", IPCMessage.ack) { if case .ack(let b) = $0 { b } else { nil } },
+        .message("stop", IPCMessage.stop) { if case .stop(let b) = $0 { b } else { nil } },
+        .message("send_message", IPCMessage.sendMessage) { if case .sendMessage(let b) = $0 { b } else { nil } },
+        .message("heartbeat", .heartbeat) { if case .heartbeat = $0 { true } else { false } },
+        .message("reply", IPCMessage.reply) { if case .reply(let b) = $0 { b } else { nil } },
+    ]
+
+    static let kindsByType = Dictionary(uniqueKeysWithValues: kinds.map { ($0.type, $0) })
+
+    /// This message's row in `kinds` and what it writes under `body`.
+    var kindAndPayload: (IPCMessageKind, IPCMessageKind.Payload) {
+        for kind in IPCMessage.kinds {
+            if let payload = kind.payload(self) { return (kind, payload) }
         }
+        preconditionFailure("IPCMessage.kinds has no row for \(self)")
     }
+
+    /// The `type` field on the wire.
+    public var type: String { kindAndPayload.0.type }
 }
 
 /// The worker's first message.
@@ -150,9 +162,9 @@ public struct WorkerConfig: Codable, Sendable {
 
 /// A worker's state change (`connecting`, `ready`, `resuming` ...).
 public struct StateReport: Codable, Sendable, Equatable {
-    public var state: String
+    public var state: GatewayStatus
     public var detail: String?
-    public init(state: String, detail: String? = nil) {
+    public init(state: GatewayStatus, detail: String? = nil) {
         self.state = state
         self.detail = detail
     }

@@ -184,30 +184,3 @@ extension String {
         return String(map { $0.isNewline ? " " : $0 })
     }
 }
-
-/// Wall-clock time as UTC, formatted without Foundation.
-public enum WallClock {
-    public struct Time: Sendable {
-        public var seconds: Int
-        public var nanoseconds: Int
-
-        /// `2026-11-27T00:30:12.123Z`
-        public var iso8601: String {
-            var t = time_t(seconds)
-            var tmv = tm()
-            gmtime_r(&t, &tmv)
-            func pad(_ v: Int32, _ width: Int) -> String {
-                let s = String(v)
-                return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
-            }
-            return "\(pad(tmv.tm_year + 1900, 4))-\(pad(tmv.tm_mon + 1, 2))-\(pad(tmv.tm_mday, 2))T"
-                + "\(pad(tmv.tm_hour, 2)):\(pad(tmv.tm_min, 2)):\(pad(tmv.tm_sec, 2)).\(pad(Int32(nanoseconds / 1_000_000), 3))Z"
-        }
-    }
-
-    public static func now() -> Time {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Time(seconds: ts.tv_sec, nanoseconds: ts.tv_nsec)
-    }
-}

@@ -31,11 +31,9 @@ public actor MetricsRecorder {
         public init() {}
     }
 
-    /// Every metric stored per bot, and for `_system`.
-    public static let botMetrics = ["cpu_percent", "rss_bytes", "uptime_seconds", "gateway_rtt_ms", "events_per_second",
-                                    "commands_per_second", "rest_calls_per_second", "rest_429_per_second", "reconnects_per_second",
-                                    "resumes_per_second", "identifies_per_second"]
-    public static let systemMetrics = ["cpu_percent", "rss_bytes", "uptime_seconds", "db_bytes", "ingest_per_second"]
+    /// The names of every metric stored per bot, and for `_system` (`MetricName.bot`, `MetricName.system`).
+    public static let botMetrics = MetricName.bot.map(\.rawValue)
+    public static let systemMetrics = MetricName.system.map(\.rawValue)
 
     public nonisolated let settings: Settings
     package let fleet: Fleet
@@ -52,7 +50,7 @@ public actor MetricsRecorder {
         package var pid: Int32?
         package var at: Int64
         package var cpuSeconds: Double?
-        package var counters: [String: Int]
+        package var counters: [MetricName: Int]
     }
     private var previous: [String: Previous] = [:]
     /// Components the daemon reports on (`ipc`, `http`): false once one has stopped.
@@ -67,7 +65,7 @@ public actor MetricsRecorder {
         self.clock = clock
     }
 
-    public static let unixMillis: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    public static let unixMillis: @Sendable () -> Int64 = { WallClock.now().milliseconds }
 
     // MARK: Components
 
@@ -107,9 +105,9 @@ public actor MetricsRecorder {
         // Each sample stands for the time since the previous one (the interval, give or take a late tick),
         // so value × span of a rate is exactly the count.
         var span = interval
-        func add(_ bot: String, _ metric: String, _ value: Double?) {
+        func add(_ bot: String, _ metric: MetricName, _ value: Double?) {
             guard let value, value.isFinite else { return }
-            samples.append(MetricSample(bot: bot, metric: metric, tier: .raw, timestamp: now, value: value, spanMillis: span))
+            samples.append(MetricSample(bot: bot, metric: metric.rawValue, tier: .raw, timestamp: now, value: value, spanMillis: span))
         }
         let statuses = try await fleet.statuses()
         for status in statuses {
@@ -118,10 +116,12 @@ public actor MetricsRecorder {
                 continue
             }
             let cpu = ProcessSampler.cpuSeconds(pid: pid)
-            var counters: [String: Int] = [:]
+            // Worker counters, keyed by the rate each becomes.
+            var counters: [MetricName: Int] = [:]
             if let m = status.metrics {
-                counters = ["events": m.events, "commands": m.commands, "rest_calls": m.restCalls, "rest_429": m.rest429,
-                            "reconnects": m.reconnects, "resumes": m.resumes, "identifies": m.identifies]
+                counters = [.eventsPerSecond: m.events, .commandsPerSecond: m.commands, .restCallsPerSecond: m.restCalls,
+                            .rest429PerSecond: m.rest429, .reconnectsPerSecond: m.reconnects, .resumesPerSecond: m.resumes,
+                            .identifiesPerSecond: m.identifies]
             }
             // A worker seen for the first time counts its counters from zero, over one interval.
             let before = previous[status.name].flatMap { $0.pid == pid ? $0 : nil }
@@ -129,19 +129,19 @@ public actor MetricsRecorder {
             span = max(now - before.at, 1)
             if now > before.at {
                 let seconds = Double(span) / 1000
-                if let cpu, let was = before.cpuSeconds { add(status.name, "cpu_percent", max(0, cpu - was) / seconds * 100) }
+                if let cpu, let was = before.cpuSeconds { add(status.name, .cpuPercent, max(0, cpu - was) / seconds * 100) }
                 for (name, value) in counters {
                     let was = before.counters[name] ?? 0
-                    add(status.name, "\(name)_per_second", Double(value >= was ? value - was : value) / seconds)
+                    add(status.name, name, Double(value >= was ? value - was : value) / seconds)
                 }
             }
             if before.cpuSeconds == nil, let cpu, let uptime = status.uptimeSeconds, uptime > 0 {
                 // First sight of this worker: its average since it started.
-                add(status.name, "cpu_percent", cpu / uptime * 100)
+                add(status.name, .cpuPercent, cpu / uptime * 100)
             }
-            add(status.name, "rss_bytes", (status.memoryBytes ?? ProcessSampler.residentBytes(pid: pid)).map(Double.init))
-            add(status.name, "uptime_seconds", status.uptimeSeconds)
-            add(status.name, "gateway_rtt_ms", status.metrics?.gatewayRTTMillis)
+            add(status.name, .rssBytes, (status.memoryBytes ?? ProcessSampler.residentBytes(pid: pid)).map(Double.init))
+            add(status.name, .uptimeSeconds, status.uptimeSeconds)
+            add(status.name, .gatewayRTTMillis, status.metrics?.gatewayRTTMillis)
             previous[status.name] = Previous(pid: pid, at: now, cpuSeconds: cpu, counters: counters)
         }
         let names = Set(statuses.map(\.name) + [SupervisorStore.systemBot])
@@ -155,13 +155,13 @@ public actor MetricsRecorder {
         span = max(now - before.at, 1)
         if now > before.at {
             let seconds = Double(span) / 1000
-            if let cpu, let was = before.cpuSeconds { add(system, "cpu_percent", max(0, cpu - was) / seconds * 100) }
-            add(system, "ingest_per_second", Double(max(0, stored - (before.counters["stored"] ?? 0))) / seconds)
+            if let cpu, let was = before.cpuSeconds { add(system, .cpuPercent, max(0, cpu - was) / seconds * 100) }
+            add(system, .ingestPerSecond, Double(max(0, stored - (before.counters[.ingestPerSecond] ?? 0))) / seconds)
         }
-        add(system, "rss_bytes", ProcessSampler.residentBytes(pid: me).map(Double.init))
-        add(system, "uptime_seconds", uptime)
-        add(system, "db_bytes", Double(store.databaseBytes))
-        previous[system] = Previous(pid: me, at: now, cpuSeconds: cpu, counters: ["stored": stored])
+        add(system, .rssBytes, ProcessSampler.residentBytes(pid: me).map(Double.init))
+        add(system, .uptimeSeconds, uptime)
+        add(system, .dbBytes, Double(store.databaseBytes))
+        previous[system] = Previous(pid: me, at: now, cpuSeconds: cpu, counters: [.ingestPerSecond: stored])
 
         try await store.store(samples: samples)
         await announceSamplesStored()

@@ -1,5 +1,6 @@
 import Fleet
 import FoundationEssentials
+import Logging
 import Storage
 
 /// What a bulk job does to each of its items.
@@ -97,7 +98,7 @@ public struct Job: Codable, Sendable {
     }
 }
 
-package func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+package func nowMilliseconds() -> Int64 { WallClock.now().milliseconds }
 
 /// A job to create: its kind, the request as received (for Idempotency-Key
 /// comparison), the message for message jobs, and one target per item.

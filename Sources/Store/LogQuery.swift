@@ -10,7 +10,7 @@ public struct LogQuery: Sendable, Equatable {
     public var channel: String?
     public var user: String?
     public var command: String?
-    public var outcome: String?
+    public var outcome: CommandOutcome?
     /// Microseconds since the epoch, inclusive.
     public var from: Int64?
     public var to: Int64?
@@ -66,11 +66,11 @@ public struct LogQuery: Sendable, Equatable {
         if let channel { add("l.channel_id = ?", .text(channel)) }
         if let user { add("l.user_id = ?", .text(user)) }
         if let command { add("l.command = ?", .text(command)) }
-        if let outcome { add("l.outcome = ?", .text(outcome)) }
+        if let outcome { add("l.outcome = ?", outcome.databaseValue) }
         if let from { add("l.started_at >= ?", .integer(from)) }
         if let to { add("l.started_at <= ?", .integer(to)) }
         if let minimumDurationMicros { add("l.duration_us >= ?", .integer(minimumDurationMicros)) }
-        if failedOnly { clauses.append("l.outcome IN ('error', 'timeout')") }
+        if failedOnly { clauses.append("l.outcome IN (\(CommandOutcome.failures.map { "'\($0.rawValue)'" }.joined(separator: ", ")))") }
         if includingText, let text { add("l.rowid IN (SELECT rowid FROM command_logs_fts WHERE command_logs_fts MATCH ?)", .text(text)) }
         if let cursor {
             clauses.append("(l.started_at < ? OR (l.started_at = ? AND l.id < ?))")

@@ -1,5 +1,6 @@
 import Fleet
 import FoundationEssentials
+import IPC
 import Storage
 
 extension SupervisorStore {
@@ -15,9 +16,9 @@ extension SupervisorStore {
             var byBot: [String: ([Int64], Int)] = [:]
             var byCommand: [String: ([Int64], Int)] = [:]
             while try stmt.step() {
-                let bot = stmt.string(0) ?? "", command = stmt.string(1) ?? "", outcome = stmt.string(2) ?? ""
+                let bot = stmt.string(0) ?? "", command = stmt.string(1) ?? "", outcome = stmt.string(2).flatMap(CommandOutcome.init(rawValue:))
                 let duration = stmt.int64(3)
-                let failed = outcome == "error" || outcome == "timeout" ? 1 : 0
+                let failed = outcome?.isFailure == true ? 1 : 0
                 byBot[bot, default: ([], 0)].0.append(duration)
                 byBot[bot]!.1 += failed
                 byCommand[command, default: ([], 0)].0.append(duration)

@@ -1,4 +1,5 @@
 import Fleet
+import IPC
 import Storage
 
 extension SupervisorStore {
@@ -6,9 +7,9 @@ extension SupervisorStore {
     public struct CommandCount: Sendable {
         package var bot: String
         package var command: String
-        package var outcome: String
+        package var outcome: CommandOutcome
         package var count: Int
-        package init(bot: String, command: String, outcome: String, count: Int) {
+        package init(bot: String, command: String, outcome: CommandOutcome, count: Int) {
             self.bot = bot
             self.command = command
             self.outcome = outcome

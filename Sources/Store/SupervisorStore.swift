@@ -273,8 +273,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                                                 duration_us, outcome, error_code, error_message)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        struct Key: Hashable { var bot: String; var command: String; var outcome: String
-            package init(bot: String, command: String, outcome: String) { self.bot = bot; self.command = command; self.outcome = outcome }
+        struct Key: Hashable { var bot: String; var command: String; var outcome: CommandOutcome
+            package init(bot: String, command: String, outcome: CommandOutcome) { self.bot = bot; self.command = command; self.outcome = outcome }
         }
         var totals: [Key: [Int64]] = [:]
         var stored = 0
@@ -309,7 +309,7 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                 \(columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
             """)
         for (key, figures) in totals {
-            try upsert.execute(Bindings([.text(key.bot), .text(key.command), .text(key.outcome)] + figures.map { .integer($0) }))
+            try upsert.execute(Bindings([.text(key.bot), .text(key.command), .text(key.outcome.rawValue)] + figures.map { .integer($0) }))
         }
         return stored
     }

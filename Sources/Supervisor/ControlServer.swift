@@ -37,13 +37,7 @@ struct ControlServer: Sendable {
     }
 
     func run() async {
-        await withDiscardingTaskGroup { group in
-            while true {
-                let stream: SocketStream
-                do { stream = try await listener.accept() } catch { break }
-                group.addTask { await self.serve(stream) }
-            }
-        }
+        await listener.serve { stream in await self.serve(stream) }
     }
 
     func close() { listener.close() }

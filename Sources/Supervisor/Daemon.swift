@@ -38,6 +38,8 @@ public actor Daemon {
     private let notifier: SystemdNotifier
     private var fleet: Fleet?
     private var store: SupervisorStore?
+    /// Where the HTTP API listens, with the kernel's port when the configuration says port 0.
+    private var httpAddress: Configuration.ListenAddress?
     private let (shutdownRequests, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
 
     public init(configuration: Configuration, options: Options) {
@@ -74,7 +76,13 @@ public actor Daemon {
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
                                   responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
                                                             recorder: recorder))
-        logger.notice("botvisord listening", ["http": config.httpListen, "control": "\(config.runtimeDirectory)/control.sock"])
+        // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
+        // log line, `botvisorctl status --json` or this file instead of reserving a port and releasing it.
+        let httpAddress = Configuration.ListenAddress(host: config.httpListen.host, port: http.port)
+        self.httpAddress = httpAddress
+        let httpAddressFile = "\(config.runtimeDirectory)/http.addr"
+        try "\(httpAddress)\n".write(toFile: httpAddressFile, atomically: true, encoding: .utf8)
+        logger.notice("botvisord listening", ["http": httpAddress, "control": "\(config.runtimeDirectory)/control.sock"])
         notifier.notify("READY=1\nSTATUS=starting bots")
 
         try await withThrowingDiscardingTaskGroup { group in
@@ -105,6 +113,7 @@ public actor Daemon {
             ipc.close()
             control.close()
             await http.shutdown()
+            try? FileManager.default.removeItem(atPath: httpAddressFile)
             await store.close()
             group.cancelAll()
         }
@@ -147,7 +156,9 @@ public actor Daemon {
         do {
             switch request.command {
             case "status", "bot.list":
-                return .success(bots: try await fleet.statuses(request.bots))
+                var reply = ControlReply.success(bots: try await fleet.statuses(request.bots))
+                reply.http = httpAddress?.description
+                return reply
             case "start", "stop", "restart":
                 let names = request.all == true ? await fleet.names : (request.bots ?? [])
                 for name in names {

@@ -42,7 +42,8 @@ enum DemoMode {
         configuration.apiBase = sim.apiBase
         let daemon = Daemon(configuration: configuration, options: .init(configPath: nil, worker: worker, environment: environment))
         let control = "\(configuration.runtimeDirectory)/control.sock"
-        let http = configuration.httpListen
+        // Written once the HTTP API listens (after the control socket): the bound address, port 0 included.
+        let httpAddressFile = "\(configuration.runtimeDirectory)/http.addr"
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await sim.run() }
             group.addTask {
@@ -50,8 +51,9 @@ enum DemoMode {
                 await sim.shutdown()
             }
             group.addTask {
-                // Wait for the control socket, add the bots, then play users.
-                while !FileManager.default.fileExists(atPath: control) { try await Reactor.shared.sleep(until: .now + .milliseconds(50)) }
+                // Wait for the sockets, add the bots, then play users.
+                while !FileManager.default.fileExists(atPath: httpAddressFile) { try await Reactor.shared.sleep(until: .now + .milliseconds(50)) }
+                let http = try String(contentsOfFile: httpAddressFile, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
                 for bot in bots {
                     await sim.addBot(name: bot.name, token: bot.token)
                     _ = try await ControlClient.send(ControlRequest(command: "bot.add", bots: [bot.name], token: bot.token, prefix: bot.prefix,

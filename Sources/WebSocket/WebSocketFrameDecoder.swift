@@ -1,4 +1,7 @@
 // Stdlib only.
+#if canImport(IOCore)
+import IOCore  // ReadBuffer; the fuzzer compiles ReadBuffer.swift in instead
+#endif
 
 /// What the decoder produces.
 public enum WebSocketEvent: Sendable, Equatable {
@@ -30,8 +33,7 @@ public struct WebSocketFrameDecoder: Sendable {
 
     public let role: Role
     public let maximumMessageSize: Int
-    private var buffer: [UInt8] = []
-    private var start = 0
+    private var input = ReadBuffer(compactionThreshold: 65_536)
     private var fragmentOpcode: WebSocketOpcode?
     private var fragments: [UInt8] = []
     private var utf8 = UTF8Validator()
@@ -42,14 +44,8 @@ public struct WebSocketFrameDecoder: Sendable {
     }
 
     public mutating func feed(_ bytes: some Collection<UInt8>) {
-        if start == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            start = 0
-        } else if start > 65_536 && start * 2 > buffer.count {
-            buffer.removeFirst(start)
-            start = 0
-        }
-        buffer.append(contentsOf: bytes)
+        input.compact()
+        input.append(contentsOf: bytes)
     }
 
     /// The next event, nil when more bytes are needed.
@@ -61,9 +57,9 @@ public struct WebSocketFrameDecoder: Sendable {
     }
 
     private mutating func nextFrame() throws(WebSocketProtocolError) -> WebSocketFrame? {
-        let available = buffer.count - start
+        let available = input.bytes.count - input.start
         guard available >= 2 else { return nil }
-        let b0 = buffer[start], b1 = buffer[start + 1]
+        let b0 = input.bytes[input.start], b1 = input.bytes[input.start + 1]
         let fin = b0 & 0x80 != 0
         // RFC 6455 §5.2: RSV bits must be 0 unless an extension defines them; we negotiate none.
         guard b0 & 0x70 == 0 else { throw WebSocketProtocolError(.protocolError, "reserved bits set") }
@@ -77,12 +73,12 @@ public struct WebSocketFrameDecoder: Sendable {
         var offset = 2
         if length == 126 {
             guard available >= 4 else { return nil }
-            length = UInt64(buffer[start + 2]) << 8 | UInt64(buffer[start + 3])
+            length = UInt64(input.bytes[input.start + 2]) << 8 | UInt64(input.bytes[input.start + 3])
             offset = 4
         } else if length == 127 {
             guard available >= 10 else { return nil }
             length = 0
-            for i in 0..<8 { length = length << 8 | UInt64(buffer[start + 2 + i]) }
+            for i in 0..<8 { length = length << 8 | UInt64(input.bytes[input.start + 2 + i]) }
             // RFC 6455 §5.2: the most significant bit of a 64-bit length must be 0.
             guard length >> 63 == 0 else { throw WebSocketProtocolError(.protocolError, "64-bit length with the high bit set") }
             offset = 10
@@ -100,16 +96,16 @@ public struct WebSocketFrameDecoder: Sendable {
         var mask: [UInt8] = []
         if masked {
             guard available >= offset + 4 else { return nil }
-            mask = Array(buffer[(start + offset)..<(start + offset + 4)])
+            mask = Array(input.bytes[(input.start + offset)..<(input.start + offset + 4)])
             offset += 4
         }
         let total = offset + Int(length)
         guard available >= total else { return nil }
-        var payload = Array(buffer[(start + offset)..<(start + total)])
+        var payload = Array(input.bytes[(input.start + offset)..<(input.start + total)])
         if masked {
             for i in payload.indices { payload[i] ^= mask[i & 3] }
         }
-        start += total
+        input.start += total
         return WebSocketFrame(fin: fin, opcode: opcode, payload: payload)
     }
 

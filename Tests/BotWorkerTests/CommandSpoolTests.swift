@@ -7,7 +7,7 @@ import TestSupport
 
 /// The per-bot command spool on a temporary directory: what a worker that dies leaves for the next one.
 @Suite struct CommandSpoolTests {
-    func record(_ id: String, outcome: String = "ok") -> CommandRecord {
+    func record(_ id: String, outcome: CommandOutcome = .ok) -> CommandRecord {
         CommandRecord(id: id, bot: "alpha", guildID: nil, channelID: nil, userID: "u", command: "ping", options: "{}",
                       startedAt: 1, durationMicros: 1, outcome: outcome)
     }
@@ -17,10 +17,10 @@ import TestSupport
             let path = "\(dir)/spool/alpha.records"
             var first = try await CommandSpool.open(path: path)
             let position = SessionState(sessionID: "s1", resumeURL: "ws://r", sequence: 7)
-            #expect(try first.begin(record("r1", outcome: "interrupted"), event: "i1", position: position))
+            #expect(try first.begin(record("r1", outcome: .interrupted), event: "i1", position: position))
             try first.finish(record("r1"))
-            #expect(try first.begin(record("r2", outcome: "interrupted"), event: "i2", position: SessionState(sessionID: "s1", resumeURL: "ws://r", sequence: 9)))
-            #expect(try first.begin(record("r3", outcome: "interrupted"), event: "i3", position: nil))
+            #expect(try first.begin(record("r2", outcome: .interrupted), event: "i2", position: SessionState(sessionID: "s1", resumeURL: "ws://r", sequence: 9)))
+            #expect(try first.begin(record("r3", outcome: .interrupted), event: "i3", position: nil))
             try first.finish(record("r3"))
             try first.acknowledged(["r3"])
             // The worker dies here: r1 finished but not acked, r2 never finished, r3 acked.
@@ -29,8 +29,8 @@ import TestSupport
             var second = try await CommandSpool.open(path: path)
             defer { second.close() }
             #expect(second.pending.map(\.id).sorted() == ["r1", "r2"])
-            #expect(second.pending.first { $0.id == "r1" }?.outcome == "ok")
-            #expect(second.pending.first { $0.id == "r2" }?.outcome == "interrupted")
+            #expect(second.pending.first { $0.id == "r1" }?.outcome == .ok)
+            #expect(second.pending.first { $0.id == "r2" }?.outcome == .interrupted)
             #expect(second.position?.sequence == 9)
             // Handled events are refused, and nothing is written for them.
             #expect(try second.begin(record("r4"), event: "i2", position: nil) == false)
@@ -76,7 +76,7 @@ import TestSupport
 
 /// The link's fallback when another worker of the bot still holds the spool.
 @Suite struct SupervisorLinkSpoolTests {
-    func record(_ id: String, outcome: String) -> CommandRecord {
+    func record(_ id: String, outcome: CommandOutcome) -> CommandRecord {
         CommandRecord(id: id, bot: "alpha", guildID: nil, channelID: nil, userID: "u", command: "ping", options: "{}",
                       startedAt: 1, durationMicros: 1, outcome: outcome)
     }
@@ -88,15 +88,15 @@ import TestSupport
             let link = SupervisorLink(socketPath: "\(dir)/none.sock", bot: "alpha", spoolPath: path, spoolLockTimeout: .milliseconds(20),
                                       spoolRetryInterval: .zero, logger: .init(label: "test"))
             // The lock is held past the wait: the link keeps the command in memory.
-            #expect(await link.begin(record("r1", outcome: "interrupted"), event: "e1", position: nil))
+            #expect(await link.begin(record("r1", outcome: .interrupted), event: "e1", position: nil))
             holder.close()
             // The next record finds the file free and writes out everything held in memory too.
-            await link.record(record("r1", outcome: "ok"))
-            #expect(await link.begin(record("r2", outcome: "interrupted"), event: "e1", position: nil) == false)
+            await link.record(record("r1", outcome: .ok))
+            #expect(await link.begin(record("r2", outcome: .interrupted), event: "e1", position: nil) == false)
             await link.closeSpool()
             var reopened = try await CommandSpool.open(path: path)
             defer { reopened.close() }
-            #expect(reopened.pending.map(\.outcome) == ["ok"])
+            #expect(reopened.pending.map(\.outcome) == [.ok])
             #expect(reopened.hasHandled("e1"))
         }
     }

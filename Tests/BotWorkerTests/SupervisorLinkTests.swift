@@ -40,7 +40,7 @@ import TestSupport
         #expect(try await config.token == "secret")
 
         let records = (1...3).map { CommandRecord(id: "r\($0)", bot: "alpha", guildID: nil, channelID: nil, userID: "u", command: "ping",
-                                                  options: "{}", startedAt: 1, durationMicros: 1, outcome: "ok") }
+                                                  options: "{}", startedAt: 1, durationMicros: 1, outcome: .ok) }
         for r in records { await link.record(r) }
         try await link.flush()
         #expect(try await nextRecords(first, count: 3).map(\.id) == ["r1", "r2", "r3"])

@@ -14,11 +14,11 @@ import TLS
 /// Collects what a runtime reports.
 actor CollectingReporter: WorkerReporter {
     var records: [CommandRecord] = []
-    var states: [String] = []
+    var states: [GatewayStatus] = []
     var sessions: [SessionState?] = []
     var fatals: [Int] = []
     func record(_ record: CommandRecord) { records.append(record) }
-    func state(_ state: String, detail: String?) { states.append(state) }
+    func state(_ state: GatewayStatus, detail: String?) { states.append(state) }
     func session(_ session: SessionState?) { sessions.append(session) }
     func fatal(code: Int, reason: String) { fatals.append(code) }
 }
@@ -76,7 +76,7 @@ struct Harness {
     var patience: Duration { sim.configuration.heartbeatInterval * 5 + .seconds(20) }
 
     func waitReady() async throws {
-        try await eventually(timeout: patience, "READY") { await reporter.states.last == "ready" }
+        try await eventually(timeout: patience, "READY") { await reporter.states.last == .ready }
     }
 
     /// Injects an interaction (retrying while the session is being re-established) and waits for its callback.
@@ -114,7 +114,7 @@ struct Harness {
             #expect(callback.data["content"]?.string?.hasPrefix("Pong!") == true)
             try await eventually("the command record") { await h.reporter.records.count == 1 }
             let record = await h.reporter.records[0]
-            #expect(record.command == "ping" && record.outcome == "ok" && record.userID == "5001" && record.durationMicros > 0)
+            #expect(record.command == "ping" && record.outcome == .ok && record.userID == "5001" && record.durationMicros > 0)
             #expect(await h.sim.snapshot().identifies["alpha"] == 1)
             let registered = await h.sim.commandsRegistered(applicationID: h.sim.bot(named: "alpha")!.applicationID)
             #expect(registered?.array?.compactMap { $0["name"]?.string }.sorted() == ["help", "ping"])
@@ -173,7 +173,7 @@ struct Harness {
             try await eventually(timeout: h.patience, "the follow-up") {
                 await h.sim.messages(in: "7001").contains { $0.content == "report for <@5001>" }
             }
-            try await eventually("the record") { await h.reporter.records.first?.outcome == "ok" }
+            try await eventually("the record") { await h.reporter.records.first?.outcome == .ok }
             #expect(await h.reporter.records[0].durationMicros >= 2_000_000)
             await h.expectNoViolations()
         }
@@ -184,7 +184,7 @@ struct Harness {
         try await Harness.run(customCommands: [stuck], commandTimeout: 1) { h in
             try await h.waitReady()
             _ = await h.sim.injectInteraction(bot: "alpha", command: "stuck")
-            try await eventually(timeout: h.patience, "the timeout record") { await h.reporter.records.first?.outcome == "timeout" }
+            try await eventually(timeout: h.patience, "the timeout record") { await h.reporter.records.first?.outcome == .timeout }
             let record = await h.reporter.records[0]
             #expect(record.errorCode == "E_TIMEOUT" && record.command == "stuck")
             // The handler finishing later does not produce a second record. An absence can only be checked
@@ -246,7 +246,7 @@ struct Harness {
             #expect(last?.data["flags"]?.int == 64)
             try await eventually("six records") { await h.reporter.records.count == 6 }
             let outcomes = await h.reporter.records.map(\.outcome)
-            #expect(outcomes.filter { $0 == "ok" }.count == 5 && outcomes.filter { $0 == "rate_limited" }.count == 1)
+            #expect(outcomes.filter { $0 == .ok }.count == 5 && outcomes.filter { $0 == .rateLimited }.count == 1)
             await h.expectNoViolations()
         }
     }
@@ -258,7 +258,7 @@ struct Harness {
             await h.sim.injectMessage(bot: "alpha", content: "!nosuch", channelID: "7400")
             try await eventually("two records") { await h.reporter.records.count == 2 }
             let records = await h.reporter.records.sorted { $0.command < $1.command }
-            #expect(records.map(\.outcome) == ["ok", "error"])
+            #expect(records.map(\.outcome) == [.ok, .error])
             #expect(records[1].errorCode == "E_UNKNOWN_COMMAND")
             // The user-facing error carries the code and a reference found in the record.
             let texts = await h.sim.messages(in: "7400").map(\.content)

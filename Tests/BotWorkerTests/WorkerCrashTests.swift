@@ -16,7 +16,7 @@ actor StandInSupervisor {
     /// Record ids as each connection sent them.
     var sentOn: [Int: [String]] = [:]
     var sessions: [Int: [SessionState]] = [:]
-    var states: [Int: [String]] = [:]
+    var states: [Int: [GatewayStatus]] = [:]
 
     func note(_ message: IPCMessage, connection: Int) {
         switch message {
@@ -70,7 +70,7 @@ actor StandInSupervisor {
                 let c1 = try await supervisor.serve(listener, config: config, connection: 1, acknowledge: false)
                 // The first supervisor never acks: its records are as good as lost with it.
                 group.addTask { await supervisor.collect(c1, connection: 1, acknowledge: false) }
-                try await eventually(timeout: .seconds(20), "READY") { await supervisor.states[1]?.contains("ready") == true }
+                try await eventually(timeout: .seconds(20), "READY") { await supervisor.states[1]?.contains(.ready) == true }
                 // The position the supervisor's SQLite copy may still hold: READY's.
                 let stale = try #require(await supervisor.sessions[1]?.last)
 
@@ -85,7 +85,7 @@ actor StandInSupervisor {
                 let second = try BackgroundProcess(worker, ["--ipc", socket, "--bot", "alpha"])
                 let c2 = try await supervisor.serve(listener, config: resumeConfig, connection: 2, acknowledge: true)
                 group.addTask { await supervisor.collect(c2, connection: 2, acknowledge: true) }
-                try await eventually(timeout: .seconds(20), "RESUMED") { await supervisor.states[2]?.contains("ready") == true }
+                try await eventually(timeout: .seconds(20), "RESUMED") { await supervisor.states[2]?.contains(.ready) == true }
                 let after = try #require(await sim.injectInteraction(bot: "alpha", command: "ping"))
                 try await eventually(timeout: .seconds(10), "the second answer") { await sim.snapshot().callbacks.contains { $0.interactionID == after } }
                 try await eventually(timeout: .seconds(10), "both records") { await supervisor.records.values.filter { $0.command == "ping" }.count >= 2 }
@@ -94,7 +94,7 @@ actor StandInSupervisor {
                 // one record per answered interaction, whatever the kill interrupted.
                 let pings = await supervisor.records.values.filter { $0.command == "ping" }
                 #expect(pings.count == 2)
-                #expect(pings.allSatisfy { ["ok", "interrupted"].contains($0.outcome) }, "\(pings)")
+                #expect(pings.allSatisfy { [.ok, .interrupted].contains($0.outcome) }, "\(pings)")
                 // The killed worker's record came from its spool through the replacement, since the first
                 // connection never acked it (whether or not it had been sent there before the kill).
                 let killed = try #require(pings.min { $0.startedAt < $1.startedAt })
@@ -133,7 +133,7 @@ actor StandInSupervisor {
                 let worker = try BackgroundProcess(productPath("botvisor-worker"), ["--ipc", socket, "--bot", "alpha"])
                 let c1 = try await supervisor.serve(listener, config: config, connection: 1, acknowledge: true)
                 group.addTask { await supervisor.collect(c1, connection: 1, acknowledge: true) }
-                try await eventually(timeout: .seconds(20), "READY") { await supervisor.states[1]?.contains("ready") == true }
+                try await eventually(timeout: .seconds(20), "READY") { await supervisor.states[1]?.contains(.ready) == true }
                 let id = try #require(await sim.injectInteraction(bot: "alpha", command: "help"))
                 try await eventually(timeout: .seconds(10), "the answer") { await sim.snapshot().callbacks.contains { $0.interactionID == id } }
                 // The same event again, as a resume from an older position would deliver it.
@@ -160,8 +160,8 @@ actor StandInSupervisor {
             try await h.waitReady()
             let old = try #require(await h.sim.injectInteraction(bot: "alpha", command: "ping", ageMilliseconds: 55_000))
             _ = try await h.answered("help")
-            try await eventually(timeout: .seconds(10), "the expired record") { await h.reporter.records.contains { $0.outcome == "expired" } }
-            let expired = try #require(await h.reporter.records.first { $0.outcome == "expired" })
+            try await eventually(timeout: .seconds(10), "the expired record") { await h.reporter.records.contains { $0.outcome == .expired } }
+            let expired = try #require(await h.reporter.records.first { $0.outcome == .expired })
             #expect(expired.command == "ping" && expired.errorCode == nil)
             let stats = await h.sim.snapshot()
             #expect(!stats.callbacks.contains { $0.interactionID == old })

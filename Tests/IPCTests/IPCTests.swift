@@ -30,7 +30,7 @@ import IOCore
 
     @Test func envelopesRoundTripWithTheirCorrelationIDs() throws {
         let record = CommandRecord(id: "r1", bot: "alpha", guildID: "g", channelID: "c", userID: "u", command: "ping",
-                                   options: "{}", startedAt: 1, durationMicros: 250, outcome: "ok")
+                                   options: "{}", startedAt: 1, durationMicros: 250, outcome: .ok)
         let envelope = IPCEnvelope(.commands(CommandBatch(records: [record])), id: 7)
         var decoder = IPCFrameDecoder()
         decoder.feed(try envelope.encoded())

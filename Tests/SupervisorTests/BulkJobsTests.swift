@@ -40,7 +40,9 @@ extension DaemonHarness {
         #expect(status == 201, "\(reply)")
     }
 
+    /// Waits for the running daemon to write its bound address (a respawned one listens on a new port), then for the port.
     func waitForHTTP() async throws {
+        try await eventually(timeout: .seconds(30), "the bound HTTP address") { httpPort != 0 }
         try await waitForPort(httpPort)
     }
 

@@ -18,10 +18,13 @@ struct DaemonHarness {
     let sim: DiscordSimulator
     let daemon: BackgroundProcess
     let dir: String
-    let httpPort: Int
     let workerPath: String?
     var config: String { "\(dir)/botvisor.conf" }
     var controlSocket: String { "\(dir)/run/control.sock" }
+    /// The running daemon writes its bound HTTP address here (it listens on port 0).
+    var httpAddressFile: String { "\(dir)/run/http.addr" }
+    /// The running daemon's HTTP port, read from `httpAddressFile` (0, which no client reaches, before it listens).
+    var httpPort: Int { DaemonHarness.boundPort(httpAddressFile) ?? 0 }
 
     /// The restart back-off's ceiling: a restart that is going to happen has happened by twice this.
     static let backoffMax: Duration = .milliseconds(500)
@@ -45,10 +48,9 @@ struct DaemonHarness {
             configuration.heartbeatGrace = .seconds(30)
             configuration.interactionDeadline = .seconds(30)
             let sim = try DiscordSimulator(configuration: configuration)
-            let httpPort = try freePort()
             try """
                 [http]
-                listen = 127.0.0.1:\(httpPort)
+                listen = 127.0.0.1:0
                 [paths]
                 state_dir = \(dir)/state
                 runtime_dir = \(dir)/run
@@ -67,9 +69,10 @@ struct DaemonHarness {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }
                 let daemon = try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath)
-                let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir, httpPort: httpPort, workerPath: workerPath)
+                let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir, workerPath: workerPath)
                 do {
                     try await eventually(timeout: .seconds(30), "the control socket") { FileManager.default.fileExists(atPath: harness.controlSocket) }
+                    try await eventually(timeout: .seconds(30), "the bound HTTP address") { harness.httpPort != 0 }
                     try await body(harness)
                 } catch {
                     await daemon.stop()
@@ -86,6 +89,8 @@ struct DaemonHarness {
     }
 
     static func spawnDaemon(dir: String, workerPath: String?) throws -> BackgroundProcess {
+        // A killed daemon leaves its address behind; the next one writes its own once it listens.
+        try? FileManager.default.removeItem(atPath: "\(dir)/run/http.addr")
         var args = ["--config", "\(dir)/botvisor.conf"]
         if let workerPath { args += ["--worker", workerPath] }
         return try BackgroundProcess(productPath("botvisord"), args)
@@ -94,6 +99,12 @@ struct DaemonHarness {
     /// Another botvisord on the same configuration and state (after the first was killed).
     func spawnDaemon() throws -> BackgroundProcess {
         try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath)
+    }
+
+    /// The port in an address file botvisord wrote (`127.0.0.1:41234`).
+    static func boundPort(_ file: String) -> Int? {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+        return text.split(separator: ":").last.flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     func ctl(_ request: ControlRequest) async throws -> ControlReply {
@@ -119,6 +130,19 @@ struct DaemonHarness {
 }
 
 @Suite(.serialized, .heavy) struct DaemonTests {
+    @Test func onPortZeroTheDaemonReportsTheBoundAddressInItsLogItsStatusAndARuntimeFile() async throws {
+        try await DaemonHarness.run { h in
+            let file = try String(contentsOfFile: h.httpAddressFile, encoding: .utf8)
+            #expect(h.httpPort != 0 && file == "127.0.0.1:\(h.httpPort)\n")
+            let address = "127.0.0.1:\(h.httpPort)"
+            let line = try await h.daemon.waitForLine { $0.contains("botvisord listening") }
+            #expect(line.contains("http=\(address)"), "\(line)")
+            let status = try await runProcess(productPath("botvisorctl"), ["--config", h.config, "status", "--json"])
+            #expect(try JSONDecoder().decode(ControlReply.self, from: Data(status.stdout.utf8)).http == address, "\(status.stdout)")
+            try await waitForPort(h.httpPort)
+        }
+    }
+
     @Test func aKilledWorkerIsReplacedAndResumesWithoutIdentifyingAgain() async throws {
         try await DaemonHarness.run { h in
             try await h.addBot("alpha", token: "tok-alpha-secret")
@@ -306,7 +330,7 @@ struct DaemonHarness {
 
     @Test func demoModeBringsThreeBotsUpAndStopsCleanlyOnCtrlC() async throws {
         try await withTemporaryDirectory { dir in
-            try "[http]\nlisten = 127.0.0.1:\(try freePort())\n".write(toFile: "\(dir)/demo.conf", atomically: true, encoding: .utf8)
+            try "[http]\nlisten = 127.0.0.1:0\n".write(toFile: "\(dir)/demo.conf", atomically: true, encoding: .utf8)
             let demo = try BackgroundProcess(productPath("botvisord"), ["--demo", "--config", "\(dir)/demo.conf"])
             let line = try await demo.waitForLine { $0.contains("botvisorctl --socket") }
             let socket = String(line.split(separator: " ").first { $0.hasSuffix("control.sock") }!)

@@ -49,11 +49,11 @@ import TestSupport
         }
     }
 
-    static func record(_ i: Int, startedAt: Int64, bot: String? = nil, outcome: String? = nil) -> CommandRecord {
-        let failed = outcome == "error" || (outcome == nil && i % 11 == 0)
+    static func record(_ i: Int, startedAt: Int64, bot: String? = nil, outcome: CommandOutcome? = nil) -> CommandRecord {
+        let failed = outcome == .error || (outcome == nil && i % 11 == 0)
         return CommandRecord(id: "r\(i)", bot: bot ?? "bot\(i % 3)", guildID: "g\(i % 4)", channelID: "c\(i % 5)", userID: "u\(i % 13)",
                              command: ["ping", "stock", "help"][i % 3], options: i % 4 == 0 ? "{\"item\":\"sprocket \(i)\"}" : "{\"item\":\"gear\"}",
-                             startedAt: startedAt, durationMicros: Int64(i % 40) * 7_000 + 300, outcome: outcome ?? (failed ? "error" : "ok"),
+                             startedAt: startedAt, durationMicros: Int64(i % 40) * 7_000 + 300, outcome: outcome ?? (failed ? .error : .ok),
                              errorCode: failed ? "E_OUT_OF_STOCK" : nil, errorMessage: failed ? "sprocket sold out" : nil)
     }
 
@@ -173,9 +173,9 @@ import TestSupport
         let records = [
             CommandRecord(id: "1575437027062884414", bot: "shop/bot", guildID: nil, channelID: "c1", userID: "u\"quoted\"",
                           command: "stock", options: #"{"item":"back\\slash é 🎉","n":3}"#, startedAt: 1_795_750_000_000_000,
-                          durationMicros: 12_345, outcome: "error", errorCode: "E_OUT_OF_STOCK", errorMessage: "tab\there\nnew line\r"),
+                          durationMicros: 12_345, outcome: .error, errorCode: "E_OUT_OF_STOCK", errorMessage: "tab\there\nnew line\r"),
             CommandRecord(id: "2", bot: "b", guildID: "g", channelID: nil, userID: "u", command: "ping", options: "{}",
-                          startedAt: 0, durationMicros: 0, outcome: "ok"),
+                          startedAt: 0, durationMicros: 0, outcome: .ok),
         ]
         for next: String? in [nil, "MTc5NTc1MDAwMDAwMDAwMDox"] {
             let expected = Array(try HTTPJSON.encoder.encode(APIRouter.Page(logs: records, next_cursor: next)))

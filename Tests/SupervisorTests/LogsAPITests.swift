@@ -34,7 +34,7 @@ import TestSupport
             records.append(CommandRecord(id: String(format: "id-%05d", i), bot: "bot\(i % 3)", guildID: "g\(i % 2)", channelID: "c\(i % 4)",
                                          userID: "u\(i % 5)", command: i % 7 == 0 ? "stock" : "ping", options: "{\"item\":\"widget \(i)\"}",
                                          startedAt: base + Int64(i) * 1000, durationMicros: Int64(i * 100),
-                                         outcome: i % 7 == 0 ? "error" : "ok", errorCode: i % 7 == 0 ? "E_OUT_OF_STOCK" : nil,
+                                         outcome: i % 7 == 0 ? .error : .ok, errorCode: i % 7 == 0 ? "E_OUT_OF_STOCK" : nil,
                                          errorMessage: i % 7 == 0 ? "widget sold out" : nil))
         }
         try await store.store(records)
@@ -58,7 +58,7 @@ import TestSupport
             #expect(response.status == .ok)
             let logs = try #require(page?.logs)
             #expect(!logs.isEmpty)
-            #expect(logs.allSatisfy { $0.bot == "bot0" && $0.outcome == "error" && $0.durationMicros >= 10_000 })
+            #expect(logs.allSatisfy { $0.bot == "bot0" && $0.outcome == .error && $0.durationMicros >= 10_000 })
             #expect(logs.map(\.startedAt) == logs.map(\.startedAt).sorted(by: >))
             // The same selection computed by hand.
             let expected = (0..<300).filter { $0 % 3 == 0 && $0 % 7 == 0 && $0 * 100 >= 10_000 }.count
@@ -68,7 +68,7 @@ import TestSupport
             let (_, user) = try await get(router, "/api/v1/logs/user/u3?limit=500")
             #expect(user?.logs.count == 60 && user?.logs.allSatisfy { $0.userID == "u3" } == true)
             let (_, failed) = try await get(router, "/api/v1/logs/failed?limit=500")
-            #expect(failed?.logs.count == 43 && failed?.logs.allSatisfy { $0.outcome == "error" } == true)
+            #expect(failed?.logs.count == 43 && failed?.logs.allSatisfy { $0.outcome == .error } == true)
         }
     }
 
@@ -84,7 +84,7 @@ import TestSupport
                 seen += p.logs.map(\.id)
                 // Newer rows land between pages; they are newer than the cursor, so the walk is unaffected.
                 try await store.store([CommandRecord(id: "new-\(newer)", bot: "bot0", guildID: nil, channelID: nil, userID: "u0", command: "ping",
-                                                     options: "{}", startedAt: newer, durationMicros: 1, outcome: "ok")])
+                                                     options: "{}", startedAt: newer, durationMicros: 1, outcome: .ok)])
                 newer += 1
                 guard let next = p.next_cursor else { break }
                 target = "/api/v1/logs?limit=37&cursor=\(next)"
@@ -162,10 +162,10 @@ import TestSupport
             // 100 recent records for bot0 with durations 1..100 ms, every 10th an error; one old record outside the window.
             var records = (1...100).map { i in
                 CommandRecord(id: "s\(i)", bot: "bot0", guildID: nil, channelID: nil, userID: "u", command: "ping", options: "{}",
-                              startedAt: now - 60_000_000, durationMicros: Int64(i) * 1000, outcome: i % 10 == 0 ? "error" : "ok")
+                              startedAt: now - 60_000_000, durationMicros: Int64(i) * 1000, outcome: i % 10 == 0 ? .error : .ok)
             }
             records.append(CommandRecord(id: "old", bot: "bot0", guildID: nil, channelID: nil, userID: "u", command: "ping", options: "{}",
-                                         startedAt: now - 7_200_000_000, durationMicros: 999_000_000, outcome: "error"))
+                                         startedAt: now - 7_200_000_000, durationMicros: 999_000_000, outcome: .error))
             try await store.store(records)
             let response = await router.respond(to: HTTPRequest(method: .get, target: "/api/v1/logs/stats?window=1h"))
             #expect(response.status == .ok)
@@ -185,7 +185,7 @@ import TestSupport
 
             // Cached for at most a second: a new record shows within a second, however often one asks.
             try await store.store([CommandRecord(id: "late", bot: "bot1", guildID: nil, channelID: nil, userID: "u", command: "ping",
-                                                 options: "{}", startedAt: now, durationMicros: 1000, outcome: "ok")])
+                                                 options: "{}", startedAt: now, durationMicros: 1000, outcome: .ok)])
             // Whatever is cached was computed before the store: one lifetime (the router's cache has the default)
             // later it has expired, however slow the machine, so the next answer must count the record.
             try await Reactor.shared.sleep(until: .now + MonitoringCache().ttl)
@@ -250,7 +250,7 @@ extension LogsAPITests {
             try await LogsAPITests().generate(store, count: 1200)
             try await store.store([CommandRecord(id: "tricky", bot: "bot0", guildID: nil, channelID: "c1", userID: "u1", command: "say",
                                                  options: "{\"text\":\"a, \\\"quoted\\\"\\nline\"}", startedAt: 1_600_000_000_000_000,
-                                                 durationMicros: 5, outcome: "ok", errorCode: nil, errorMessage: "comma, \"quote\"\r\nbreak")])
+                                                 durationMicros: 5, outcome: .ok, errorCode: nil, errorMessage: "comma, \"quote\"\r\nbreak")])
             let server = try HTTPServer(port: 0, responder: router)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await server.run() }

@@ -143,7 +143,7 @@ import TestSupport
             let nowMicros = Self.now * 1000
             func record(_ id: String, age: Int64) -> CommandRecord {
                 CommandRecord(id: id, bot: "alpha", guildID: nil, channelID: nil, userID: "u1", command: "ping", options: "{\"tag\":\"\(id)\"}",
-                              startedAt: nowMicros - age, durationMicros: 1000, outcome: "ok")
+                              startedAt: nowMicros - age, durationMicros: 1000, outcome: .ok)
             }
             let old = (0..<1234).map { record("old\($0)", age: 2 * 86_400_000_000 + Int64($0)) }
             let new = (0..<10).map { record("new\($0)", age: 3_600_000_000) }
@@ -271,7 +271,7 @@ import TestSupport
             try await api.store.store(samples: samples)
             let records = (1...10).map { i in
                 CommandRecord(id: "c\(i)", bot: "alpha", guildID: nil, channelID: nil, userID: "u", command: "ping", options: "{}",
-                              startedAt: Self.now * 1000 - 60_000_000, durationMicros: Int64(i) * 1000, outcome: i == 10 ? "error" : "ok")
+                              startedAt: Self.now * 1000 - 60_000_000, durationMicros: Int64(i) * 1000, outcome: i == 10 ? .error : .ok)
             }
             try await api.store.store(records)
             let summary = try await api.decode(MetricsSummary.self, "/api/v1/monitoring/metrics?window=5m")
@@ -380,6 +380,26 @@ import TestSupport
         #expect(await computed.value == 5)
     }
 
+    @Test func aCachedAnswerIsServedUntilItsLifetimeEndsAndRecomputedFromThen() async {
+        let clock = ManualClock()
+        let cache = MonitoringCache(ttl: .seconds(1), now: { clock.now })
+        let computed = Counter()
+        func get() async -> HTTPResponse {
+            await cache.response(for: "health") { await computed.increment(); return .json(["n": await computed.value]) }
+        }
+        _ = await get()
+        clock.advance(by: .milliseconds(999))
+        _ = await get()
+        #expect(await computed.value == 1)
+        // The lifetime counts from when the computation began: exactly one second later it is over.
+        clock.advance(by: .milliseconds(1))
+        _ = await get()
+        #expect(await computed.value == 2)
+        clock.advance(by: .milliseconds(500))
+        _ = await get()
+        #expect(await computed.value == 2)
+    }
+
     actor Counter {
         var value = 0
         func increment() { value += 1 }
@@ -400,7 +420,7 @@ import TestSupport
 @Suite(.heavy) struct MonitoringDaemonTests {
     @Test func aRunningWorkerIsSampledAndHealthShowsItsGateway() async throws {
         try await DaemonHarness.run(extraConfig: "[metrics]\nsample_interval = 200ms\n") { h in
-            let port = try Configuration.load(path: h.config, environment: [:]).httpListen.port
+            let port = h.httpPort
             let client = HTTPClient()
             defer { client.shutdown() }
             func get(_ path: String) async throws -> (Int, Data) {

@@ -77,7 +77,7 @@ import TestSupport
             let store = try await SupervisorStore(stateDirectory: dir)
             try await store.add(BotDefinition(name: "alpha", token: "very-secret-token", prefix: "!"))
             let record = CommandRecord(id: "same-id", bot: "alpha", guildID: "g", channelID: "c", userID: "u", command: "ping",
-                                       options: "{}", startedAt: 1, durationMicros: 2, outcome: "ok")
+                                       options: "{}", startedAt: 1, durationMicros: 2, outcome: .ok)
             try await store.store([record])
             try await store.store([record])
             #expect(try await store.commandCount() == 1)

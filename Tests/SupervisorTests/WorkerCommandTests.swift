@@ -44,7 +44,7 @@ import TestSupport
             let sim = try DiscordSimulator(configuration: DiscordSimulator.Configuration())
             try """
                 [http]
-                listen = 127.0.0.1:\(try freePort())
+                listen = 127.0.0.1:0
                 [paths]
                 state_dir = \(dir)/state
                 runtime_dir = \(dir)/run
