@@ -2,6 +2,7 @@ import Discord
 import Fleet
 import FoundationEssentials
 import HTTP
+import IPC
 import JSON
 import Operations
 import Store
@@ -14,51 +15,44 @@ package enum JobsAPI {
 
     package static func register(on router: inout Router, fleet: Fleet, jobs: JobRunner) {
         for kind in [JobKind.start, .stop, .restart] {
-            router.post("/api/v1/bulk/\(kind.rawValue)") { request in
-                await BotsAPI.respond(request, status: .accepted, headers: location) {
-                    let spec = try await lifecycleSpec(kind, request: request, fleet: fleet)
-                    return try await submit(spec, request: request, jobs: jobs)
+            router.post("/api/v1/bulk/\(kind.rawValue)") { request, _ in
+                try APIQuery.check(request, allows: [])
+                let spec = try await lifecycleSpec(kind, request: request, fleet: fleet)
+                let job = try await submit(spec, request: request, jobs: jobs)
+                return .json(job, status: .accepted, headers: location(job))
+            }
+        }
+        router.post("/api/v1/bulk/messages") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let spec = try await messageSpec(request, fleet: fleet)
+            let job = try await submit(spec, request: request, jobs: jobs)
+            return .json(job, status: .accepted, headers: location(job))
+        }
+        router.get("/api/v1/jobs") { request, _ in
+            try APIQuery.check(request, allows: ["limit", "cursor"])
+            let limit = try APIQuery.limit(request, default: 50)
+            var before: (Int64, String)?
+            if let cursor = APIRouter.query(request, "cursor") {
+                let parts = cursor.split(separator: "_", maxSplits: 1)
+                guard parts.count == 2, let created = Int64(parts[0]) else {
+                    throw APIError(.badRequest, .invalidCursor, "cursor is not one this API returned")
                 }
+                before = (created, String(parts[1]))
             }
+            let page = try await jobs.store.jobs(limit: limit, before: before)
+            return .json(JobPage(jobs: page, next_cursor: page.count == limit ? page.last.map { "\($0.created_at)_\($0.id)" } : nil))
         }
-        router.post("/api/v1/bulk/messages") { request in
-            await BotsAPI.respond(request, status: .accepted, headers: location) {
-                let spec = try await messageSpec(request, fleet: fleet)
-                return try await submit(spec, request: request, jobs: jobs)
-            }
+        router.get("/api/v1/jobs/{id}") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let id = request.pathParameters["id"] ?? ""
+            guard let job = try await jobs.store.job(id) else { throw APIError(.notFound, .jobNotFound, "no job \(id)") }
+            return .json(job)
         }
-        router.get("/api/v1/jobs") { request in
-            await BotsAPI.respond(request) {
-                var limit = 50
-                if let text = APIRouter.query(request, "limit") {
-                    guard let n = Int(text), n >= 1 else { throw APIError(.badRequest, "INVALID_PARAMETER", "limit must be at least 1") }
-                    limit = min(n, 500)
-                }
-                var before: (Int64, String)?
-                if let cursor = APIRouter.query(request, "cursor") {
-                    let parts = cursor.split(separator: "_", maxSplits: 1)
-                    guard parts.count == 2, let created = Int64(parts[0]) else {
-                        throw APIError(.badRequest, "INVALID_CURSOR", "cursor is not one this API returned")
-                    }
-                    before = (created, String(parts[1]))
-                }
-                let page = try await jobs.store.jobs(limit: limit, before: before)
-                return JobPage(jobs: page, next_cursor: page.count == limit ? page.last.map { "\($0.created_at)_\($0.id)" } : nil)
-            }
-        }
-        router.get("/api/v1/jobs/{id}") { request in
-            await BotsAPI.respond(request) {
-                let id = request.pathParameters["id"] ?? ""
-                guard let job = try await jobs.store.job(id) else { throw APIError(.notFound, "JOB_NOT_FOUND", "no job \(id)") }
-                return job
-            }
-        }
-        router.post("/api/v1/jobs/{id}/cancel") { request in
-            await BotsAPI.respond(request, status: .accepted) {
-                let id = request.pathParameters["id"] ?? ""
-                guard let job = try await jobs.cancel(id) else { throw APIError(.notFound, "JOB_NOT_FOUND", "no job \(id)") }
-                return job
-            }
+        router.post("/api/v1/jobs/{id}/cancel") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let id = request.pathParameters["id"] ?? ""
+            guard let job = try await jobs.cancel(id) else { throw APIError(.notFound, .jobNotFound, "no job \(id)") }
+            return .json(job, status: .accepted)
         }
     }
 
@@ -78,7 +72,7 @@ package enum JobsAPI {
         var key: String?
         if let header = request.headers["Idempotency-Key"] {
             guard (1...255).contains(header.utf8.count), header.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-                throw APIError(.badRequest, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-255 printable ASCII characters")
+                throw APIError(.badRequest, .invalidIdempotencyKey, "Idempotency-Key must be 1-255 printable ASCII characters")
             }
             key = header
         }
@@ -87,7 +81,7 @@ package enum JobsAPI {
 
     package static func object(_ request: HTTPRequest) throws(APIError) -> [String: JSON] {
         guard let json = try? JSON.parse(request.body), let object = json.object else {
-            throw APIError(.badRequest, "INVALID_JSON", "the body must be a JSON object")
+            throw APIError(.badRequest, .invalidJSON, "the body must be a JSON object")
         }
         return object
     }

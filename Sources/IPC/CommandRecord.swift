@@ -17,12 +17,12 @@ public struct CommandRecord: Codable, Sendable, Equatable {
     /// response deadline, as when replayed after an outage, and was not answered) or `interrupted` (the
     /// worker died before the command finished; recorded by the next worker from the bot's spool).
     public var outcome: String
-    public var errorCode: String?
+    public var errorCode: ErrorCode?
     public var errorMessage: String?
 
     public init(id: String, bot: String, guildID: String?, channelID: String?, userID: String, command: String,
                 options: String, startedAt: Int64, durationMicros: Int64, outcome: String,
-                errorCode: String? = nil, errorMessage: String? = nil) {
+                errorCode: ErrorCode? = nil, errorMessage: String? = nil) {
         self.id = id
         self.bot = bot
         self.guildID = guildID

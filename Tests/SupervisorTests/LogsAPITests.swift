@@ -14,6 +14,60 @@ import TestSupport
 @testable import Store
 @testable import Supervisor
 
+/// A command record as the API writes it (`started_at` in milliseconds, `options` as JSON), read
+/// back under `CommandRecord`'s property names.
+struct WireRecord: Decodable, Equatable {
+    var id: String
+    var bot: String
+    var userID: String
+    var command: String
+    var outcome: String
+    var startedAt: Int64
+    var durationMicros: Int64
+    var errorCode: String?
+    var errorMessage: String?
+    var options: JSON
+
+    enum CodingKeys: String, CodingKey {
+        case id, bot, command, outcome, options
+        case userID = "user_id"
+        case startedAt = "started_at"
+        case durationMicros = "duration_us"
+        case errorCode = "error_code"
+        case errorMessage = "error_message"
+    }
+
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        bot = try c.decode(String.self, forKey: .bot)
+        userID = try c.decode(String.self, forKey: .userID)
+        command = try c.decode(String.self, forKey: .command)
+        outcome = try c.decode(String.self, forKey: .outcome)
+        startedAt = try c.decode(Int64.self, forKey: .startedAt)
+        durationMicros = try c.decode(Int64.self, forKey: .durationMicros)
+        errorCode = try c.decodeIfPresent(String.self, forKey: .errorCode)
+        errorMessage = try c.decodeIfPresent(String.self, forKey: .errorMessage)
+        // Options are any JSON; the tests compare their serialized form.
+        let raw = try c.decode(AnyJSON.self, forKey: .options)
+        options = raw.value
+    }
+}
+
+/// Decodes any JSON value into `JSON` (the module's own parser has no Decodable side).
+struct AnyJSON: Decodable {
+    var value: JSON
+    init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { value = .null }
+        else if let b = try? c.decode(Bool.self) { value = .bool(b) }
+        else if let n = try? c.decode(Double.self) { value = .number(n) }
+        else if let s = try? c.decode(String.self) { value = .string(s) }
+        else if let a = try? c.decode([AnyJSON].self) { value = .array(a.map(\.value)) }
+        else { value = .object(try c.decode([String: AnyJSON].self).mapValues(\.value)) }
+    }
+}
+
 /// The log-search API over a real SQLite file filled with generated records.
 @Suite struct LogsAPITests {
     func withAPI(_ body: (Router, SupervisorStore) async throws -> Void) async throws {
@@ -34,14 +88,14 @@ import TestSupport
             records.append(CommandRecord(id: String(format: "id-%05d", i), bot: "bot\(i % 3)", guildID: "g\(i % 2)", channelID: "c\(i % 4)",
                                          userID: "u\(i % 5)", command: i % 7 == 0 ? "stock" : "ping", options: "{\"item\":\"widget \(i)\"}",
                                          startedAt: base + Int64(i) * 1000, durationMicros: Int64(i * 100),
-                                         outcome: i % 7 == 0 ? "error" : "ok", errorCode: i % 7 == 0 ? "E_OUT_OF_STOCK" : nil,
+                                         outcome: i % 7 == 0 ? "error" : "ok", errorCode: i % 7 == 0 ? "OUT_OF_STOCK" : nil,
                                          errorMessage: i % 7 == 0 ? "widget sold out" : nil))
         }
         try await store.store(records)
     }
 
     struct Page: Decodable {
-        var logs: [CommandRecord]
+        var logs: [WireRecord]
         var next_cursor: String?
     }
 
@@ -65,6 +119,9 @@ import TestSupport
             #expect(logs.count == expected)
             let (_, window) = try await get(router, "/api/v1/logs?from=1700000000010&to=1700000000019&limit=500")
             #expect(window?.logs.count == 10)
+            // Timestamps on the wire are Unix milliseconds, like the filters; options are JSON, not a string of it.
+            #expect(window?.logs.allSatisfy { (1_700_000_000_010...1_700_000_000_019).contains($0.startedAt) } == true)
+            #expect(window?.logs.first?.options == ["item": "widget 19"])
             let (_, user) = try await get(router, "/api/v1/logs/user/u3?limit=500")
             #expect(user?.logs.count == 60 && user?.logs.allSatisfy { $0.userID == "u3" } == true)
             let (_, failed) = try await get(router, "/api/v1/logs/failed?limit=500")
@@ -100,8 +157,8 @@ import TestSupport
             try await generate(store)
             let (_, page) = try await get(router, "/api/v1/logs?q=sold&limit=500")
             #expect(page?.logs.count == 43)
-            let (_, prefix) = try await get(router, "/api/v1/logs?q=E_OUT_OF_STOCK&bot=bot1&limit=500")
-            #expect(prefix?.logs.allSatisfy { $0.bot == "bot1" && $0.errorCode == "E_OUT_OF_STOCK" } == true)
+            let (_, prefix) = try await get(router, "/api/v1/logs?q=OUT_OF_STOCK&bot=bot1&limit=500")
+            #expect(prefix?.logs.allSatisfy { $0.bot == "bot1" && $0.errorCode == "OUT_OF_STOCK" } == true)
             let (bad, _) = try await get(router, "/api/v1/logs?q=%22unterminated")
             #expect(bad.status == .badRequest)
             guard case .bytes(let body) = bad.body else { Issue.record("no body"); return }
@@ -258,7 +315,7 @@ extension LogsAPITests {
                 let ndjson = try await runProcess(Peer.curl.path!, ["-sS", "-D", "-", "\(base)?bot=bot0&format=ndjson"])
                 #expect(ndjson.stdout.lowercased().contains("transfer-encoding: chunked"))
                 let lines = ndjson.stdout.split(separator: "\r\n\r\n", maxSplits: 1).last!.split(separator: "\n")
-                let records = try lines.map { try JSONDecoder().decode(CommandRecord.self, from: Data($0.utf8)) }
+                let records = try lines.map { try JSONDecoder().decode(WireRecord.self, from: Data($0.utf8)) }
                 #expect(records.count == 400 + 1)
                 #expect(Set(records.map(\.id)).count == records.count && records.allSatisfy { $0.bot == "bot0" })
                 #expect(records.map(\.startedAt) == records.map(\.startedAt).sorted(by: >))
