@@ -111,11 +111,18 @@ import TestSupport
             let (_, missing) = await send(router, .post, "/api/v1/bots", ["intents": 1])
             #expect(fields(missing) == ["name", "token"])
 
-            // Names are unique.
+            // Names are unique: a second create is 409 BOT_EXISTS, as the README says.
             let good: JSON = ["name": "alpha", "token": "tok-alpha", "enabled": false]
             #expect(await send(router, .post, "/api/v1/bots", good).0 == .created)
             let (dupStatus, dup) = await send(router, .post, "/api/v1/bots", good)
-            #expect(dupStatus == .unprocessableContent && fields(dup) == ["name"])
+            #expect(dupStatus == .conflict && dup["error"]?["code"]?.string == "BOT_EXISTS")
+            // RFC 9110 §15.3.2: a 201 names what it created.
+            var create = HTTPRequest(method: .post, target: "/api/v1/bots")
+            create.body = (["name": "gamma", "token": "tok-gamma", "enabled": false] as JSON).bytes
+            let created = await router.respond(to: create)
+            #expect(created.status == .created && created.headers["Location"] == "/api/v1/bots/gamma")
+            // Unknown query parameters are refused like unknown body fields.
+            #expect(await send(router, .get, "/api/v1/bots?nmae=gamma").0 == .badRequest)
 
             // A bot cannot be renamed; unknown bots are 404; malformed JSON is 400.
             let (_, rename) = await send(router, .patch, "/api/v1/bots/alpha", ["name": "beta"])
@@ -128,7 +135,7 @@ import TestSupport
 
             // Nothing of the failed requests was stored.
             let (_, list) = await send(router, .get, "/api/v1/bots")
-            #expect(list.array?.compactMap { $0["name"]?.string } == ["alpha"])
+            #expect(list.array?.compactMap { $0["name"]?.string } == ["alpha", "gamma"])
         }
     }
 
