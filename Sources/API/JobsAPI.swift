@@ -103,13 +103,17 @@ package enum JobsAPI {
         if let list = body["bots"] {
             guard let items = list.array, !items.isEmpty else { throw APIError.validation([.init("bots", "a non-empty list of bot names")]) }
             let known = Set(statuses.map(\.name))
+            var unknown: [APIError.Field] = []
             for (i, item) in items.enumerated() {
                 if let name = item.string, known.contains(name) {
                     if !names.contains(name) { names.append(name) }
+                } else if let name = item.string {
+                    unknown.append(.init("bots[\(i)]", "no bot named \(name)"))
                 } else {
-                    problems.append(.init("bots[\(i)]", item.string.map { "no bot named \($0)" } ?? "a bot name"))
+                    problems.append(.init("bots[\(i)]", "a bot name"))
                 }
             }
+            if problems.isEmpty { try notFound(unknown) }
         } else if let all = body["all"] {
             guard all.bool == true else { throw APIError.validation([.init("all", "must be true")]) }
             names = statuses.map(\.name)
@@ -131,14 +135,17 @@ package enum JobsAPI {
             problems.append(.init(key, "unknown field; known: targets, content, embeds"))
         }
         let known = Set(await fleet.names)
+        var unknown: [APIError.Field] = []
         var targets: [(bot: String, channelID: String?)] = []
         if let list = body["targets"]?.array, !list.isEmpty {
             if list.count > maximumTargets { problems.append(.init("targets", "at most \(maximumTargets) targets per job")) }
             for (i, target) in list.prefix(maximumTargets).enumerated() {
                 let bot = target["bot"]?.string
                 let channel = target["channel_id"]?.string
-                if bot.map(known.contains) != true {
-                    problems.append(.init("targets[\(i)].bot", bot.map { "no bot named \($0)" } ?? "required: a bot name"))
+                if let bot, !known.contains(bot) {
+                    unknown.append(.init("targets[\(i)].bot", "no bot named \(bot)"))
+                } else if bot == nil {
+                    problems.append(.init("targets[\(i)].bot", "required: a bot name"))
                 }
                 if channel.map(BotConfigInput.isSnowflake) != true {
                     problems.append(.init("targets[\(i)].channel_id", "required: a channel id (a string of digits)"))
@@ -161,8 +168,16 @@ package enum JobsAPI {
             problems.append(.init(field, error.code == "50006" ? "a message needs content or embeds" : "\(error.message) (Discord's limit)"))
         }
         if !problems.isEmpty { throw APIError.validation(problems) }
+        try notFound(unknown)
         return JobSpec(kind: .message, request: canonical(body), content: body["content"]?.string,
                        embeds: body["embeds"].map { $0.serialized() }, targets: targets)
+    }
+
+    /// A well-formed request that names bots which do not exist is a 404 BOT_NOT_FOUND (as a path naming
+    /// one is), listing each; a malformed one is a 422 first.
+    package static func notFound(_ unknown: [APIError.Field]) throws(APIError) {
+        guard !unknown.isEmpty else { return }
+        throw APIError(.notFound, .botNotFound, unknown.count == 1 ? unknown[0].message : "\(unknown.count) bots do not exist", fields: unknown)
     }
 
     /// The request in a stable form (keys sorted), to compare requests sent with the same Idempotency-Key.

@@ -287,7 +287,11 @@ package enum MonitoringAPI {
         let now = recorder.clock()
         let to = try integer("to") ?? now
         let from = try integer("from") ?? (to - 3_600_000)
-        guard from <= to else { throw APIError.parameter("from must not be after to") }
+        // `from` after `to` selects nothing, as an empty time range does in the log filters.
+        guard from <= to else {
+            return MetricSeries(bot: bot, metric: metric, resolution_seconds: Double(recorder.settings.sampleInterval.milliseconds) / 1000,
+                                from: from, to: to, points: [])
+        }
         let tier = tier(forAge: now - from, retention: recorder.settings.retention)
         let samples = try await store.series(bot: bot, metric: metric, tier: tier, from: from, to: to)
         let resolution: Int64 = switch tier {

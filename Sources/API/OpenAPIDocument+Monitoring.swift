@@ -27,7 +27,9 @@ extension OpenAPIDocument {
                 "description": .string("CPU, gateway RTT and events/s are averages of the samples in the window; RSS and uptime are current; "
                                        + "commands, error rate and duration percentiles come from the command log; rest_calls, rest_429, "
                                        + "reconnects, resumes and identifies are counts in the window. \(cached)"),
-                "parameters": [query("window", "string", "A duration from 1m to 366d such as 5m, 1h or 24h (default 1h)"),
+                "parameters": [["name": "window", "in": "query", "required": false,
+                                "description": "A duration from 1m to 366d such as 5m, 1h or 24h (default 1h)",
+                                "schema": ["type": "string", "pattern": .string(OpenAPIDocument.windowPattern)]],
                                query("bot", "string", "Only this bot (_system: only botvisord's figures)")],
                 "responses": ["200": json(ref("MetricsSummary"), "Figures over the window"), "400": errorResponse, "404": errorResponse,
                               "500": errorResponse]]],
