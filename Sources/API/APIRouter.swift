@@ -77,7 +77,15 @@ package enum APIRouter {
         do {
             return try await store.search(query)
         } catch let error as DatabaseError where error.resultCode == .error && query.text != nil {
-            throw APIError(.badRequest, .invalidQuery, "invalid full-text query: \(error.message)")
+            // FTS5 refused the syntax (`foo-bar`, `"open`, a lone `AND`): search the text as one phrase
+            // instead, as a search box would (https://www.sqlite.org/fts5.html §3.2: a phrase in double quotes).
+            var literal = query
+            literal.text = "\"" + (query.text ?? "").replacing("\"", with: "\"\"") + "\""
+            do {
+                return try await store.search(literal)
+            } catch let again as DatabaseError where again.resultCode == .error {
+                throw APIError(.badRequest, .invalidQuery, "invalid full-text query: \(error.message)")
+            }
         }
     }
 
@@ -98,7 +106,8 @@ package enum APIRouter {
         }
         // Bounded so that milliseconds to microseconds never overflow (10^13 ms is the year 2286).
         func integer(_ name: String, max: Int64 = 10_000_000_000_000) throws -> Int64? {
-            guard let text = query(request, name) else { return nil }
+            // Present but empty is not "absent" for a number: the document says integer, and so does the server.
+            guard let text = request.query(name) else { return nil }
             guard let n = Int64(text), n >= 0, n <= max else {
                 throw APIError.parameter("\(name) must be an integer from 0 to \(max)")
             }
@@ -110,7 +119,7 @@ package enum APIRouter {
         q.minimumDurationMicros = try integer("min_duration_ms").map { $0 * 1000 }
         q.limit = try APIQuery.limit(request, default: q.limit)
         if let token = query(request, "cursor") {
-            guard let cursor = LogQuery.Cursor(token: token) else { throw APIError(.badRequest, .invalidCursor, "cursor is not one this API returned") }
+            guard APIQuery.isCursor(token), let cursor = LogQuery.Cursor(token: token) else { throw APIError(.badRequest, .invalidCursor, "cursor is not one this API returned") }
             q.cursor = cursor
         }
         return q

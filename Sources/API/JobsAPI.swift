@@ -34,7 +34,7 @@ package enum JobsAPI {
             var before: (Int64, String)?
             if let cursor = APIRouter.query(request, "cursor") {
                 let parts = cursor.split(separator: "_", maxSplits: 1)
-                guard parts.count == 2, let created = Int64(parts[0]) else {
+                guard APIQuery.isCursor(cursor), parts.count == 2, let created = Int64(parts[0]) else {
                     throw APIError(.badRequest, .invalidCursor, "cursor is not one this API returned")
                 }
                 before = (created, String(parts[1]))

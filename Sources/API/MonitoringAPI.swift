@@ -201,13 +201,7 @@ package enum MonitoringAPI {
     }
 
     /// `window`: a duration from 1m to 366d, 1h when absent.
-    package static func parseWindow(_ text: String?) throws -> Duration {
-        guard let text else { return .seconds(3600) }
-        guard let window = try? Duration.parse(text), window >= .seconds(60), window <= .seconds(366 * 86_400) else {
-            throw APIError.parameter("window must be a duration from 1m to 366d, such as 5m, 1h or 24h")
-        }
-        return window
-    }
+    package static func parseWindow(_ text: String?) throws -> Duration { try APIQuery.window(text) }
 
     /// The tier whose samples cover data `age` old: raw samples for a day, minute averages for a week, then hours.
     package static func tier(forAge age: Int64, retention: SupervisorStore.MetricRetention) -> MetricTier {
@@ -274,14 +268,16 @@ package enum MonitoringAPI {
 
     package static func series(_ request: HTTPRequest, fleet: Fleet, store: SupervisorStore, recorder: MetricsRecorder) async throws -> MetricSeries {
         let bot = APIRouter.query(request, "bot") ?? SupervisorStore.systemBot
-        let known = bot == SupervisorStore.systemBot ? MetricsRecorder.systemMetrics : MetricsRecorder.botMetrics
+        // Any metric either kind of series has; one this bot does not record selects nothing (like an unknown bot).
+        let known = MetricsRecorder.botMetrics + MetricsRecorder.systemMetrics.filter { !MetricsRecorder.botMetrics.contains($0) }
         guard let metric = APIRouter.query(request, "metric"), known.contains(metric) else {
-            throw APIError.parameter("metric must be one of \(known.joined(separator: ", "))"
-                           + (bot == SupervisorStore.systemBot ? " (for _system)" : ""))
+            throw APIError.parameter("metric must be one of \(known.joined(separator: ", "))")
         }
         func integer(_ name: String) throws -> Int64? {
-            guard let text = APIRouter.query(request, name) else { return nil }
-            guard let n = Int64(text), n >= 0 else { throw APIError.parameter("\(name) must be Unix milliseconds") }
+            guard let text = request.query(name) else { return nil }
+            guard let n = Int64(text), n >= 0, n <= 10_000_000_000_000 else {
+                throw APIError.parameter("\(name) must be Unix milliseconds from 0 to 10000000000000")
+            }
             return n
         }
         let now = recorder.clock()

@@ -43,8 +43,8 @@ extension OpenAPIDocument {
                                ["name": "metric", "in": "query", "required": true, "description": "The metric",
                                 "schema": ["type": "string", "enum": .array(Array(Set(MetricsRecorder.botMetrics + MetricsRecorder.systemMetrics))
                                     .sorted().map { .string($0) })]],
-                               query("from", "integer", "Start, Unix milliseconds (default: an hour before to)"),
-                               query("to", "integer", "End, Unix milliseconds (default: now)")],
+                               OpenAPIDocument.milliseconds("from", "Start, Unix milliseconds (default: an hour before to)"),
+                               OpenAPIDocument.milliseconds("to", "End, Unix milliseconds (default: now)")],
                 "responses": ["200": json(ref("MetricSeries"), "Points, oldest first"), "400": errorResponse, "404": errorResponse,
                               "500": errorResponse]]],
         ]

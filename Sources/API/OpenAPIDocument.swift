@@ -12,10 +12,11 @@ package enum OpenAPIDocument {
                                      .internal].map(\.rawValue) + OpenAPIManagement.errorCodes
 
     /// A cursor as the API writes it (`<position>_<id>`); every string matching this is a position the server accepts.
-    package static let cursorPattern = "^[0-9]{1,18}_[A-Za-z0-9_-]{1,64}$"
+    /// An empty value is the same as leaving the parameter out (true of every query parameter).
+    package static let cursorPattern = "^([0-9]{1,18}_[A-Za-z0-9_-]{1,64})?$"
 
     /// Durations `window` takes, 1m to 366d (the server also reads forms such as `90s` or `1.5h`; the document keeps to whole units).
-    package static let windowPattern = "^([1-9][0-9]{0,4}m|([1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-7][0-9]|878[0-4])h|([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-6])d)$"
+    package static let windowPattern = "^(([1-9][0-9]{0,4}|[1-4][0-9]{5}|5[01][0-9]{4}|52[0-6][0-9]{3}|5270[0-3][0-9]|527040)m|([1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-7][0-9]|878[0-4])h|([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-6])d)?$"
 
     package static func query(_ name: String, _ type: String, _ description: String) -> JSON {
         ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": ["type": .string(type)]]
@@ -34,8 +35,8 @@ package enum OpenAPIDocument {
         milliseconds("from", "Start, Unix milliseconds"), milliseconds("to", "End, Unix milliseconds"),
         milliseconds("min_duration_ms", "Minimum duration"),
         ["name": "q", "in": "query", "required": false,
-         "description": "FTS5 full-text query. The server takes FTS5's whole syntax (an invalid query is 400 INVALID_QUERY); the pattern describes the plain-words subset that is always valid",
-         "schema": ["type": "string", "pattern": "^[a-z0-9]{1,32}( [a-z0-9]{1,32}){0,7}$"]],
+         "description": "FTS5 full-text query (https://www.sqlite.org/fts5.html); text FTS5 cannot parse is searched as one phrase",
+         "schema": ["type": "string"]],
         ["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
         ["name": "cursor", "in": "query", "required": false, "description": "next_cursor from the previous page",
          "schema": ["type": "string", "pattern": .string(cursorPattern)]],
