@@ -47,7 +47,7 @@ package enum APIQuery {
         guard let text else { return .seconds(3600) }
         let units: [Character: Int64] = ["m": 60, "h": 3600, "d": 86_400]
         guard let unit = text.last.flatMap({ units[$0] }), let digits = text.dropLast().first, digits != "0",
-              let n = Int64(text.dropLast()), text.dropLast().allSatisfy({ $0 >= "0" && $0 <= "9" }), n >= 1, n * unit <= 366 * 86_400 else {
+              let n = Int64(text.dropLast()), text.dropLast().allSatisfy({ $0 >= "0" && $0 <= "9" }), n >= 1, n <= 366 * 86_400 / unit else {
             throw APIError.parameter("window must be whole minutes, hours or days from 1m to 366d, such as 5m, 1h or 24h")
         }
         return .seconds(n * unit)

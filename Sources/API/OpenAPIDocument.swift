@@ -31,7 +31,9 @@ package enum OpenAPIDocument {
     package static let logFilters: [JSON] = [
         query("bot", "string", "Bot name"), query("guild", "string", "Guild id"), query("channel", "string", "Channel id"),
         query("user", "string", "User id"), query("command", "string", "Command name"),
-        ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": ["ok", "error", "rate_limited", "timeout", "expired", "interrupted"]]],
+        // "" is listed because an empty text value means the parameter is absent, on every route.
+        ["name": "outcome", "in": "query", "required": false,
+         "schema": ["type": "string", "enum": ["", "ok", "error", "rate_limited", "timeout", "expired", "interrupted"]]],
         milliseconds("from", "Start, Unix milliseconds"), milliseconds("to", "End, Unix milliseconds"),
         milliseconds("min_duration_ms", "Minimum duration"),
         ["name": "q", "in": "query", "required": false,

@@ -82,7 +82,7 @@ package enum OpenAPIManagement {
             "/api/v1/logs/export": ["get": [
                 "summary": "The selection of GET /api/v1/logs (same filters, no limit), streamed with chunked encoding",
                 "parameters": .array([["name": "format", "in": "query", "required": false,
-                                       "schema": ["type": "string", "enum": ["ndjson", "csv"], "default": "ndjson"]]]
+                                       "schema": ["type": "string", "enum": ["", "ndjson", "csv"], "default": "ndjson"]]]
                                      + OpenAPIDocument.logFilters.filter { $0["name"]?.string != "limit" }),
                 "responses": ["200": ["description": "One record per line (NDJSON) or per row (CSV with a header row, RFC 4180)",
                                       "content": ["application/x-ndjson": ["schema": ["type": "string"]],

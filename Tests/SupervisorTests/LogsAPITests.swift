@@ -339,11 +339,11 @@ extension LogsAPITests {
                     #expect(result["message"]?.string == "comma, \"quote\"\r\nbreak")
                     #expect(result["outcomes"]?.array == ["ok"])
                 }
-                // A bad format or FTS query is a 400 in the one error shape, before any streaming.
+                // A bad format or filter is a 400 in the one error shape, before any streaming.
                 let bad = try await runProcess(Peer.curl.path!, ["-s", "-w", "\n%{http_code}", "\(base)?format=xml"])
                 #expect(bad.stdout.hasSuffix("\n400") && bad.stdout.contains("INVALID_PARAMETER"))
-                let badQuery = try await runProcess(Peer.curl.path!, ["-s", "-w", "\n%{http_code}", "\(base)?q=%22unterminated"])
-                #expect(badQuery.stdout.hasSuffix("\n400") && badQuery.stdout.contains("INVALID_QUERY"))
+                let badCursor = try await runProcess(Peer.curl.path!, ["-s", "-w", "\n%{http_code}", "\(base)?cursor=nope"])
+                #expect(badCursor.stdout.hasSuffix("\n400") && badCursor.stdout.contains("INVALID_CURSOR"))
                 await server.shutdown()
                 group.cancelAll()
             }
