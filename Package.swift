@@ -23,7 +23,7 @@ let package = Package(
         .target(name: "Logging"),
         .target(name: "IOCore", dependencies: ["CLinux"]),
         .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"]),
-        .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging"]),
+        .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging", "JSON"]),
         // AES-256-GCM, SHA-1, SHA-256 and HMAC-SHA256 over OpenSSL.
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "Crypto"]),
@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["IOCore"], path: "Tests/TestSupport"),
         .testTarget(name: "IOCoreTests", dependencies: ["IOCore", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: ["TLS", "IOCore", "TestSupport"]),
-        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IOCore", "TLS", "TestSupport"]),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "IOCore", "TLS", "JSON", "TestSupport"]),
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "IOCore", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),

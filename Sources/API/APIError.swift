@@ -1,34 +1,39 @@
 import HTTP
+import IPC
 import Store
 
-/// An API failure with a stable code, rendered as
-/// `{"error":{"code","message","request_id","fields"?}}`; `fields` lists
-/// each failing field of a 422 and why.
-public struct APIError: Error, Equatable {
-    public struct Field: Codable, Sendable, Equatable {
-        public var field: String
-        public var message: String
-        public init(_ field: String, _ message: String) {
-            self.field = field
-            self.message = message
-        }
-    }
+/// An API failure with a stable code from the one vocabulary (`ErrorCode`), rendered as
+/// `{"error":{"code","message","request_id","fields"?}}`; `fields` lists each failing field of a
+/// 422 and why. Handlers throw it; `ErrorMiddleware` renders it (and maps every other error to one).
+public struct APIError: Error, Equatable, HTTPResponseError {
+    public typealias Field = HTTPErrorField
     public var status: HTTPStatus
-    public var code: String
+    public var code: ErrorCode
     public var message: String
     public var fields: [Field]
+    public var headers: HTTPHeaders = [:]
 
-    public init(_ status: HTTPStatus, _ code: String, _ message: String, fields: [Field] = []) {
+    public init(_ status: HTTPStatus, _ code: ErrorCode, _ message: String, fields: [Field] = [], headers: HTTPHeaders = [:]) {
         self.status = status
         self.code = code
         self.message = message
         self.fields = fields
+        self.headers = headers
+    }
+
+    public static func == (a: APIError, b: APIError) -> Bool {
+        a.status == b.status && a.code == b.code && a.message == b.message && a.fields == b.fields
     }
 
     /// A 422 listing every failing field.
     package static func validation(_ fields: [Field]) -> APIError {
-        APIError(.unprocessableContent, "VALIDATION_FAILED",
+        APIError(.unprocessableContent, .validationFailed,
                  fields.count == 1 ? "\(fields[0].field): \(fields[0].message)" : "\(fields.count) fields are invalid", fields: fields)
+    }
+
+    /// A 400 for a query parameter.
+    package static func parameter(_ message: String) -> APIError {
+        APIError(.badRequest, .invalidParameter, message)
     }
 
     /// A jobs-layer refusal in the wire shape: its code, with the status that code means over HTTP.
@@ -41,17 +46,13 @@ public struct APIError: Error, Equatable {
         self.init(status, error.code, error.message)
     }
 
-    package func response(for request: HTTPRequest) -> HTTPResponse {
-        struct Body: Encodable {
-            struct Inner: Encodable { var code: String; var message: String; var request_id: String; var fields: [Field]?
-                package init(code: String, message: String, request_id: String, fields: [Field]?) { self.code = code; self.message = message; self.request_id = request_id; self.fields = fields }
-            }
-            var error: Inner
-            package init(error: Inner) {
-                self.error = error
-            }
-        }
-        return .json(Body(error: .init(code: code, message: message, request_id: request.context["request_id"] ?? "",
-                                       fields: fields.isEmpty ? nil : fields)), status: status)
+    /// This error as a response, with the request's id in the body.
+    package func response(for context: RequestContext) -> HTTPResponse {
+        response(requestID: context.requestID)
     }
+}
+
+extension APIError: CustomStringConvertible {
+    public var wireCode: String { code.rawValue }
+    public var description: String { "\(status.code) \(code): \(message)" }
 }

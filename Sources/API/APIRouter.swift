@@ -15,82 +15,81 @@ package enum APIRouter {
                      recorder: MetricsRecorder? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
-        router.notFound = { request in APIError(.notFound, "NOT_FOUND", "no route for \(request.path)").response(for: request) }
-        router.methodNotAllowed = { request, allowed in
-            var r = APIError(.methodNotAllowed, "METHOD_NOT_ALLOWED", "use \(allowed.map(\.rawValue).joined(separator: ", "))").response(for: request)
-            r.headers.set("Allow", allowed.map(\.rawValue).joined(separator: ", "))
-            return r
-        }
+        router.use(ErrorMiddleware(logger: Logger(label: "api")))
         MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
         JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))
         let openAPI = OpenAPIDocument.make().bytes
-        router.get("/api/v1/openapi.json") { _ in HTTPResponse(headers: ["Content-Type": "application/json"], bytes: openAPI) }
-        router.get("/metrics") { request in
-            do {
-                let (commands, histograms) = try await store.prometheusCommandFigures()
-                let text = PrometheusExposition.render(statuses: (try? await fleet.statuses()) ?? [], commands: commands, histograms: histograms)
-                return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], bytes: Array(text.utf8))
-            } catch {
-                return APIError(.internalServerError, "INTERNAL", "metrics unavailable").response(for: request)
-            }
+        router.get("/api/v1/openapi.json") { request, _ in
+            try APIQuery.check(request, allows: [])
+            return HTTPResponse(headers: ["Content-Type": "application/json"], bytes: openAPI)
         }
-        router.get("/api/v1/logs") { request in await logs(request, store: store) { _ in } }
+        router.get("/metrics") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let (commands, histograms) = try await store.prometheusCommandFigures()
+            let text = PrometheusExposition.render(statuses: (try? await fleet.statuses()) ?? [], commands: commands, histograms: histograms)
+            return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], bytes: Array(text.utf8))
+        }
+        router.get("/api/v1/logs") { request, _ in try await logs(request, store: store) { _ in } }
         LogExport.register(on: &router, store: store)
         // Stats over a window are recomputed at most once a second per window: a dashboard polling
         // them costs one query per second, and an answer is never older than that.
         let statsCache = MonitoringCache()
-        router.get("/api/v1/logs/stats") { request in
-            let text = query(request, "window") ?? "1h"
-            guard let window = try? Duration.parse(text), window <= .seconds(366 * 86_400) else {
-                return APIError(.badRequest, "INVALID_PARAMETER", "window must be a duration such as 5m, 1h or 24h").response(for: request)
-            }
-            let seconds = Int(window.components.seconds)
-            return await statsCache.response(for: String(seconds)) {
+        router.get("/api/v1/logs/stats") { request, _ in
+            try APIQuery.check(request, allows: ["window"])
+            let seconds = Int(try MonitoringAPI.parseWindow(query(request, "window")).components.seconds)
+            return try await statsCache.response(for: String(seconds)) {
                 let now = WallClock.now().microseconds
-                do {
-                    return .json(try await store.stats(since: now - Int64(seconds) * 1_000_000, windowSeconds: seconds))
-                } catch {
-                    return APIError(.internalServerError, "INTERNAL", "stats unavailable").response(for: request)
-                }
+                return .json(try await store.stats(since: now - Int64(seconds) * 1_000_000, windowSeconds: seconds))
             }
         }
-        router.get("/api/v1/logs/recent") { request in await logs(request, store: store) { _ in } }
-        router.get("/api/v1/logs/failed") { request in await logs(request, store: store) { $0.failedOnly = true } }
-        router.get("/api/v1/logs/user/{user_id}") { request in
-            await logs(request, store: store) { $0.user = request.pathParameters["user_id"] }
+        router.get("/api/v1/logs/recent") { request, _ in try await logs(request, store: store) { _ in } }
+        router.get("/api/v1/logs/failed") { request, _ in try await logs(request, store: store) { $0.failedOnly = true } }
+        router.get("/api/v1/logs/user/{user_id}") { request, _ in
+            try await logs(request, store: store) { $0.user = request.pathParameters["user_id"] }
         }
         return router
     }
 
     /// The page's shape; `LogPageJSON` writes it (a test checks the two agree byte for byte).
     package struct Page: Encodable {
-        package var logs: [CommandRecord]
+        package var logs: [LogRecord]
         package var next_cursor: String?
         package init(logs: [CommandRecord], next_cursor: String? = nil) {
-            self.logs = logs
+            self.logs = logs.map(LogRecord.init)
             self.next_cursor = next_cursor
         }
     }
 
-    package static func logs(_ request: HTTPRequest, store: SupervisorStore, adjust: (inout LogQuery) -> Void) async -> HTTPResponse {
+    /// The filters `GET /api/v1/logs` and its variants take.
+    package static let logParameters = ["bot", "guild", "channel", "user", "command", "outcome", "q", "from", "to",
+                                        "min_duration_ms", "limit", "cursor"]
+
+    package static func logs(_ request: HTTPRequest, store: SupervisorStore, adjust: (inout LogQuery) -> Void) async throws -> HTTPResponse {
+        try APIQuery.check(request, allows: logParameters)
+        var query = try parse(request)
+        adjust(&query)
+        return HTTPResponse(headers: ["Content-Type": "application/json"], bytes: LogPageJSON.encode(try await search(query, request: request, store: store)))
+    }
+
+    /// Runs a search; FTS5's refusal of a `q` is the client's mistake (400), not the server's.
+    package static func search(_ query: LogQuery, request: HTTPRequest, store: SupervisorStore) async throws -> LogPage {
         do {
-            var query = try parse(request)
-            adjust(&query)
-            let page = try await store.search(query)
-            return HTTPResponse(headers: ["Content-Type": "application/json"], bytes: LogPageJSON.encode(page))
-        } catch let error as APIError {
-            return error.response(for: request)
-        } catch let error as DatabaseError where error.resultCode == .error && query(request, "q") != nil {
-            return APIError(.badRequest, "INVALID_QUERY", "invalid full-text query: \(error.message)").response(for: request)
-        } catch {
-            return APIError(.internalServerError, "INTERNAL", "the log search failed").response(for: request)
+            return try await store.search(query)
+        } catch let error as DatabaseError where error.resultCode == .error && query.text != nil {
+            // FTS5 refused the syntax (`foo-bar`, `"open`, a lone `AND`): search the text as one phrase
+            // instead, as a search box would (https://www.sqlite.org/fts5.html §3.2: a phrase in double quotes).
+            var literal = query
+            literal.text = "\"" + (query.text ?? "").replacing("\"", with: "\"\"") + "\""
+            do {
+                return try await store.search(literal)
+            } catch let again as DatabaseError where again.resultCode == .error {
+                throw APIError(.badRequest, .invalidQuery, "invalid full-text query: \(error.message)")
+            }
         }
     }
 
-    package static func query(_ request: HTTPRequest, _ name: String) -> String? {
-        request.query(name).flatMap { $0.isEmpty ? nil : $0 }
-    }
+    package static func query(_ request: HTTPRequest, _ name: String) -> String? { APIQuery.value(request, name) }
 
     /// Reads the filters; a malformed value is a 400 naming the parameter.
     package static func parse(_ request: HTTPRequest) throws -> LogQuery {
@@ -104,16 +103,16 @@ package enum APIRouter {
         if let outcome = query(request, "outcome") {
             guard let typed = CommandOutcome(rawValue: outcome) else {
                 let names = CommandOutcome.allCases.map(\.rawValue)
-                throw APIError(.badRequest, "INVALID_PARAMETER",
-                               "outcome must be \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
+                throw APIError.parameter("outcome must be \(names.dropLast().joined(separator: ", ")) or \(names.last!)")
             }
             q.outcome = typed
         }
         // Bounded so that milliseconds to microseconds never overflow (10^13 ms is the year 2286).
         func integer(_ name: String, max: Int64 = 10_000_000_000_000) throws -> Int64? {
-            guard let text = query(request, name) else { return nil }
+            // Present but empty is not "absent" for a number: the document says integer, and so does the server.
+            guard let text = request.query(name) else { return nil }
             guard let n = Int64(text), n >= 0, n <= max else {
-                throw APIError(.badRequest, "INVALID_PARAMETER", "\(name) must be an integer from 0 to \(max)")
+                throw APIError.parameter("\(name) must be an integer from 0 to \(max)")
             }
             return n
         }
@@ -121,12 +120,9 @@ package enum APIRouter {
         q.from = try integer("from").map { $0 * 1000 }
         q.to = try integer("to").map { $0 * 1000 + 999 }
         q.minimumDurationMicros = try integer("min_duration_ms").map { $0 * 1000 }
-        if let limit = try integer("limit") {
-            guard limit >= 1 else { throw APIError(.badRequest, "INVALID_PARAMETER", "limit must be at least 1") }
-            q.limit = Int(min(limit, Int64(LogQuery.maximumLimit)))
-        }
+        q.limit = try APIQuery.limit(request, default: q.limit)
         if let token = query(request, "cursor") {
-            guard let cursor = LogQuery.Cursor(token: token) else { throw APIError(.badRequest, "INVALID_CURSOR", "cursor is not one this API returned") }
+            guard APIQuery.isCursor(token), let cursor = LogQuery.Cursor(token: token) else { throw APIError(.badRequest, .invalidCursor, "cursor is not one this API returned") }
             q.cursor = cursor
         }
         return q

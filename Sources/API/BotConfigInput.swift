@@ -21,7 +21,7 @@ package struct BotConfigInput {
 
     package static func parse(_ body: [UInt8]) throws(APIError) -> BotConfigInput {
         guard let json = try? JSON.parse(body), let object = json.object else {
-            throw APIError(.badRequest, "INVALID_JSON", "the body must be a JSON object")
+            throw APIError(.badRequest, .invalidJSON, "the body must be a JSON object")
         }
         return BotConfigInput(fields: object)
     }

@@ -12,90 +12,68 @@ import Store
 /// token against Discord, and start/stop/restart one bot.
 package enum BotsAPI {
     package static func register(on router: inout Router, fleet: Fleet, apiBase: String, client: HTTPClient) {
-        router.get("/api/v1/bots") { _ in .json((try? await fleet.statuses()) ?? []) }
-        router.get("/api/v1/bots/{name}") { request in
-            await respond(request) { try await fleet.statuses([name(request)])[0] }
+        router.get("/api/v1/bots") { request, _ in
+            try APIQuery.check(request, allows: [])
+            return .json(try await fleet.statuses())
         }
-        router.post("/api/v1/bots") { request in
-            await respond(request, status: .created) {
-                let input = try BotConfigInput.parse(request.body)
-                let bot = try input.apply(to: BotDefinition(name: "", token: ""), creating: true)
-                do {
-                    try await fleet.add(bot)
-                } catch let error as FleetError where error.code == "BOT_EXISTS" {
-                    throw APIError.validation([.init("name", "a bot named \(bot.name) exists")])
-                } catch let error as DatabaseError where error.resultCode == .constraint {
-                    // Two creates of one name at once: the database keeps names unique.
-                    throw APIError.validation([.init("name", "a bot named \(bot.name) exists")])
+        router.get("/api/v1/bots/{name}") { request, _ in
+            try APIQuery.check(request, allows: [])
+            return .json(try await fleet.statuses([name(request)])[0])
+        }
+        router.post("/api/v1/bots") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let input = try BotConfigInput.parse(request.body)
+            let bot = try input.apply(to: BotDefinition(name: "", token: ""), creating: true)
+            do {
+                try await fleet.add(bot)
+            } catch let error as DatabaseError where error.resultCode == .constraint {
+                // Two creates of one name at once: the database keeps names unique.
+                throw FleetError(.botExists, "a bot named \(bot.name) exists")
+            }
+            // RFC 9110 §15.3.2: a 201 names the resource it created.
+            return .json(try await fleet.statuses([bot.name])[0], status: .created, headers: ["Location": "/api/v1/bots/\(bot.name)"])
+        }
+        router.patch("/api/v1/bots/{name}") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let supervisor = try await fleet.supervisor(named: name(request))
+            let old = await supervisor.definition
+            let bot = try BotConfigInput.parse(request.body).apply(to: old, creating: false)
+            if bot != old {
+                // Pushed to the worker: over IPC for most fields, by a restart with a fresh
+                // identify for a new token or new intents (see BotSupervisor's .configure).
+                try await fleet.update(bot)
+                if bot.enabled != old.enabled {
+                    if bot.enabled { supervisor.start() } else { await supervisor.stop() }
                 }
-                return try await fleet.statuses([bot.name])[0]
             }
+            return .json(try await fleet.statuses([bot.name])[0])
         }
-        router.patch("/api/v1/bots/{name}") { request in
-            await respond(request) {
-                let supervisor = try await fleet.supervisor(named: name(request))
-                let old = await supervisor.definition
-                let bot = try BotConfigInput.parse(request.body).apply(to: old, creating: false)
-                if bot != old {
-                    // Pushed to the worker: over IPC for most fields, by a restart with a fresh
-                    // identify for a new token or new intents (see BotSupervisor's .configure).
-                    try await fleet.update(bot)
-                    if bot.enabled != old.enabled {
-                        if bot.enabled { supervisor.start() } else { await supervisor.stop() }
-                    }
-                }
-                return try await fleet.statuses([bot.name])[0]
-            }
+        router.delete("/api/v1/bots/{name}") { request, _ in
+            try APIQuery.check(request, allows: [])
+            // Stops the worker first; command logs stay.
+            try await fleet.remove(name(request))
+            return HTTPResponse(status: .noContent)
         }
-        router.delete("/api/v1/bots/{name}") { request in
-            await respond(request, status: .noContent) {
-                // Stops the worker first; command logs stay.
-                try await fleet.remove(name(request))
-                return Empty()
-            }
-        }
-        router.post("/api/v1/bots/{name}/validate") { request in
-            await respond(request) {
-                let bot = try await fleet.supervisor(named: name(request)).definition
-                return try await TokenCheck.run(bot, apiBase: apiBase, client: client)
-            }
+        router.post("/api/v1/bots/{name}/validate") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let bot = try await fleet.supervisor(named: name(request)).definition
+            return .json(try await TokenCheck.run(bot, apiBase: apiBase, client: client))
         }
         for action in ["start", "stop", "restart"] {
-            router.post("/api/v1/bots/{name}/\(action)") { request in
-                await respond(request, status: action == "stop" ? .ok : .accepted) {
-                    let supervisor = try await fleet.supervisor(named: name(request))
-                    switch action {
-                    case "start": supervisor.start()
-                    case "stop": await supervisor.stop()
-                    default: supervisor.restart()
-                    }
-                    return await supervisor.status()
+            router.post("/api/v1/bots/{name}/\(action)") { request, _ in
+                try APIQuery.check(request, allows: [])
+                let supervisor = try await fleet.supervisor(named: name(request))
+                switch action {
+                case "start": supervisor.start()
+                case "stop": await supervisor.stop()
+                default: supervisor.restart()
                 }
+                return .json(await supervisor.status(), status: action == "stop" ? .ok : .accepted)
             }
         }
     }
 
-    package struct Empty: Encodable {}
-
     package static func name(_ request: HTTPRequest) -> String { request.pathParameters["name"] ?? "" }
-
-    /// Runs `body` and renders its value as JSON, or its error in the one error shape.
-    package static func respond<T: Encodable>(_ request: HTTPRequest, status: HTTPStatus = .ok, headers: (T) -> HTTPHeaders = { _ in [:] },
-                                      _ body: () async throws -> T) async -> HTTPResponse {
-        do {
-            let value = try await body()
-            if status == .noContent { return HTTPResponse(status: .noContent) }
-            return .json(value, status: status, headers: headers(value))
-        } catch let error as APIError {
-            return error.response(for: request)
-        } catch let error as FleetError {
-            return APIError(error.code == "BOT_NOT_FOUND" ? .notFound : .conflict, error.code, error.message).response(for: request)
-        } catch let error as JobError {
-            return APIError(error).response(for: request)
-        } catch {
-            return APIError(.internalServerError, "INTERNAL", "the request failed").response(for: request)
-        }
-    }
 }
 
 /// `POST /api/v1/bots/{name}/validate`: asks Discord who the token belongs to
@@ -121,7 +99,7 @@ package struct TokenCheck: Encodable {
 
     package static func run(_ bot: BotDefinition, apiBase: String, client: HTTPClient) async throws -> TokenCheck {
         let me = try await get("\(apiBase)/users/@me", token: bot.token, client: client)
-        guard let id = me["id"]?.string else { throw APIError(.badGateway, "DISCORD_BAD_RESPONSE", "Discord's /users/@me had no id") }
+        guard let id = me["id"]?.string else { throw APIError(.badGateway, .discordBadResponse, "Discord's /users/@me had no id") }
         let application = try? await get("\(apiBase)/applications/@me", token: bot.token, client: client)
         let applicationID = application?["id"]?.string
         let flags = application?["flags"]?.int ?? 0
@@ -142,13 +120,13 @@ package struct TokenCheck: Encodable {
             response = try await client.send(HTTPClientRequest(method: .get, url: url, headers: ["Authorization": "Bot \(token)"]),
                                              timeout: .seconds(10))
         } catch {
-            throw APIError(.badGateway, "DISCORD_UNREACHABLE", "cannot reach Discord: \(error)")
+            throw APIError(.badGateway, .discordUnreachable, "cannot reach Discord: \(error)")
         }
         switch response.status.code {
         case 200: return (try? JSON.parse(response.body)) ?? .null
-        case 401: throw APIError(.unprocessableContent, "TOKEN_REJECTED", "Discord rejected the token (401 Unauthorized)")
-        case 429: throw APIError(.serviceUnavailable, "DISCORD_RATE_LIMITED", "Discord rate limited the check; try again shortly")
-        default: throw APIError(.badGateway, "DISCORD_ERROR", "Discord answered \(response.status.code)")
+        case 401: throw APIError(.unprocessableContent, .tokenRejected, "Discord rejected the token (401 Unauthorized)")
+        case 429: throw APIError(.serviceUnavailable, .discordRateLimited, "Discord rate limited the check; try again shortly")
+        default: throw APIError(.badGateway, .discordError, "Discord answered \(response.status.code)")
         }
     }
     package init(valid: Bool, user: User, application_id: String? = nil, application_id_matches: Bool? = nil, privileged_intents: [String], privileged_intents_not_enabled: [String]) {

@@ -2,6 +2,7 @@ import Discord
 import Fleet
 import FoundationEssentials
 import HTTP
+import IPC
 import JSON
 import Operations
 import Store
@@ -14,51 +15,44 @@ package enum JobsAPI {
 
     package static func register(on router: inout Router, fleet: Fleet, jobs: JobRunner) {
         for kind in [JobKind.start, .stop, .restart] {
-            router.post("/api/v1/bulk/\(kind.rawValue)") { request in
-                await BotsAPI.respond(request, status: .accepted, headers: location) {
-                    let spec = try await lifecycleSpec(kind, request: request, fleet: fleet)
-                    return try await submit(spec, request: request, jobs: jobs)
+            router.post("/api/v1/bulk/\(kind.rawValue)") { request, _ in
+                try APIQuery.check(request, allows: [])
+                let spec = try await lifecycleSpec(kind, request: request, fleet: fleet)
+                let job = try await submit(spec, request: request, jobs: jobs)
+                return .json(job, status: .accepted, headers: location(job))
+            }
+        }
+        router.post("/api/v1/bulk/messages") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let spec = try await messageSpec(request, fleet: fleet)
+            let job = try await submit(spec, request: request, jobs: jobs)
+            return .json(job, status: .accepted, headers: location(job))
+        }
+        router.get("/api/v1/jobs") { request, _ in
+            try APIQuery.check(request, allows: ["limit", "cursor"])
+            let limit = try APIQuery.limit(request, default: 50)
+            var before: (Int64, String)?
+            if let cursor = APIRouter.query(request, "cursor") {
+                let parts = cursor.split(separator: "_", maxSplits: 1)
+                guard APIQuery.isCursor(cursor), parts.count == 2, let created = Int64(parts[0]) else {
+                    throw APIError(.badRequest, .invalidCursor, "cursor is not one this API returned")
                 }
+                before = (created, String(parts[1]))
             }
+            let page = try await jobs.store.jobs(limit: limit, before: before)
+            return .json(JobPage(jobs: page, next_cursor: page.count == limit ? page.last.map { "\($0.created_at)_\($0.id)" } : nil))
         }
-        router.post("/api/v1/bulk/messages") { request in
-            await BotsAPI.respond(request, status: .accepted, headers: location) {
-                let spec = try await messageSpec(request, fleet: fleet)
-                return try await submit(spec, request: request, jobs: jobs)
-            }
+        router.get("/api/v1/jobs/{id}") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let id = request.pathParameters["id"] ?? ""
+            guard let job = try await jobs.store.job(id) else { throw APIError(.notFound, .jobNotFound, "no job \(id)") }
+            return .json(job)
         }
-        router.get("/api/v1/jobs") { request in
-            await BotsAPI.respond(request) {
-                var limit = 50
-                if let text = APIRouter.query(request, "limit") {
-                    guard let n = Int(text), n >= 1 else { throw APIError(.badRequest, "INVALID_PARAMETER", "limit must be at least 1") }
-                    limit = min(n, 500)
-                }
-                var before: (Int64, String)?
-                if let cursor = APIRouter.query(request, "cursor") {
-                    let parts = cursor.split(separator: "_", maxSplits: 1)
-                    guard parts.count == 2, let created = Int64(parts[0]) else {
-                        throw APIError(.badRequest, "INVALID_CURSOR", "cursor is not one this API returned")
-                    }
-                    before = (created, String(parts[1]))
-                }
-                let page = try await jobs.store.jobs(limit: limit, before: before)
-                return JobPage(jobs: page, next_cursor: page.count == limit ? page.last.map { "\($0.created_at)_\($0.id)" } : nil)
-            }
-        }
-        router.get("/api/v1/jobs/{id}") { request in
-            await BotsAPI.respond(request) {
-                let id = request.pathParameters["id"] ?? ""
-                guard let job = try await jobs.store.job(id) else { throw APIError(.notFound, "JOB_NOT_FOUND", "no job \(id)") }
-                return job
-            }
-        }
-        router.post("/api/v1/jobs/{id}/cancel") { request in
-            await BotsAPI.respond(request, status: .accepted) {
-                let id = request.pathParameters["id"] ?? ""
-                guard let job = try await jobs.cancel(id) else { throw APIError(.notFound, "JOB_NOT_FOUND", "no job \(id)") }
-                return job
-            }
+        router.post("/api/v1/jobs/{id}/cancel") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let id = request.pathParameters["id"] ?? ""
+            guard let job = try await jobs.cancel(id) else { throw APIError(.notFound, .jobNotFound, "no job \(id)") }
+            return .json(job, status: .accepted)
         }
     }
 
@@ -78,7 +72,7 @@ package enum JobsAPI {
         var key: String?
         if let header = request.headers["Idempotency-Key"] {
             guard (1...255).contains(header.utf8.count), header.utf8.allSatisfy({ $0 > 32 && $0 < 127 }) else {
-                throw APIError(.badRequest, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key must be 1-255 printable ASCII characters")
+                throw APIError(.badRequest, .invalidIdempotencyKey, "Idempotency-Key must be 1-255 printable ASCII characters")
             }
             key = header
         }
@@ -87,7 +81,7 @@ package enum JobsAPI {
 
     package static func object(_ request: HTTPRequest) throws(APIError) -> [String: JSON] {
         guard let json = try? JSON.parse(request.body), let object = json.object else {
-            throw APIError(.badRequest, "INVALID_JSON", "the body must be a JSON object")
+            throw APIError(.badRequest, .invalidJSON, "the body must be a JSON object")
         }
         return object
     }
@@ -109,13 +103,17 @@ package enum JobsAPI {
         if let list = body["bots"] {
             guard let items = list.array, !items.isEmpty else { throw APIError.validation([.init("bots", "a non-empty list of bot names")]) }
             let known = Set(statuses.map(\.name))
+            var unknown: [APIError.Field] = []
             for (i, item) in items.enumerated() {
                 if let name = item.string, known.contains(name) {
                     if !names.contains(name) { names.append(name) }
+                } else if let name = item.string {
+                    unknown.append(.init("bots[\(i)]", "no bot named \(name)"))
                 } else {
-                    problems.append(.init("bots[\(i)]", item.string.map { "no bot named \($0)" } ?? "a bot name"))
+                    problems.append(.init("bots[\(i)]", "a bot name"))
                 }
             }
+            if problems.isEmpty { try notFound(unknown) }
         } else if let all = body["all"] {
             guard all.bool == true else { throw APIError.validation([.init("all", "must be true")]) }
             names = statuses.map(\.name)
@@ -137,14 +135,17 @@ package enum JobsAPI {
             problems.append(.init(key, "unknown field; known: targets, content, embeds"))
         }
         let known = Set(await fleet.names)
+        var unknown: [APIError.Field] = []
         var targets: [(bot: String, channelID: String?)] = []
         if let list = body["targets"]?.array, !list.isEmpty {
             if list.count > maximumTargets { problems.append(.init("targets", "at most \(maximumTargets) targets per job")) }
             for (i, target) in list.prefix(maximumTargets).enumerated() {
                 let bot = target["bot"]?.string
                 let channel = target["channel_id"]?.string
-                if bot.map(known.contains) != true {
-                    problems.append(.init("targets[\(i)].bot", bot.map { "no bot named \($0)" } ?? "required: a bot name"))
+                if let bot, !known.contains(bot) {
+                    unknown.append(.init("targets[\(i)].bot", "no bot named \(bot)"))
+                } else if bot == nil {
+                    problems.append(.init("targets[\(i)].bot", "required: a bot name"))
                 }
                 if channel.map(BotConfigInput.isSnowflake) != true {
                     problems.append(.init("targets[\(i)].channel_id", "required: a channel id (a string of digits)"))
@@ -167,8 +168,16 @@ package enum JobsAPI {
             problems.append(.init(field, error.code == "50006" ? "a message needs content or embeds" : "\(error.message) (Discord's limit)"))
         }
         if !problems.isEmpty { throw APIError.validation(problems) }
+        try notFound(unknown)
         return JobSpec(kind: .message, request: canonical(body), content: body["content"]?.string,
                        embeds: body["embeds"].map { $0.serialized() }, targets: targets)
+    }
+
+    /// A well-formed request that names bots which do not exist is a 404 BOT_NOT_FOUND (as a path naming
+    /// one is), listing each; a malformed one is a 422 first.
+    package static func notFound(_ unknown: [APIError.Field]) throws(APIError) {
+        guard !unknown.isEmpty else { return }
+        throw APIError(.notFound, .botNotFound, unknown.count == 1 ? unknown[0].message : "\(unknown.count) bots do not exist", fields: unknown)
     }
 
     /// The request in a stable form (keys sorted), to compare requests sent with the same Idempotency-Key.

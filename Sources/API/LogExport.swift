@@ -14,22 +14,16 @@ package enum LogExport {
                           "outcome", "error_code", "error_message"]
 
     package static func register(on router: inout Router, store: SupervisorStore) {
-        router.get("/api/v1/logs/export") { request in
+        router.get("/api/v1/logs/export") { request, _ in
+            // `limit` is accepted and ignored: the export pages through the whole selection.
+            try APIQuery.check(request, allows: APIRouter.logParameters + ["format"])
             let format = APIRouter.query(request, "format") ?? "ndjson"
-            guard format == "ndjson" || format == "csv" else {
-                return APIError(.badRequest, "INVALID_PARAMETER", "format must be ndjson or csv").response(for: request)
-            }
-            let selection: LogQuery
-            let first: LogPage
-            do {
-                var query = try APIRouter.parse(request)
-                query.limit = LogQuery.maximumLimit
-                selection = query
-                // The first page before the head: a bad filter or FTS query is still a clean 400.
-                first = try await store.search(selection)
-            } catch {
-                return await APIRouter.logs(request, store: store) { _ in }
-            }
+            guard format == "ndjson" || format == "csv" else { throw APIError.parameter("format must be ndjson or csv") }
+            var parsed = try APIRouter.parse(request)
+            parsed.limit = LogQuery.maximumLimit
+            let selection = parsed
+            // The first page before the head: a bad filter or FTS query is still a clean 400.
+            let first = try await APIRouter.search(selection, request: request, store: store)
             let csv = format == "csv"
             let head = csv ? Array((columns.joined(separator: ",") + "\r\n").utf8) : []
             return HTTPResponse(
@@ -53,8 +47,8 @@ package enum LogExport {
         var out: [UInt8] = []
         for r in records {
             if csv {
-                let fields: [String?] = [r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, String(r.startedAt),
-                                         String(r.durationMicros), r.outcome.rawValue, r.errorCode, r.errorMessage]
+                let fields: [String?] = [r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, String(LogRecord.milliseconds(r.startedAt)),
+                                         String(r.durationMicros), r.outcome.rawValue, r.errorCode?.rawValue, r.errorMessage]
                 out += Array((fields.map { quote($0 ?? "") }.joined(separator: ",") + "\r\n").utf8)
             } else {
                 LogPageJSON.record(&out, r)

@@ -1,10 +1,12 @@
 import FoundationEssentials
 import IPC
+import JSON
 import Store
 
 /// A log page as JSON, written by hand. At 50 records `JSONEncoder` (sorted keys, an existential
 /// container per field) cost more than the SQLite query behind it; this writes the same bytes as
-/// `HTTPJSON.encoder` would for `APIRouter.Page`: keys sorted, nil fields left out, `/` unescaped.
+/// `HTTPJSON.encoder` would for `APIRouter.Page` (records as `LogRecord`): keys sorted, nil fields
+/// left out, `/` unescaped, `started_at` in milliseconds, `options` as JSON.
 package enum LogPageJSON {
     package static func encode(_ page: LogPage) -> [UInt8] {
         var out: [UInt8] = []
@@ -33,17 +35,18 @@ package enum LogPageJSON {
         string(&out, r.command)
         append(&out, #","duration_us":"#)
         append(&out, String(r.durationMicros))
-        if let v = r.errorCode { append(&out, #","error_code":"#); string(&out, v) }
+        if let v = r.errorCode { append(&out, #","error_code":"#); string(&out, v.rawValue) }
         if let v = r.errorMessage { append(&out, #","error_message":"#); string(&out, v) }
         if let v = r.guildID { append(&out, #","guild_id":"#); string(&out, v) }
         append(&out, #","id":"#)
         string(&out, r.id)
         append(&out, #","options":"#)
-        string(&out, r.options)
+        // Parsed and written again: what is stored is botvisor's own compact JSON, but a page must be valid JSON whatever the row holds.
+        append(&out, LogRecord.options(r.options).serialized())
         append(&out, #","outcome":"#)
         string(&out, r.outcome.rawValue)
         append(&out, #","started_at":"#)
-        append(&out, String(r.startedAt))
+        append(&out, String(LogRecord.milliseconds(r.startedAt)))
         append(&out, #","user_id":"#)
         string(&out, r.userID)
         out.append(UInt8(ascii: "}"))
@@ -54,32 +57,8 @@ package enum LogPageJSON {
         text.withUTF8 { out.append(contentsOf: $0) }
     }
 
-    /// A JSON string (RFC 8259 §7): quote, backslash and control characters escaped, UTF-8 passed through.
+    /// A JSON string, through the one escaper.
     package static func string(_ out: inout [UInt8], _ value: String) {
-        var value = value
-        out.append(UInt8(ascii: "\""))
-        value.withUTF8 { bytes in
-            var start = 0
-            for (i, b) in bytes.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") {
-                out.append(contentsOf: bytes[start..<i])
-                start = i + 1
-                switch b {
-                case UInt8(ascii: "\""): append(&out, #"\""#)
-                case UInt8(ascii: "\\"): append(&out, #"\\"#)
-                case 0x08: append(&out, #"\b"#)
-                case 0x0c: append(&out, #"\f"#)
-                case 0x0a: append(&out, #"\n"#)
-                case 0x0d: append(&out, #"\r"#)
-                case 0x09: append(&out, #"\t"#)
-                default:
-                    let hex = Array("0123456789abcdef".utf8)
-                    append(&out, #"\u00"#)
-                    out.append(hex[Int(b >> 4)])
-                    out.append(hex[Int(b & 0xf)])
-                }
-            }
-            out.append(contentsOf: bytes[start...])
-        }
-        out.append(UInt8(ascii: "\""))
+        JSON.appendQuoted(value, to: &out)
     }
 }

@@ -4,6 +4,7 @@ import Glibc
 import Fleet
 import FoundationEssentials
 import HTTP
+import IPC
 import JSON
 import Operations
 import Storage
@@ -178,45 +179,29 @@ package enum MonitoringAPI {
         // Health and metrics responses; emptied whenever the recorder stores new samples.
         let cache = MonitoringCache()
         recorder.onSamplesStored { await cache.invalidate() }
-        router.get("/api/v1/monitoring/health") { _ in
-            await cache.response(for: "health") { await health(fleet: fleet, store: store, recorder: recorder) }
+        router.get("/api/v1/monitoring/health") { request, _ in
+            try APIQuery.check(request, allows: [])
+            return await cache.response(for: "health") { await health(fleet: fleet, store: store, recorder: recorder) }
         }
-        router.get("/api/v1/monitoring/metrics") { request in
-            do {
-                let window = try parseWindow(APIRouter.query(request, "window"))
-                let bot = APIRouter.query(request, "bot")
-                if let bot, bot != SupervisorStore.systemBot, await !fleet.names.contains(bot) {
-                    throw APIError(.notFound, "BOT_NOT_FOUND", "no bot named \(bot)")
-                }
-                let key = "metrics?window=\(window.components.seconds)&bot=\(bot ?? "")"
-                return await cache.response(for: key) {
-                    await summary(window: window, bot: bot, fleet: fleet, store: store, recorder: recorder, request: request)
-                }
-            } catch let error as APIError {
-                return error.response(for: request)
-            } catch {
-                return APIError(.internalServerError, "INTERNAL", "metrics unavailable").response(for: request)
+        // `bot` is a filter, as on /logs: a name with no bot behind it selects nothing (command logs
+        // and samples outlive a removed bot), it is not a 404. Paths that name a bot 404 instead.
+        router.get("/api/v1/monitoring/metrics") { request, _ in
+            try APIQuery.check(request, allows: ["window", "bot"])
+            let window = try parseWindow(APIRouter.query(request, "window"))
+            let bot = APIRouter.query(request, "bot")
+            let key = "metrics?window=\(window.components.seconds)&bot=\(bot ?? "")"
+            return try await cache.response(for: key) {
+                .json(try await summary(window: window, bot: bot, fleet: fleet, store: store, recorder: recorder))
             }
         }
-        router.get("/api/v1/monitoring/metrics/series") { request in
-            do {
-                return .json(try await series(request, fleet: fleet, store: store, recorder: recorder))
-            } catch let error as APIError {
-                return error.response(for: request)
-            } catch {
-                return APIError(.internalServerError, "INTERNAL", "series unavailable").response(for: request)
-            }
+        router.get("/api/v1/monitoring/metrics/series") { request, _ in
+            try APIQuery.check(request, allows: ["bot", "metric", "from", "to"])
+            return .json(try await series(request, fleet: fleet, store: store, recorder: recorder))
         }
     }
 
     /// `window`: a duration from 1m to 366d, 1h when absent.
-    package static func parseWindow(_ text: String?) throws -> Duration {
-        guard let text else { return .seconds(3600) }
-        guard let window = try? Duration.parse(text), window >= .seconds(60), window <= .seconds(366 * 86_400) else {
-            throw APIError(.badRequest, "INVALID_PARAMETER", "window must be a duration from 1m to 366d, such as 5m, 1h or 24h")
-        }
-        return window
-    }
+    package static func parseWindow(_ text: String?) throws -> Duration { try APIQuery.window(text) }
 
     /// The tier whose samples cover data `age` old: raw samples for a day, minute averages for a week, then hours.
     package static func tier(forAge age: Int64, retention: SupervisorStore.MetricRetention) -> MetricTier {
@@ -245,8 +230,8 @@ package enum MonitoringAPI {
         return .json(report, status: overall == "down" ? .serviceUnavailable : .ok)
     }
 
-    package static func summary(window: Duration, bot: String?, fleet: Fleet, store: SupervisorStore, recorder: MetricsRecorder,
-                        request: HTTPRequest) async -> HTTPResponse {
+    package static func summary(window: Duration, bot: String?, fleet: Fleet, store: SupervisorStore,
+                                recorder: MetricsRecorder) async throws -> MetricsSummary {
         let seconds = Int(window.components.seconds)
         let now = recorder.clock()
         let since = now - Int64(seconds) * 1000
@@ -255,7 +240,9 @@ package enum MonitoringAPI {
             let stats = try await store.stats(since: since * 1000, windowSeconds: seconds)
             let system = aggregates[SupervisorStore.systemBot] ?? [:]
             var bots: [String: MetricsSummary.Bot] = [:]
-            for status in try await fleet.statuses(bot.flatMap { $0 == SupervisorStore.systemBot ? [] : [$0] }) {
+            let names = await fleet.names
+            let selected: [String]? = bot.map { names.contains($0) ? [$0] : [] }
+            for status in try await fleet.statuses(selected) {
                 let a = aggregates[status.name] ?? [:]
                 let s = stats.bots[status.name]
                 func total(_ metric: String) -> Int { Int((a[metric]?.total ?? 0).rounded()) }
@@ -275,31 +262,32 @@ package enum MonitoringAPI {
                               uptime_seconds: (ContinuousClock.now - recorder.startedAt).seconds, db_bytes: store.databaseBytes,
                               ingest_per_second: system["ingest_per_second"]?.mean),
                 bots: bots)
-            return .json(summary)
-        } catch {
-            return APIError(.internalServerError, "INTERNAL", "metrics unavailable").response(for: request)
+            return summary
         }
     }
 
     package static func series(_ request: HTTPRequest, fleet: Fleet, store: SupervisorStore, recorder: MetricsRecorder) async throws -> MetricSeries {
         let bot = APIRouter.query(request, "bot") ?? SupervisorStore.systemBot
-        let known = bot == SupervisorStore.systemBot ? MetricsRecorder.systemMetrics : MetricsRecorder.botMetrics
-        if bot != SupervisorStore.systemBot, await !fleet.names.contains(bot) {
-            throw APIError(.notFound, "BOT_NOT_FOUND", "no bot named \(bot)")
-        }
+        // Any metric either kind of series has; one this bot does not record selects nothing (like an unknown bot).
+        let known = MetricsRecorder.botMetrics + MetricsRecorder.systemMetrics.filter { !MetricsRecorder.botMetrics.contains($0) }
         guard let metric = APIRouter.query(request, "metric"), known.contains(metric) else {
-            throw APIError(.badRequest, "INVALID_PARAMETER", "metric must be one of \(known.joined(separator: ", "))"
-                           + (bot == SupervisorStore.systemBot ? " (for _system)" : ""))
+            throw APIError.parameter("metric must be one of \(known.joined(separator: ", "))")
         }
         func integer(_ name: String) throws -> Int64? {
-            guard let text = APIRouter.query(request, name) else { return nil }
-            guard let n = Int64(text), n >= 0 else { throw APIError(.badRequest, "INVALID_PARAMETER", "\(name) must be Unix milliseconds") }
+            guard let text = request.query(name) else { return nil }
+            guard let n = Int64(text), n >= 0, n <= 10_000_000_000_000 else {
+                throw APIError.parameter("\(name) must be Unix milliseconds from 0 to 10000000000000")
+            }
             return n
         }
         let now = recorder.clock()
         let to = try integer("to") ?? now
         let from = try integer("from") ?? (to - 3_600_000)
-        guard from <= to else { throw APIError(.badRequest, "INVALID_PARAMETER", "from must not be after to") }
+        // `from` after `to` selects nothing, as an empty time range does in the log filters.
+        guard from <= to else {
+            return MetricSeries(bot: bot, metric: metric, resolution_seconds: Double(recorder.settings.sampleInterval.milliseconds) / 1000,
+                                from: from, to: to, points: [])
+        }
         let tier = tier(forAge: now - from, retention: recorder.settings.retention)
         let samples = try await store.series(bot: bot, metric: metric, tier: tier, from: from, to: to)
         let resolution: Int64 = switch tier {

@@ -27,12 +27,13 @@ public actor MonitoringCache {
     }
 
     /// The cached response for `key`, or `compute`'s, which is kept unless it is a
-    /// client or server error (those carry the request's id in their body).
-    public func response(for key: String, compute: @Sendable () async -> HTTPResponse) async -> HTTPResponse {
+    /// client or server error (those carry the request's id in their body). A thrown error is kept
+    /// by nobody: it goes to the error middleware.
+    public func response(for key: String, compute: @Sendable () async throws -> HTTPResponse) async rethrows -> HTTPResponse {
         let started = now()
         if let entry = entries[key], started - entry.computedAt < ttl { return entry.response }
         let startGeneration = generation
-        let response = await compute()
+        let response = try await compute()
         // Re-checked after the await: an invalidation meanwhile makes this answer stale already.
         if startGeneration == generation, response.status.code < 400 || response.status.code == 503 {
             if entries.count >= 64 {

@@ -27,7 +27,9 @@ extension OpenAPIDocument {
                 "description": .string("CPU, gateway RTT and events/s are averages of the samples in the window; RSS and uptime are current; "
                                        + "commands, error rate and duration percentiles come from the command log; rest_calls, rest_429, "
                                        + "reconnects, resumes and identifies are counts in the window. \(cached)"),
-                "parameters": [query("window", "string", "A duration from 1m to 366d such as 5m, 1h or 24h (default 1h)"),
+                "parameters": [["name": "window", "in": "query", "required": false,
+                                "description": "A duration from 1m to 366d such as 5m, 1h or 24h (default 1h)",
+                                "schema": ["type": "string", "pattern": .string(OpenAPIDocument.windowPattern)]],
                                query("bot", "string", "Only this bot (_system: only botvisord's figures)")],
                 "responses": ["200": json(ref("MetricsSummary"), "Figures over the window"), "400": errorResponse, "404": errorResponse,
                               "500": errorResponse]]],
@@ -41,8 +43,8 @@ extension OpenAPIDocument {
                                ["name": "metric", "in": "query", "required": true, "description": "The metric",
                                 "schema": ["type": "string", "enum": .array(Array(Set(MetricsRecorder.botMetrics + MetricsRecorder.systemMetrics))
                                     .sorted().map { .string($0) })]],
-                               query("from", "integer", "Start, Unix milliseconds (default: an hour before to)"),
-                               query("to", "integer", "End, Unix milliseconds (default: now)")],
+                               OpenAPIDocument.milliseconds("from", "Start, Unix milliseconds (default: an hour before to)"),
+                               OpenAPIDocument.milliseconds("to", "End, Unix milliseconds (default: now)")],
                 "responses": ["200": json(ref("MetricSeries"), "Points, oldest first"), "400": errorResponse, "404": errorResponse,
                               "500": errorResponse]]],
         ]

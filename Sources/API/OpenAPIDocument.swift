@@ -8,8 +8,15 @@ import Store
 /// The OpenAPI 3.1 description of the HTTP API, served at `/api/v1/openapi.json`.
 /// A test checks that every route the router serves is described here.
 package enum OpenAPIDocument {
-    package static let errorCodes = ["NOT_FOUND", "METHOD_NOT_ALLOWED", "BOT_NOT_FOUND", "INVALID_PARAMETER", "INVALID_CURSOR", "INVALID_QUERY", "INTERNAL"]
-        + OpenAPIManagement.errorCodes
+    package static let errorCodes = [ErrorCode.notFound, .methodNotAllowed, .botNotFound, .invalidParameter, .invalidCursor, .invalidQuery,
+                                     .internal].map(\.rawValue) + OpenAPIManagement.errorCodes
+
+    /// A cursor as the API writes it (`<position>_<id>`); every string matching this is a position the server accepts.
+    /// An empty value is the same as leaving the parameter out (true of every query parameter).
+    package static let cursorPattern = "^([0-9]{1,18}_[A-Za-z0-9_-]{1,64})?$"
+
+    /// Durations `window` takes, 1m to 366d (the server also reads forms such as `90s` or `1.5h`; the document keeps to whole units).
+    package static let windowPattern = "^(([1-9][0-9]{0,4}|[1-4][0-9]{5}|5[01][0-9]{4}|52[0-6][0-9]{3}|5270[0-3][0-9]|527040)m|([1-9][0-9]{0,2}|[1-7][0-9]{3}|8[0-6][0-9]{2}|87[0-7][0-9]|878[0-4])h|([1-9][0-9]?|[12][0-9]{2}|3[0-5][0-9]|36[0-6])d)?$"
 
     package static func query(_ name: String, _ type: String, _ description: String) -> JSON {
         ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": ["type": .string(type)]]
@@ -24,14 +31,20 @@ package enum OpenAPIDocument {
     package static let logFilters: [JSON] = [
         query("bot", "string", "Bot name"), query("guild", "string", "Guild id"), query("channel", "string", "Channel id"),
         query("user", "string", "User id"), query("command", "string", "Command name"),
-        ["name": "outcome", "in": "query", "required": false, "schema": ["type": "string", "enum": .array(CommandOutcome.allCases.map { .string($0.rawValue) })]],
+        // "" is listed because an empty text value means the parameter is absent, on every route.
+        ["name": "outcome", "in": "query", "required": false,
+         "schema": ["type": "string", "enum": .array([""] + CommandOutcome.allCases.map { .string($0.rawValue) })]],
         milliseconds("from", "Start, Unix milliseconds"), milliseconds("to", "End, Unix milliseconds"),
-        milliseconds("min_duration_ms", "Minimum duration"), query("q", "string", "FTS5 full-text query"),
+        milliseconds("min_duration_ms", "Minimum duration"),
+        ["name": "q", "in": "query", "required": false,
+         "description": "FTS5 full-text query (https://www.sqlite.org/fts5.html); text FTS5 cannot parse is searched as one phrase",
+         "schema": ["type": "string"]],
         ["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
-        query("cursor", "string", "next_cursor from the previous page"),
+        ["name": "cursor", "in": "query", "required": false, "description": "next_cursor from the previous page",
+         "schema": ["type": "string", "pattern": .string(cursorPattern)]],
     ]
 
-    package static func make() -> JSON { OpenAPIManagement.merge(into: base()) }
+    package static func make() -> JSON { addingCommonResponses(to: OpenAPIManagement.merge(into: base())) }
 
     package static func base() -> JSON {
         func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
@@ -46,7 +59,8 @@ package enum OpenAPIDocument {
         }
         let recordProperties: JSON = [
             "id": ["type": "string"], "bot": ["type": "string"], "guild_id": ["type": ["string", "null"]], "channel_id": ["type": ["string", "null"]],
-            "user_id": ["type": "string"], "command": ["type": "string"], "options": ["type": "string"], "started_at": ["type": "integer"],
+            "user_id": ["type": "string"], "command": ["type": "string"], "options": ["description": "The command's options as the user sent them (JSON)"],
+            "started_at": ["type": "integer", "description": "Unix milliseconds"],
             "duration_us": ["type": "integer"], "outcome": ["type": "string", "enum": .array(CommandOutcome.allCases.map { .string($0.rawValue) })], "error_code": ["type": ["string", "null"]],
             "error_message": ["type": ["string", "null"]],
         ]
@@ -69,7 +83,9 @@ package enum OpenAPIDocument {
                 "/api/v1/logs/user/{user_id}": logsOperation("One user's command records",
                                                              extra: [["name": "user_id", "in": "path", "required": true, "schema": ["type": "string"]]]),
                 "/api/v1/logs/stats": ["get": ["summary": "Count, error rate and duration percentiles per bot and command",
-                                               "parameters": [query("window", "string", "A duration such as 5m, 1h or 24h (default 1h)")],
+                                               "parameters": [["name": "window", "in": "query", "required": false,
+                                                               "description": "A duration from 1m to 366d such as 5m, 1h or 24h (default 1h)",
+                                                               "schema": ["type": "string", "pattern": .string(windowPattern)]]],
                                                "responses": ["200": json(ref("Stats"), "Figures over the window"), "400": errorResponse, "500": errorResponse]]],
                 "/metrics": ["get": ["summary": "Prometheus text exposition",
                                      "responses": ["200": ["description": "Metrics", "content": ["text/plain": ["schema": ["type": "string"]]]],

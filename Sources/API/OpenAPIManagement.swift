@@ -1,5 +1,6 @@
 import Discord
 import Fleet
+import IPC
 import JSON
 import Operations
 import Store
@@ -7,14 +8,13 @@ import Store
 /// The OpenAPI description of bot management, bulk jobs (`BotsAPI`, `JobsAPI`) and
 /// the log export (`LogExport`), merged into `OpenAPIDocument`.
 package enum OpenAPIManagement {
-    package static let errorCodes = ["VALIDATION_FAILED", "INVALID_JSON", "TOKEN_REJECTED", "DISCORD_UNREACHABLE", "DISCORD_RATE_LIMITED",
-                             "DISCORD_ERROR", "DISCORD_BAD_RESPONSE", "JOB_NOT_FOUND", "JOB_FINISHED", "IDEMPOTENCY_KEY_REUSED",
-                             "INVALID_IDEMPOTENCY_KEY", "BOT_EXISTS"]
+    package static let errorCodes = [ErrorCode.validationFailed, .invalidJSON, .tokenRejected, .discordUnreachable, .discordRateLimited,
+                                     .discordError, .discordBadResponse, .jobNotFound, .jobFinished, .idempotencyKeyReused,
+                                     .invalidIdempotencyKey, .botExists].map(\.rawValue)
 
     /// Codes a job item's `error.code` can carry (besides `DISCORD_<code>` for other Discord errors).
-    package static let itemErrorCodes = ["AUTH_FAILED", "CONFIG_FAILED", "CRASH_LOOP", "STOPPED", "TIMEOUT", "BOT_NOT_FOUND", "BOT_NOT_RUNNING",
-                                 "UNKNOWN_CHANNEL", "MISSING_ACCESS", "MISSING_PERMISSIONS", "INVALID_FORM_BODY", "SEND_FAILED",
-                                 "INTERRUPTED", "JOB_CANCELLED"]
+    package static let itemErrorCodes = [ErrorCode.authFailed, .configFailed, .crashLoop, .stopped, .timeout, .botNotFound, .botNotRunning,
+                                         .discordUnreachable, .sendFailed, .interrupted, .jobCancelled].map(\.rawValue)
 
     package static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
     package static func json(_ schema: JSON, _ description: String) -> JSON {
@@ -25,12 +25,15 @@ package enum OpenAPIManagement {
     package static let jobID: JSON = ["name": "id", "in": "path", "required": true, "schema": ["type": "string"]]
     package static let idempotencyKey: JSON = ["name": "Idempotency-Key", "in": "header", "required": false,
                                        "description": "The same key returns the same job and never runs it twice",
-                                       "schema": ["type": "string", "minLength": 1, "maxLength": 255]]
+                                       "schema": ["type": "string", "pattern": "^[!-~]{1,255}$"]]
     package static func body(_ schema: JSON) -> JSON { ["required": true, "content": ["application/json": ["schema": schema]]] }
     /// A 202 with the job, and `Location` naming it.
     package static let accepted: JSON = ["description": "The job, started in the background",
                                  "headers": ["Location": ["description": "/api/v1/jobs/{id}", "schema": ["type": "string"]]],
-                                 "content": ["application/json": ["schema": ref("Job")]]]
+                                 "content": ["application/json": ["schema": ref("Job")]],
+                                 // OpenAPI 3.1 §4.8.20: the job's own routes, with its id from the body.
+                                 "links": ["GetJob": ["operationId": "getJob", "parameters": ["id": "$response.body#/id"]],
+                                           "CancelJob": ["operationId": "cancelJob", "parameters": ["id": "$response.body#/id"]]]]
 
     package static var paths: [String: JSON] {
         let status = json(ref("BotStatus"), "The bot's status and configuration (never its token)")
@@ -39,20 +42,27 @@ package enum OpenAPIManagement {
         }
         func bulk(_ summary: String) -> JSON {
             ["post": ["summary": .string(summary), "parameters": [idempotencyKey], "requestBody": body(ref("BulkSelector")),
-                      "responses": ["202": accepted, "400": error, "422": error]]]
+                      "responses": ["202": accepted, "400": error, "404": error, "422": error]]]
         }
         return [
             "/api/v1/bots": [
                 "get": ["summary": "Every bot's status and configuration", "responses": ["200": json(["type": "array", "items": ref("BotStatus")], "Bots")]],
-                "post": ["summary": "Create a bot (the token is write-only)", "requestBody": body(ref("BotInput")),
-                         "responses": ["201": status, "400": error, "422": error]],
+                "post": ["summary": "Create a bot (the token is write-only)", "operationId": "createBot", "requestBody": body(ref("BotCreate")),
+                         "responses": ["201": ["description": "The bot's status and configuration (never its token)",
+                                               "headers": ["Location": ["description": "/api/v1/bots/{name}", "schema": ["type": "string"]]],
+                                               "content": ["application/json": ["schema": ref("BotStatus")]],
+                                               "links": ["GetBot": ["operationId": "getBot", "parameters": ["name": "$response.body#/name"]],
+                                                         "PatchBot": ["operationId": "patchBot", "parameters": ["name": "$response.body#/name"]],
+                                                         "DeleteBot": ["operationId": "deleteBot", "parameters": ["name": "$response.body#/name"]]]],
+                                       "400": error, "409": error, "422": error]],
             ],
             "/api/v1/bots/{name}": [
-                "get": ["summary": "One bot's status and configuration", "parameters": [name], "responses": ["200": status, "404": error]],
+                "get": ["summary": "One bot's status and configuration", "operationId": "getBot", "parameters": [name],
+                        "responses": ["200": status, "404": error]],
                 "patch": ["summary": "Change a bot: pushed to its worker; a new token or intents restart it with a fresh identify",
-                          "parameters": [name], "requestBody": body(ref("BotInput")),
+                          "operationId": "patchBot", "parameters": [name], "requestBody": body(ref("BotPatch")),
                           "responses": ["200": status, "400": error, "404": error, "422": error]],
-                "delete": ["summary": "Delete a bot (its worker is stopped first; command logs stay)", "parameters": [name],
+                "delete": ["summary": "Delete a bot (its worker is stopped first; command logs stay)", "operationId": "deleteBot", "parameters": [name],
                            "responses": ["204": ["description": "Deleted"], "404": error]],
             ],
             "/api/v1/bots/{name}/validate": ["post": [
@@ -68,11 +78,11 @@ package enum OpenAPIManagement {
             "/api/v1/bulk/messages": ["post": [
                 "summary": "Send one message through many bots as a background job", "parameters": [idempotencyKey],
                 "requestBody": body(ref("BulkMessages")),
-                "responses": ["202": accepted, "400": error, "422": error]]],
+                "responses": ["202": accepted, "400": error, "404": error, "422": error]]],
             "/api/v1/logs/export": ["get": [
                 "summary": "The selection of GET /api/v1/logs (same filters, no limit), streamed with chunked encoding",
                 "parameters": .array([["name": "format", "in": "query", "required": false,
-                                       "schema": ["type": "string", "enum": ["ndjson", "csv"], "default": "ndjson"]]]
+                                       "schema": ["type": "string", "enum": ["", "ndjson", "csv"], "default": "ndjson"]]]
                                      + OpenAPIDocument.logFilters.filter { $0["name"]?.string != "limit" }),
                 "responses": ["200": ["description": "One record per line (NDJSON) or per row (CSV with a header row, RFC 4180)",
                                       "content": ["application/x-ndjson": ["schema": ["type": "string"]],
@@ -81,11 +91,13 @@ package enum OpenAPIManagement {
             "/api/v1/jobs": ["get": [
                 "summary": "Jobs, newest first",
                 "parameters": [["name": "limit", "in": "query", "required": false, "schema": ["type": "integer", "minimum": 1, "maximum": 500]],
-                               ["name": "cursor", "in": "query", "required": false, "schema": ["type": "string"]]],
+                               ["name": "cursor", "in": "query", "required": false,
+                                "schema": ["type": "string", "pattern": .string(OpenAPIDocument.cursorPattern)]]],
                 "responses": ["200": json(ref("JobPage"), "A page of jobs"), "400": error]]],
-            "/api/v1/jobs/{id}": ["get": ["summary": "A job with its per-item results", "parameters": [jobID],
+            "/api/v1/jobs/{id}": ["get": ["summary": "A job with its per-item results", "operationId": "getJob", "parameters": [jobID],
                                           "responses": ["200": json(ref("Job"), "The job"), "404": error]]],
             "/api/v1/jobs/{id}/cancel": ["post": ["summary": "Cancel a queued or running job: items in flight finish, the rest are cancelled",
+                                                  "operationId": "cancelJob",
                                                   "parameters": [jobID],
                                                   "responses": ["202": json(ref("Job"), "Cancel requested"), "404": error, "409": error]]],
         ]
@@ -94,19 +106,27 @@ package enum OpenAPIManagement {
     package static var schemas: [String: JSON] {
         let nullableString: JSON = ["type": ["string", "null"]]
         let command: JSON = ["type": "object", "required": ["name", "response"], "additionalProperties": false, "properties": [
-            "name": ["type": "string", "minLength": 1, "maxLength": 32, "description": "Lowercase letters, digits, - and _"], "description": ["type": "string", "minLength": 1, "maxLength": 100],
+            "name": ["type": "string", "pattern": "^[a-z0-9_-]{1,32}$", "not": ["enum": .array(BotConfigInput.builtInCommands.sorted().map { .string($0) })],
+                     "description": "Lowercase letters, digits, - and _; not a built-in command; unique within the bot"],
+            "description": ["type": "string", "minLength": 1, "maxLength": 100],
             "response": ["type": "string", "minLength": 1, "maxLength": 2000], "ephemeral": ["type": "boolean"],
             "delay_ms": ["type": ["integer", "null"], "minimum": 0, "maximum": 60000]]]
         let configProperties: JSON = [
-            "application_id": nullableString, "intents": ["type": "integer", "minimum": 0],
-            "prefix": nullableString, "custom_commands": ["type": "array", "items": command], "enabled": ["type": "boolean"],
+            "application_id": ["type": ["string", "null"], "pattern": "^[0-9]{1,20}$"],
+            "intents": ["type": "integer", "minimum": 0, "maximum": 131_071,
+                        "description": "Discord's intent bits; the server also takes bits 20, 21, 24 and 25, which this range leaves out"],
+            "prefix": ["type": ["string", "null"], "pattern": "^\\S{1,8}$"],
+            "custom_commands": ["type": "array", "items": command, "maxItems": .number(Double(BotConfigInput.maximumCustomCommands))],
+            "enabled": ["type": "boolean"],
             "anti_spam_commands": ["type": "integer", "minimum": 1, "maximum": 1000],
             "anti_spam_window_seconds": ["type": "number", "minimum": 0.1, "maximum": 3600],
             "command_timeout_seconds": ["type": "number", "minimum": 1, "maximum": 900],
         ]
         var input = configProperties.object!
         input["name"] = ["type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,31}$"]
-        input["token"] = ["type": "string", "minLength": 1, "maxLength": 256, "writeOnly": true]
+        input["token"] = ["type": "string", "pattern": "^[!-~]{1,256}$", "writeOnly": true]
+        var patch = input
+        patch["name"] = nil
         var view = configProperties.object!
         view["token_set"] = ["type": "boolean"]
         view["token_last4"] = nullableString
@@ -116,18 +136,27 @@ package enum OpenAPIManagement {
             "message": ["type": "string"]]]
         let time: JSON = ["type": ["integer", "null"], "description": "Unix milliseconds"]
         return [
-            "BotInput": ["type": "object", "additionalProperties": false, "properties": .object(input),
-                         "description": "On create name and token are required; on update every field is optional"],
+            "BotCreate": ["type": "object", "additionalProperties": false, "required": ["name", "token"], "properties": .object(input)],
+            "BotPatch": ["type": "object", "additionalProperties": false, "properties": .object(patch),
+                         "description": "Every field is optional; a bot cannot be renamed"],
             "BotConfig": ["type": "object", "properties": .object(view)],
             "TokenCheck": ["type": "object", "required": ["valid", "user", "privileged_intents", "privileged_intents_not_enabled"], "properties": [
                 "valid": ["type": "boolean"], "user": ["type": "object", "properties": ["id": ["type": "string"], "username": ["type": "string"]]],
                 "application_id": nullableString, "application_id_matches": ["type": ["boolean", "null"]],
                 "privileged_intents": ["type": "array", "items": ["type": "string"]],
                 "privileged_intents_not_enabled": ["type": "array", "items": ["type": "string"]]]],
-            "BulkSelector": ["type": "object", "additionalProperties": false, "description": "Exactly one of bots, all, state",
-                             "properties": ["bots": ["type": "array", "items": ["type": "string"], "minItems": 1], "all": ["const": true],
-                                            "state": ["type": "string", "enum": .array(WorkerState.allCases.map { .string($0.rawValue) })]]],
-            "BulkMessages": ["type": "object", "required": ["targets"], "additionalProperties": false, "properties": [
+            "BulkSelector": ["description": "Exactly one of bots (names of existing bots; an unknown one is 404), all, state", "oneOf": [
+                ["type": "object", "additionalProperties": false, "required": ["bots"],
+                 "properties": ["bots": ["type": "array", "items": ["type": "string"], "minItems": 1]]],
+                ["type": "object", "additionalProperties": false, "required": ["all"], "properties": ["all": ["const": true]]],
+                ["type": "object", "additionalProperties": false, "required": ["state"],
+                 "properties": ["state": ["type": "string", "enum": .array(WorkerState.allCases.map { .string($0.rawValue) })]]],
+            ]],
+            "BulkMessages": ["type": "object", "required": ["targets"], "additionalProperties": false,
+                             "description": "content, embeds or both (Discord refuses an empty message); bots must exist (404 otherwise)",
+                             "anyOf": [["required": ["content"], "properties": ["content": ["minLength": 1]]],
+                                       ["required": ["embeds"], "properties": ["embeds": ["minItems": 1]]]],
+                             "properties": [
                 "targets": ["type": "array", "minItems": 1, "maxItems": .number(Double(JobsAPI.maximumTargets)), "items": [
                     "type": "object", "required": ["bot", "channel_id"],
                     "properties": ["bot": ["type": "string"], "channel_id": ["type": "string", "pattern": "^[0-9]{1,20}$"]]]],

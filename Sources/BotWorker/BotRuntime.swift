@@ -254,7 +254,7 @@ public actor BotRuntime: GatewayEvents {
             return ("Commands:\n" + names.joined(separator: "\n") + prefixNote, true)
         default:
             guard let custom = config.customCommands.first(where: { $0.name == invocation.command }) else {
-                throw CommandFailure(code: "E_UNKNOWN_COMMAND", message: "no command named \(invocation.command)")
+                throw CommandFailure(code: .unknownCommand, message: "no command named \(invocation.command)")
             }
             if let delay = custom.delayMilliseconds, delay > 0 {
                 try await Reactor.shared.sleep(until: .now + .milliseconds(Int64(delay)))
@@ -268,7 +268,7 @@ public actor BotRuntime: GatewayEvents {
     }
 
     struct CommandFailure: Error {
-        var code: String
+        var code: ErrorCode
         var message: String
     }
 
@@ -289,7 +289,7 @@ public actor BotRuntime: GatewayEvents {
     }
 
     private func finish(_ record: CommandRecord, started: ContinuousClock.Instant, outcome: CommandOutcome,
-                        errorCode: String? = nil, errorMessage: String? = nil) async {
+                        errorCode: ErrorCode? = nil, errorMessage: String? = nil) async {
         // The tracker may already have recorded it as a timeout.
         guard inFlight.removeValue(forKey: record.id) != nil else { return }
         var r = record
@@ -307,7 +307,7 @@ public actor BotRuntime: GatewayEvents {
     private func begin(_ record: CommandRecord, event: String, position: SessionState?) async -> Bool {
         var interrupted = record
         interrupted.outcome = .interrupted
-        interrupted.errorCode = "E_INTERRUPTED"
+        interrupted.errorCode = .interrupted
         interrupted.errorMessage = "the worker ended before the command finished"
         guard await reporter.begin(interrupted, event: event, position: position) else {
             replaysIgnored += 1
@@ -324,7 +324,7 @@ public actor BotRuntime: GatewayEvents {
             let limit = Duration.milliseconds(Int64(config.commandTimeoutSeconds * 1000))
             let now = ContinuousClock.now
             for entry in inFlight.values where now - entry.started > limit {
-                await finish(entry.record, started: entry.started, outcome: .timeout, errorCode: "E_TIMEOUT",
+                await finish(entry.record, started: entry.started, outcome: .timeout, errorCode: .timeout,
                              errorMessage: "still running after \(config.commandTimeoutSeconds) s")
             }
         }
@@ -355,7 +355,7 @@ public actor BotRuntime: GatewayEvents {
         }
         guard allow(user: inv.userID, now: received) else {
             _ = try? await rest.send(.post, callback, body: ["type": InteractionCallbackType.channelMessageWithSource.json, "data": message("You're sending commands too fast. Please wait a few seconds.", ephemeral: true)], authorized: false)
-            await finish(record, started: received, outcome: .rateLimited, errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
+            await finish(record, started: received, outcome: .rateLimited, errorCode: .rateLimited, errorMessage: "per-user command limit")
             return
         }
         // Answer within 3 s (D-INT): if the handler is not done in time, defer (type 5) and follow up. The 3 s
@@ -367,7 +367,7 @@ public actor BotRuntime: GatewayEvents {
         let result = await withTaskGroup(of: Result<(content: String, ephemeral: Bool), CommandFailure>?.self) { group in
             group.addTask {
                 do { return .success(try await self.respond(to: inv)) } catch let f as CommandFailure { return .failure(f) } catch {
-                    return .failure(CommandFailure(code: "E_INTERNAL", message: "\(error)"))
+                    return .failure(CommandFailure(code: .internal, message: "\(error)"))
                 }
             }
             group.addTask {
@@ -396,7 +396,7 @@ public actor BotRuntime: GatewayEvents {
                 if response.ok {
                     await finish(record, started: received, outcome: .ok)
                 } else {
-                    await finish(record, started: received, outcome: .error, errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
+                    await finish(record, started: received, outcome: .error, errorCode: Self.discordCode(response),
                                  errorMessage: response.body["message"]?.string ?? "HTTP \(response.status)")
                 }
             case .failure(let failure):
@@ -409,11 +409,16 @@ public actor BotRuntime: GatewayEvents {
             }
         } catch is CancellationError {
             // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
-            await finish(record, started: received, outcome: .interrupted, errorCode: "E_INTERRUPTED",
+            await finish(record, started: received, outcome: .interrupted, errorCode: .interrupted,
                          errorMessage: "the worker stopped before the command finished")
         } catch {
-            await finish(record, started: received, outcome: .error, errorCode: "E_TRANSPORT", errorMessage: "\(error)")
+            await finish(record, started: received, outcome: .error, errorCode: .discordUnreachable, errorMessage: "\(error)")
         }
+    }
+
+    /// A refusal from Discord in the one vocabulary: its JSON error code, else its HTTP status.
+    nonisolated static func discordCode(_ response: DiscordResponse) -> ErrorCode {
+        response.errorCode.map(ErrorCode.discord) ?? .discordHTTP(response.status)
     }
 
     private nonisolated func outcomeIsEphemeral(_ r: Result<(content: String, ephemeral: Bool), CommandFailure>) -> Bool {
@@ -437,7 +442,7 @@ public actor BotRuntime: GatewayEvents {
         guard allow(user: inv.userID, now: received) else {
             _ = try? await rest.send(.post, "/channels/\(channel)/messages",
                                      body: ["content": "You're sending commands too fast. Please wait a few seconds.", "message_reference": reference])
-            await finish(record, started: received, outcome: .rateLimited, errorCode: "E_RATE_LIMITED", errorMessage: "per-user command limit")
+            await finish(record, started: received, outcome: .rateLimited, errorCode: .rateLimited, errorMessage: "per-user command limit")
             return
         }
         do {
@@ -446,7 +451,7 @@ public actor BotRuntime: GatewayEvents {
             if response.ok {
                 await finish(record, started: received, outcome: .ok)
             } else {
-                await finish(record, started: received, outcome: .error, errorCode: "E_DISCORD_\(response.errorCode ?? response.status)",
+                await finish(record, started: received, outcome: .error, errorCode: Self.discordCode(response),
                              errorMessage: response.body["message"]?.string ?? "HTTP \(response.status)")
             }
         } catch let failure as CommandFailure {
@@ -455,10 +460,10 @@ public actor BotRuntime: GatewayEvents {
             await finish(record, started: received, outcome: .error, errorCode: failure.code, errorMessage: failure.message)
         } catch is CancellationError {
             // The worker is stopping (a stop, a handover, the supervisor's death): not the command's fault.
-            await finish(record, started: received, outcome: .interrupted, errorCode: "E_INTERRUPTED",
+            await finish(record, started: received, outcome: .interrupted, errorCode: .interrupted,
                          errorMessage: "the worker stopped before the command finished")
         } catch {
-            await finish(record, started: received, outcome: .error, errorCode: "E_TRANSPORT", errorMessage: "\(error)")
+            await finish(record, started: received, outcome: .error, errorCode: .discordUnreachable, errorMessage: "\(error)")
         }
     }
 
@@ -474,9 +479,9 @@ public actor BotRuntime: GatewayEvents {
         do {
             let response = try await rest.send(.post, "/channels/\(channelID)/messages", body: .object(body))
             if response.ok { return Reply(ok: true, result: ["message_id": response.body["id"]?.string ?? ""]) }
-            return Reply(ok: false, errorCode: "DISCORD_\(response.errorCode ?? response.status)", message: response.body["message"]?.string)
+            return Reply(ok: false, errorCode: Self.discordCode(response), message: response.body["message"]?.string)
         } catch {
-            return Reply(ok: false, errorCode: "TRANSPORT", message: "\(error)")
+            return Reply(ok: false, errorCode: .discordUnreachable, message: "\(error)")
         }
     }
 }

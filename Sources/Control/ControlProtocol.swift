@@ -37,9 +37,9 @@ public struct ControlRequest: Codable, Sendable, Equatable {
 /// One reply line: `{"ok":true,"bots":[...]}` or `{"ok":false,"error":{"code":"BOT_NOT_FOUND","message":"..."}}`.
 public struct ControlReply: Codable, Sendable, Equatable {
     public struct Failure: Codable, Sendable, Equatable {
-        public var code: String
+        public var code: ErrorCode
         public var message: String
-        package init(code: String, message: String) {
+        package init(code: ErrorCode, message: String) {
             self.code = code
             self.message = message
         }
@@ -56,7 +56,7 @@ public struct ControlReply: Codable, Sendable, Equatable {
         ControlReply(ok: true, error: nil, bots: bots, message: message)
     }
 
-    public static func failure(_ code: String, _ message: String) -> ControlReply {
+    public static func failure(_ code: ErrorCode, _ message: String) -> ControlReply {
         ControlReply(ok: false, error: Failure(code: code, message: message), bots: nil, message: nil)
     }
     package init(ok: Bool, error: Failure? = nil, bots: [BotStatus]? = nil, message: String? = nil) {

@@ -82,7 +82,7 @@ public actor Fleet {
     }
 
     public func add(_ bot: BotDefinition) async throws {
-        guard supervisors[bot.name] == nil else { throw FleetError("BOT_EXISTS", "a bot named \(bot.name) exists") }
+        guard supervisors[bot.name] == nil else { throw FleetError(.botExists, "a bot named \(bot.name) exists") }
         try await repository.add(bot)
         try await register(bot)
         logger.info("bot added", ["bot": bot.name])

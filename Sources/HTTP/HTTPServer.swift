@@ -91,13 +91,13 @@ public final class HTTPServer: Sendable {
                 do {
                     let secure = try await TLSStream(accepting: stream, context: tls, deadline: .now + self.configuration.headTimeout)
                     self.connections.withLock { $0.entries[id]?.stream = secure }
-                    await self.serve(secure, id: id)
+                    await self.serve(secure, id: id, peer: stream.peerAddress?.description)
                     secure.close()
                 } catch {
                     self.logger.debug("TLS handshake failed", ["conn": id, "error": error])
                 }
             } else {
-                await self.serve(stream, id: id)
+                await self.serve(stream, id: id, peer: stream.peerAddress?.description)
             }
             self.connections.withLock { _ = $0.entries.removeValue(forKey: id) }
             stream.close()
@@ -136,7 +136,7 @@ public final class HTTPServer: Sendable {
 
     // MARK: One connection
 
-    private func serve(_ stream: any ByteStream, id: Int) async {
+    private func serve(_ stream: any ByteStream, id: Int, peer: String? = nil) async {
         var parser = HTTPRequestParser(limits: configuration.limits)
         var headDeadline: Deadline?
         var sentContinue = false
@@ -145,11 +145,13 @@ public final class HTTPServer: Sendable {
             do {
                 request = try parser.next()
             } catch {
-                logger.notice("bad request", ["conn": id, "error": error])
-                await sendError(error.status, message: error.description, on: stream)
+                let requestID = RequestContext.newRequestID()
+                logger.notice("bad request", ["conn": id, "request_id": requestID, "error": error])
+                await sendError(HTTPError(error.status, error.description), requestID: requestID, on: stream)
                 return
             }
-            if let request {
+            if var request {
+                request.remoteAddress = peer
                 setBusy(id, true)
                 headDeadline = nil
                 sentContinue = false
@@ -183,8 +185,9 @@ public final class HTTPServer: Sendable {
                 if wasIdle { setBusy(id, true) }
             } catch is DeadlineExceeded {
                 if !wasIdle {
-                    logger.notice("request timed out", ["conn": id])
-                    await sendError(.requestTimeout, message: "request not received in time", on: stream)
+                    let requestID = RequestContext.newRequestID()
+                    logger.notice("request timed out", ["conn": id, "request_id": requestID])
+                    await sendError(HTTPError(.requestTimeout, "request not received in time"), requestID: requestID, on: stream)
                 }
                 return
             } catch {
@@ -234,9 +237,12 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    private func sendError(_ status: HTTPStatus, message: String, on stream: any ByteStream) async {
-        let body = Array("{\"error\":{\"code\":\"HTTP_\(status.code)\",\"message\":\"\(message)\"}}".utf8)
-        let response = HTTPResponse(status: status, headers: ["Content-Type": "application/json"], bytes: body)
+    /// Answers a request the server refuses before any responder sees it, in the one error shape
+    /// (escaped: the message may quote client text), then closes the connection.
+    private func sendError(_ error: HTTPError, requestID: String, on stream: any ByteStream) async {
+        var response = error.response(requestID: requestID)
+        response.headers.set("X-Request-Id", requestID)
+        guard case .bytes(let body) = response.body else { return }
         let head = HTTPResponseWriter.head(response, bodyLength: body.count, chunked: false, keepAlive: false, version: "HTTP/1.1")
         try? await stream.write(head + body, deadline: .now + .seconds(5))
         // Half-close and drain briefly so the client reads the response instead of a reset (RFC 9112 §9.6).

@@ -174,8 +174,9 @@ public struct HTTPRequest: Sendable {
     public var body: [UInt8]
     /// Path parameters filled by the router (`{name}` -> value).
     public var pathParameters: [String: String] = [:]
-    /// Values that middleware attaches for handlers (request id, authenticated subject ...).
-    public var context: [String: String] = [:]
+    /// The peer's address as the server saw it (`127.0.0.1:53412`); nil for a request built in code.
+    /// Handlers read it as `RequestContext.clientAddress`.
+    public var remoteAddress: String?
 
     public init(method: HTTPMethod, target: String, version: String = "HTTP/1.1", headers: HTTPHeaders = [:], body: [UInt8] = []) {
         self.method = method

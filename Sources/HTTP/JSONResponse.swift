@@ -10,8 +10,8 @@ extension HTTPResponse {
         do {
             return HTTPResponse(status: status, headers: headers, bytes: Array(try encoder.encode(value)))
         } catch {
-            return HTTPResponse(status: .internalServerError, headers: headers,
-                                bytes: Array("{\"error\":{\"code\":\"INTERNAL\",\"message\":\"response encoding failed\"}}".utf8))
+            // No request id is known here; the error middleware's id is in the X-Request-Id header.
+            return HTTPError(.internalServerError, code: "INTERNAL", "response encoding failed").response(requestID: "")
         }
     }
 }

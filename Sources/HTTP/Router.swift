@@ -1,8 +1,12 @@
 /// Routes requests by method and path pattern (`/api/v1/bots/{name}`) to
 /// handlers. A path that matches with another method answers 405 with
 /// `Allow`; no match answers 404. Middleware wraps every route.
+///
+/// Handlers and middleware throw; the router renders whatever escapes them in the one error
+/// shape (`HTTPResponseError.response(requestID:)`), so a 404, a 405 and a handler's own error
+/// look alike. An error middleware that maps its own errors (and logs 500s) sits in front.
 public struct Router: HTTPResponder {
-    public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+    public typealias Handler = @Sendable (HTTPRequest, RequestContext) async throws -> HTTPResponse
 
     struct Route: Sendable {
         var method: HTTPMethod
@@ -18,16 +22,6 @@ public struct Router: HTTPResponder {
 
     private var routes: [Route] = []
     private var middleware: [any HTTPMiddleware] = []
-    /// The answer when nothing matches; replaceable so the API can use its own error shape.
-    public var notFound: @Sendable (HTTPRequest) async -> HTTPResponse = { _ in
-        HTTPResponse(status: .notFound, headers: ["Content-Type": "application/json"],
-                     bytes: Array("{\"error\":{\"code\":\"NOT_FOUND\",\"message\":\"no such route\"}}".utf8))
-    }
-    public var methodNotAllowed: @Sendable (HTTPRequest, [HTTPMethod]) async -> HTTPResponse = { _, allowed in
-        HTTPResponse(status: .methodNotAllowed,
-                     headers: ["Content-Type": "application/json", "Allow": allowed.map(\.rawValue).joined(separator: ", ")],
-                     bytes: Array("{\"error\":{\"code\":\"METHOD_NOT_ALLOWED\",\"message\":\"method not allowed\"}}".utf8))
-    }
 
     public init() {}
 
@@ -53,15 +47,23 @@ public struct Router: HTTPResponder {
     public var routeList: [(method: HTTPMethod, pattern: String)] { routes.map { ($0.method, $0.pattern) } }
 
     public func respond(to request: HTTPRequest) async -> HTTPResponse {
-        var chain: @Sendable (HTTPRequest) async -> HTTPResponse = { request in await self.dispatch(request) }
+        var chain: HTTPMiddleware.Next = { request, context in try await self.dispatch(request, context) }
         for m in middleware.reversed() {
             let next = chain
-            chain = { request in await m.handle(request, next: next) }
+            chain = { request, context in try await m.handle(request, context: context, next: next) }
         }
-        return await chain(request)
+        let context = RequestContext(for: request)
+        do {
+            return try await chain(request, context)
+        } catch let error as any HTTPResponseError {
+            return error.response(requestID: context.requestID)
+        } catch {
+            // Nothing in front mapped it: say nothing about it on the wire (an error middleware logs it).
+            return HTTPError(.internalServerError, code: "INTERNAL", "the request failed").response(requestID: context.requestID)
+        }
     }
 
-    private func dispatch(_ request: HTTPRequest) async -> HTTPResponse {
+    private func dispatch(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {
         let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
         var allowed: [HTTPMethod] = []
         for route in routes {
@@ -70,13 +72,18 @@ public struct Router: HTTPResponder {
             if route.method == request.method || (request.method == .head && route.method == .get) {
                 var routed = request
                 routed.pathParameters = parameters
-                routed.context["route"] = route.pattern
-                return await route.handler(routed)
+                var context = context
+                context.route = route.pattern
+                return try await route.handler(routed, context)
             }
             allowed.append(route.method)
         }
-        if !allowed.isEmpty { return await methodNotAllowed(request, allowed) }
-        return await notFound(request)
+        if !allowed.isEmpty {
+            let list = allowed.map(\.rawValue).joined(separator: ", ")
+            throw HTTPError(.methodNotAllowed, code: "METHOD_NOT_ALLOWED", "\(request.method) is not allowed here; use \(list)",
+                            headers: ["Allow": list])
+        }
+        throw HTTPError(.notFound, code: "NOT_FOUND", "no route for \(request.path)")
     }
 
     static func match(_ segments: [Segment], _ parts: [Substring]) -> [String: String]? {
@@ -92,7 +99,10 @@ public struct Router: HTTPResponder {
     }
 }
 
-/// Wraps request handling: logging, request ids, auth, error mapping.
+/// Wraps request handling: request ids, logging, auth, error mapping. It may change the request or
+/// the context before calling `next` (an auth middleware fills `context.principal`), change the
+/// response after it, or throw.
 public protocol HTTPMiddleware: Sendable {
-    func handle(_ request: HTTPRequest, next: @Sendable (HTTPRequest) async -> HTTPResponse) async -> HTTPResponse
+    typealias Next = @Sendable (HTTPRequest, RequestContext) async throws -> HTTPResponse
+    func handle(_ request: HTTPRequest, context: RequestContext, next: Next) async throws -> HTTPResponse
 }

@@ -14,12 +14,12 @@ public struct CommandRecord: Codable, Sendable, Equatable {
     /// Receipt to response, in microseconds.
     public var durationMicros: Int64
     public var outcome: CommandOutcome
-    public var errorCode: String?
+    public var errorCode: ErrorCode?
     public var errorMessage: String?
 
     public init(id: String, bot: String, guildID: String?, channelID: String?, userID: String, command: String,
                 options: String, startedAt: Int64, durationMicros: Int64, outcome: CommandOutcome,
-                errorCode: String? = nil, errorMessage: String? = nil) {
+                errorCode: ErrorCode? = nil, errorMessage: String? = nil) {
         self.id = id
         self.bot = bot
         self.guildID = guildID

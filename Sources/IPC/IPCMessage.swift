@@ -232,10 +232,10 @@ public struct SendMessage: Codable, Sendable, Equatable {
 /// The answer to a request (`id` -> `replyTo`).
 public struct Reply: Codable, Sendable, Equatable {
     public var ok: Bool
-    public var errorCode: String?
+    public var errorCode: ErrorCode?
     public var message: String?
     public var result: [String: String]?
-    public init(ok: Bool, errorCode: String? = nil, message: String? = nil, result: [String: String]? = nil) {
+    public init(ok: Bool, errorCode: ErrorCode? = nil, message: String? = nil, result: [String: String]? = nil) {
         self.ok = ok
         self.errorCode = errorCode
         self.message = message

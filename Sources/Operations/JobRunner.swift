@@ -74,7 +74,7 @@ public actor JobRunner {
                     launch(id, after: nowMilliseconds() - lastSend < window.components.seconds * 1000 ? window : .zero)
                 } else {
                     try await store.finishPendingItems(job: id, state: .error,
-                                                       error: .init(code: "INTERRUPTED", message: "botvisord stopped before this item ran"))
+                                                       error: .init(code: .interrupted, message: "botvisord stopped before this item ran"))
                     try await finish(id)
                 }
             }
@@ -128,7 +128,7 @@ public actor JobRunner {
             // Stopped by shutdown: leave the rest for the next start.
             if Task.isCancelled { return }
             if cancelled.contains(id) {
-                try await store.finishPendingItems(job: id, state: .cancelled, error: .init(code: "JOB_CANCELLED", message: "the job was cancelled"))
+                try await store.finishPendingItems(job: id, state: .cancelled, error: .init(code: .jobCancelled, message: "the job was cancelled"))
             }
             try await finish(id)
         } catch {
@@ -177,7 +177,7 @@ public actor JobRunner {
     /// One bot: nil when it reached the state asked for, else why not.
     private nonisolated func perform(_ kind: JobKind, bot: String) async -> JobItem.Failure? {
         guard let supervisor = try? await fleet.supervisor(named: bot) else {
-            return .init(code: "BOT_NOT_FOUND", message: "no bot named \(bot)")
+            return .init(code: .botNotFound, message: "no bot named \(bot)")
         }
         let state = await supervisor.state
         if kind == .stop {
@@ -186,10 +186,10 @@ public actor JobRunner {
         }
         // A token or configuration Discord refused is not retried by a bulk job: fix it first.
         if state == .authFailed {
-            return .init(code: "AUTH_FAILED", message: "Discord rejected this bot's token; set a new one with PATCH /api/v1/bots/\(bot)")
+            return .init(code: .authFailed, message: "Discord rejected this bot's token; set a new one with PATCH /api/v1/bots/\(bot)")
         }
         if state == .configFailed {
-            return .init(code: "CONFIG_FAILED", message: "Discord rejected this bot's intents or shard settings; fix them first")
+            return .init(code: .configFailed, message: "Discord rejected this bot's intents or shard settings; fix them first")
         }
         if kind == .start && [.ready, .connecting, .resuming, .starting].contains(state) { return nil }
         let before = await supervisor.generation
@@ -199,16 +199,16 @@ public actor JobRunner {
             if await supervisor.generation > before {
                 switch await supervisor.state {
                 case .ready: return nil
-                case .authFailed: return .init(code: "AUTH_FAILED", message: "Discord rejected the token")
-                case .configFailed: return .init(code: "CONFIG_FAILED", message: "Discord rejected the configuration")
-                case .failed: return .init(code: "CRASH_LOOP", message: "the worker kept crashing; its restart budget is spent")
-                case .stopped: return .init(code: "STOPPED", message: "the bot was stopped before it became ready")
+                case .authFailed: return .init(code: .authFailed, message: "Discord rejected the token")
+                case .configFailed: return .init(code: .configFailed, message: "Discord rejected the configuration")
+                case .failed: return .init(code: .crashLoop, message: "the worker kept crashing; its restart budget is spent")
+                case .stopped: return .init(code: .stopped, message: "the bot was stopped before it became ready")
                 default: break
                 }
             }
             do { try await Reactor.shared.sleep(until: .now + .milliseconds(25)) } catch { return nil }
         }
-        return .init(code: "TIMEOUT", message: "the bot did not become ready within \(settings.settleTimeout)")
+        return .init(code: .timeout, message: "the bot did not become ready within \(settings.settleTimeout)")
     }
 
     // MARK: Message jobs
@@ -242,7 +242,7 @@ public actor JobRunner {
     /// Sends one message; retried (safely, thanks to the nonce) when the worker goes away mid-send.
     private nonisolated func deliver(job: String, item: JobItem, content: String?, embeds: String?) async -> (String?, JobItem.Failure?) {
         guard let supervisor = try? await fleet.supervisor(named: item.bot) else {
-            return (nil, .init(code: "BOT_NOT_FOUND", message: "no bot named \(item.bot)"))
+            return (nil, .init(code: .botNotFound, message: "no bot named \(item.bot)"))
         }
         let message = SendMessage(channelID: item.channel_id ?? "", content: content, embeds: embeds, nonce: Self.nonce(job: job, seq: item.seq))
         var attempt = 0
@@ -250,7 +250,7 @@ public actor JobRunner {
             attempt += 1
             let state = await settled(supervisor)
             guard state == .ready else {
-                return (nil, .init(code: "BOT_NOT_RUNNING", message: "bot \(item.bot) is \(state.rawValue)"))
+                return (nil, .init(code: .botNotRunning, message: "bot \(item.bot) is \(state.rawValue)"))
             }
             do {
                 let reply = try await supervisor.sendMessage(message, timeout: settings.sendTimeout)
@@ -258,7 +258,7 @@ public actor JobRunner {
                 return (nil, .init(code: Self.errorCode(reply.errorCode), message: reply.message ?? "Discord refused the message"))
             } catch {
                 if Task.isCancelled || attempt >= 3 {
-                    return (nil, .init(code: "BOT_NOT_RUNNING", message: "the worker went away while sending: \(error)"))
+                    return (nil, .init(code: .botNotRunning, message: "the worker went away while sending: \(error)"))
                 }
             }
         }
@@ -275,15 +275,7 @@ public actor JobRunner {
         }
     }
 
-    /// Discord's error codes under the names operators look for.
-    package static func errorCode(_ code: String?) -> String {
-        switch code {
-        case "DISCORD_10003": "UNKNOWN_CHANNEL"
-        case "DISCORD_50001": "MISSING_ACCESS"
-        case "DISCORD_50013": "MISSING_PERMISSIONS"
-        case "DISCORD_50035": "INVALID_FORM_BODY"
-        case nil: "SEND_FAILED"
-        case let other?: other
-        }
-    }
+    /// A worker's refusal as a job item's code: the worker's own code (`DISCORD_50035`, the same
+    /// spelling as in command records and IPC replies), or `SEND_FAILED` when it gave none.
+    package static func errorCode(_ code: ErrorCode?) -> ErrorCode { code ?? .sendFailed }
 }

@@ -1,3 +1,4 @@
+import IPC
 import Fleet
 import FoundationEssentials
 import Logging
@@ -21,9 +22,9 @@ public enum JobItemState: String, Codable, Sendable, CaseIterable {
 /// One bot (lifecycle jobs) or one message target (message jobs) of a job.
 public struct JobItem: Codable, Sendable, Equatable {
     public struct Failure: Codable, Sendable, Equatable {
-        public var code: String
+        public var code: ErrorCode
         public var message: String
-        package init(code: String, message: String) {
+        package init(code: ErrorCode, message: String) {
             self.code = code
             self.message = message
         }

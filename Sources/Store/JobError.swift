@@ -1,4 +1,5 @@
 import Fleet
+import IPC
 
 /// A job request the jobs layer refuses, with the stable code the API reports
 /// (the API maps each case to its HTTP status; this layer knows nothing of HTTP).
@@ -10,11 +11,11 @@ public enum JobError: Error, Equatable, CustomStringConvertible {
     /// The job row disappeared between its creation and its read-back.
     case vanished(id: String)
 
-    public var code: String {
+    public var code: ErrorCode {
         switch self {
-        case .idempotencyKeyReused: "IDEMPOTENCY_KEY_REUSED"
-        case .alreadyFinished: "JOB_FINISHED"
-        case .vanished: "INTERNAL"
+        case .idempotencyKeyReused: .idempotencyKeyReused
+        case .alreadyFinished: .jobFinished
+        case .vanished: .internal
         }
     }
 

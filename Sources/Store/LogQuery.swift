@@ -33,10 +33,9 @@ public struct LogQuery: Sendable, Equatable {
         public var id: String
 
         /// Opaque to clients: base64url of `started_at:id`.
-        public var token: String {
-            Data("\(startedAt):\(id)".utf8).base64EncodedString()
-                .replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
-        }
+        /// `<started_at µs>_<id>`, the same form as the jobs' cursor: a position anyone can read, and one the
+        /// OpenAPI document can describe with a pattern (every token that matches it is a valid position).
+        public var token: String { "\(startedAt)_\(id)" }
 
         public init(startedAt: Int64, id: String) {
             self.startedAt = startedAt
@@ -44,12 +43,11 @@ public struct LogQuery: Sendable, Equatable {
         }
 
         public init?(token: String) {
-            var b64 = token.replacing("-", with: "+").replacing("_", with: "/")
-            while b64.count % 4 != 0 { b64 += "=" }
-            guard let data = Data(base64Encoded: b64), let text = String(data: data, encoding: .utf8),
-                  let colon = text.firstIndex(of: ":"), let at = Int64(text[..<colon]) else { return nil }
+            guard let separator = token.firstIndex(of: "_"), let at = Int64(token[..<separator]), at >= 0 else { return nil }
+            let id = token[token.index(after: separator)...]
+            guard !id.isEmpty else { return nil }
             startedAt = at
-            id = String(text[text.index(after: colon)...])
+            self.id = String(id)
         }
     }
 

@@ -1,3 +1,4 @@
+import IPC
 import Fleet
 import FoundationEssentials
 import Storage
@@ -73,7 +74,7 @@ extension SupervisorStore {
             try db.cachedStatement("""
                 UPDATE job_items SET state = ?, message_id = ?, error_code = ?, error_message = ?, started_at = ?, finished_at = ?
                 WHERE job_id = ? AND seq = ?
-                """).execute([state.rawValue, messageID, error?.code, error?.message, startedAt, nowMilliseconds(), job, seq])
+                """).execute([state.rawValue, messageID, error?.code.rawValue, error?.message, startedAt, nowMilliseconds(), job, seq])
         }
     }
 
@@ -83,7 +84,7 @@ extension SupervisorStore {
             try db.execute("""
                 UPDATE job_items SET state = ?, error_code = ?, error_message = ?, finished_at = ?
                 WHERE job_id = ? AND state = 'pending'
-                """, [state.rawValue, error?.code, error?.message, nowMilliseconds(), job])
+                """, [state.rawValue, error?.code.rawValue, error?.message, nowMilliseconds(), job])
         }
     }
 
@@ -152,7 +153,7 @@ extension SupervisorStore {
     }
 
     private static func item(_ row: Row) throws -> JobItem {
-        let code: String? = try row.decode("error_code")
+        let code: ErrorCode? = try row.decode("error_code", as: String?.self).map(ErrorCode.init(rawValue:))
         return JobItem(seq: try row.decode("seq"), bot: try row.decode("bot"), channel_id: try row.decode("channel_id"),
                        state: JobItemState(rawValue: try row.decode("state")) ?? .error, message_id: try row.decode("message_id"),
                        error: code.map { JobItem.Failure(code: $0, message: (try? row.decode("error_message", as: String?.self) ?? "") ?? "") },

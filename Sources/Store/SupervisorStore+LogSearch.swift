@@ -83,7 +83,7 @@ extension SupervisorStore {
                       channelID: try row.decode("channel_id", as: String?.self), userID: try row.decode("user_id"),
                       command: try row.decode("command"), options: try row.decode("options"),
                       startedAt: try row.decode("started_at", as: Int64.self), durationMicros: try row.decode("duration_us", as: Int64.self),
-                      outcome: try row.decode("outcome"), errorCode: try row.decode("error_code", as: String?.self),
+                      outcome: try row.decode("outcome"), errorCode: try row.decode("error_code", as: String?.self).map(ErrorCode.init(rawValue:)),
                       errorMessage: try row.decode("error_message", as: String?.self))
     }
 }

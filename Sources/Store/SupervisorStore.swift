@@ -146,6 +146,24 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                        \(SupervisorStore.durationBucketsMicros.map { "SUM(duration_us <= \($0))" }.joined(separator: ", "))
                 FROM command_logs GROUP BY bot, command, outcome;
             """)
+        // One error-code vocabulary (IPC/ErrorCode.swift): command records wrote `E_TIMEOUT`,
+        // `E_DISCORD_50035`, `E_TRANSPORT`, and job items named four Discord codes. Old rows are
+        // rewritten to today's spelling (as `ErrorCode.migrating` reads them), full-text index included.
+        m.register(version: 6, name: "one error-code vocabulary", sql: """
+            CREATE TEMP TABLE recoded AS SELECT rowid AS id FROM command_logs WHERE error_code LIKE 'E\\_%' ESCAPE '\\';
+            INSERT INTO command_logs_fts (command_logs_fts, rowid, command, options, error_code, error_message)
+                SELECT 'delete', rowid, command, options, error_code, error_message FROM command_logs WHERE rowid IN (SELECT id FROM recoded);
+            UPDATE command_logs SET error_code = CASE error_code WHEN 'E_TRANSPORT' THEN 'DISCORD_UNREACHABLE' ELSE substr(error_code, 3) END
+                WHERE rowid IN (SELECT id FROM recoded);
+            INSERT INTO command_logs_fts (rowid, command, options, error_code, error_message)
+                SELECT rowid, command, options, error_code, error_message FROM command_logs WHERE rowid IN (SELECT id FROM recoded);
+            DROP TABLE temp.recoded;
+            UPDATE job_items SET error_code = CASE error_code
+                WHEN 'UNKNOWN_CHANNEL' THEN 'DISCORD_10003' WHEN 'MISSING_ACCESS' THEN 'DISCORD_50001'
+                WHEN 'MISSING_PERMISSIONS' THEN 'DISCORD_50013' WHEN 'INVALID_FORM_BODY' THEN 'DISCORD_50035'
+                WHEN 'TRANSPORT' THEN 'DISCORD_UNREACHABLE' ELSE error_code END
+                WHERE error_code IN ('UNKNOWN_CHANNEL', 'MISSING_ACCESS', 'MISSING_PERMISSIONS', 'INVALID_FORM_BODY', 'TRANSPORT');
+            """)
         return m
     }
 
@@ -284,7 +302,7 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
         let lastRowID = try db.first("SELECT max(rowid) FROM command_logs")?.decode(0, as: Int64?.self) ?? 0
         for r in records {
             try stmt.execute([r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, r.startedAt, r.durationMicros,
-                              r.outcome, r.errorCode, r.errorMessage])
+                              r.outcome, r.errorCode?.rawValue, r.errorMessage])
             // A duplicate (resent) record changes nothing and must not be counted twice.
             guard db.changes == 1 else { continue }
             stored += 1

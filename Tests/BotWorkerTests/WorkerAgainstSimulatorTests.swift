@@ -186,7 +186,7 @@ struct Harness {
             _ = await h.sim.injectInteraction(bot: "alpha", command: "stuck")
             try await eventually(timeout: h.patience, "the timeout record") { await h.reporter.records.first?.outcome == .timeout }
             let record = await h.reporter.records[0]
-            #expect(record.errorCode == "E_TIMEOUT" && record.command == "stuck")
+            #expect(record.errorCode == "TIMEOUT" && record.command == "stuck")
             // The handler finishing later does not produce a second record. An absence can only be checked
             // after the moment it would have happened: the handler's own delay, counted from the record.
             try await Reactor.shared.sleep(until: .now + .milliseconds(Int64(stuck.delayMilliseconds ?? 0)))
@@ -259,10 +259,10 @@ struct Harness {
             try await eventually("two records") { await h.reporter.records.count == 2 }
             let records = await h.reporter.records.sorted { $0.command < $1.command }
             #expect(records.map(\.outcome) == [.ok, .error])
-            #expect(records[1].errorCode == "E_UNKNOWN_COMMAND")
+            #expect(records[1].errorCode == "UNKNOWN_COMMAND")
             // The user-facing error carries the code and a reference found in the record.
             let texts = await h.sim.messages(in: "7400").map(\.content)
-            #expect(texts.contains { $0.contains("E_UNKNOWN_COMMAND") && $0.contains(String(records[1].id.suffix(8))) })
+            #expect(texts.contains { $0.contains("UNKNOWN_COMMAND") && $0.contains(String(records[1].id.suffix(8))) })
         }
     }
 }

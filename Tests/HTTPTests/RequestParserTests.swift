@@ -103,9 +103,9 @@ import Testing
 @Suite struct RouterTests {
     func router() -> Router {
         var r = Router()
-        r.get("/api/v1/bots") { _ in HTTPResponse(bytes: Array("list".utf8)) }
-        r.get("/api/v1/bots/{name}") { req in HTTPResponse(bytes: Array("bot \(req.pathParameters["name"]!)".utf8)) }
-        r.post("/api/v1/bots/{name}/start") { req in HTTPResponse(status: .accepted, bytes: Array(req.pathParameters["name"]!.utf8)) }
+        r.get("/api/v1/bots") { _, _ in HTTPResponse(bytes: Array("list".utf8)) }
+        r.get("/api/v1/bots/{name}") { req, _ in HTTPResponse(bytes: Array("bot \(req.pathParameters["name"]!)".utf8)) }
+        r.post("/api/v1/bots/{name}/start") { req, _ in HTTPResponse(status: .accepted, bytes: Array(req.pathParameters["name"]!.utf8)) }
         return r
     }
 
@@ -135,8 +135,8 @@ import Testing
 
     struct Tag: HTTPMiddleware {
         let name: String
-        func handle(_ request: HTTPRequest, next: @Sendable (HTTPRequest) async -> HTTPResponse) async -> HTTPResponse {
-            var response = await next(request)
+        func handle(_ request: HTTPRequest, context: RequestContext, next: Next) async throws -> HTTPResponse {
+            var response = try await next(request, context)
             response.headers.add("X-Order", name)
             return response
         }

@@ -27,13 +27,13 @@ func withServer<T>(configuration: HTTPServer.Configuration = .init(), responder:
 /// Echo-style test routes.
 func testRouter(accepted: Counter? = nil) -> Router {
     var r = Router()
-    r.get("/hello") { _ in HTTPResponse(headers: ["Content-Type": "text/plain"], bytes: Array("hello\n".utf8)) }
-    r.post("/echo") { req in HTTPResponse(headers: ["Content-Type": "application/octet-stream"], bytes: req.body) }
-    r.get("/slow") { req in
+    r.get("/hello") { _, _ in HTTPResponse(headers: ["Content-Type": "text/plain"], bytes: Array("hello\n".utf8)) }
+    r.post("/echo") { req, _ in HTTPResponse(headers: ["Content-Type": "application/octet-stream"], bytes: req.body) }
+    r.get("/slow") { req, _ in
         try? await Reactor.shared.sleep(until: .now + .milliseconds(Int64(req.query("ms") ?? "300")!))
         return HTTPResponse(bytes: Array("slow done".utf8))
     }
-    r.get("/stream") { _ in
+    r.get("/stream") { _, _ in
         HTTPResponse(body: .stream { write in
             for i in 0..<5 { try await write(Array("part\(i)\n".utf8)) }
         })
@@ -102,7 +102,7 @@ func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async
         // The handler waits until the test has begun the shutdown: in flight for sure, however loaded the machine.
         let door = Latch()
         var router = testRouter()
-        router.get("/held") { _ in
+        router.get("/held") { _, _ in
             await door.wait()
             return HTTPResponse(bytes: Array("slow done".utf8))
         }

@@ -111,11 +111,18 @@ import TestSupport
             let (_, missing) = await send(router, .post, "/api/v1/bots", ["intents": 1])
             #expect(fields(missing) == ["name", "token"])
 
-            // Names are unique.
+            // Names are unique: a second create is 409 BOT_EXISTS, as the README says.
             let good: JSON = ["name": "alpha", "token": "tok-alpha", "enabled": false]
             #expect(await send(router, .post, "/api/v1/bots", good).0 == .created)
             let (dupStatus, dup) = await send(router, .post, "/api/v1/bots", good)
-            #expect(dupStatus == .unprocessableContent && fields(dup) == ["name"])
+            #expect(dupStatus == .conflict && dup["error"]?["code"]?.string == "BOT_EXISTS")
+            // RFC 9110 §15.3.2: a 201 names what it created.
+            var create = HTTPRequest(method: .post, target: "/api/v1/bots")
+            create.body = (["name": "gamma", "token": "tok-gamma", "enabled": false] as JSON).bytes
+            let created = await router.respond(to: create)
+            #expect(created.status == .created && created.headers["Location"] == "/api/v1/bots/gamma")
+            // Unknown query parameters are refused like unknown body fields.
+            #expect(await send(router, .get, "/api/v1/bots?nmae=gamma").0 == .badRequest)
 
             // A bot cannot be renamed; unknown bots are 404; malformed JSON is 400.
             let (_, rename) = await send(router, .patch, "/api/v1/bots/alpha", ["name": "beta"])
@@ -128,7 +135,7 @@ import TestSupport
 
             // Nothing of the failed requests was stored.
             let (_, list) = await send(router, .get, "/api/v1/bots")
-            #expect(list.array?.compactMap { $0["name"]?.string } == ["alpha"])
+            #expect(list.array?.compactMap { $0["name"]?.string } == ["alpha", "gamma"])
         }
     }
 
@@ -204,7 +211,8 @@ import TestSupport
         try await withAPI { router in
             _ = await send(router, .post, "/api/v1/bots", ["name": "alpha", "token": "tok-alpha", "enabled": false])
             let (s1, b1) = await send(router, .post, "/api/v1/bulk/restart", ["bots": ["alpha", "ghost"]])
-            #expect(s1 == .unprocessableContent && fields(b1) == ["bots[1]"])
+            // A well-formed request naming a bot that does not exist is a 404, as a path naming one is.
+            #expect(s1 == .notFound && b1["error"]?["code"]?.string == "BOT_NOT_FOUND" && fields(b1) == ["bots[1]"])
             let (s2, b2) = await send(router, .post, "/api/v1/bulk/stop", ["all": true, "state": "failed"])
             #expect(s2 == .unprocessableContent && fields(b2) == ["bots"])
             let (s3, b3) = await send(router, .post, "/api/v1/bulk/start", ["state": "sleeping"])
@@ -215,7 +223,10 @@ import TestSupport
                 "embeds": [["title": .string(String(repeating: "t", count: 257))]],
             ])
             #expect(s4 == .unprocessableContent)
-            #expect(fields(b4) == ["targets[1].bot", "targets[1].channel_id", "content", "embeds[0].title"])
+            // Malformed first: the unknown bot is reported once the rest is well formed.
+            #expect(fields(b4) == ["targets[1].channel_id", "content", "embeds[0].title"])
+            let (s6, b6) = await send(router, .post, "/api/v1/bulk/messages", ["targets": [["bot": "ghost", "channel_id": "1"]], "content": "hi"])
+            #expect(s6 == .notFound && fields(b6) == ["targets[0].bot"])
             #expect((b4["error"]?["fields"]?.array ?? []).contains { $0["message"]?.string?.contains("2000") == true })
             let (s5, b5) = await send(router, .post, "/api/v1/bulk/messages", ["targets": [["bot": "alpha", "channel_id": "123"]]])
             #expect(s5 == .unprocessableContent && fields(b5) == ["content"])

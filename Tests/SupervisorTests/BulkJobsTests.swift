@@ -208,8 +208,8 @@ extension DaemonHarness {
             #expect(job["progress"]?["succeeded"]?.int == 500 && job["progress"]?["failed"]?.int == 2,
                     "\(items.filter { $0["state"]?.string != "ok" }.prefix(5))")
             #expect(items.filter { $0["message_id"]?.string?.isEmpty == false }.count == 500)
-            #expect(items.first { $0["channel_id"]?.string == "40400" }?["error"]?["code"]?.string == "UNKNOWN_CHANNEL")
-            #expect(items.first { $0["channel_id"]?.string == "40300" }?["error"]?["code"]?.string == "MISSING_PERMISSIONS")
+            #expect(items.first { $0["channel_id"]?.string == "40400" }?["error"]?["code"]?.string == "DISCORD_10003")
+            #expect(items.first { $0["channel_id"]?.string == "40300" }?["error"]?["code"]?.string == "DISCORD_50013")
             // Counted on the simulator: 10 per channel, 500 in all, no 429 served.
             for b in 0..<10 {
                 for c in 0..<5 { #expect(await h.sim.messages(in: "8\(b)0\(c)").count == 10) }

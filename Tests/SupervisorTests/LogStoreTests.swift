@@ -54,7 +54,7 @@ import TestSupport
         return CommandRecord(id: "r\(i)", bot: bot ?? "bot\(i % 3)", guildID: "g\(i % 4)", channelID: "c\(i % 5)", userID: "u\(i % 13)",
                              command: ["ping", "stock", "help"][i % 3], options: i % 4 == 0 ? "{\"item\":\"sprocket \(i)\"}" : "{\"item\":\"gear\"}",
                              startedAt: startedAt, durationMicros: Int64(i % 40) * 7_000 + 300, outcome: outcome ?? (failed ? .error : .ok),
-                             errorCode: failed ? "E_OUT_OF_STOCK" : nil, errorMessage: failed ? "sprocket sold out" : nil)
+                             errorCode: failed ? "OUT_OF_STOCK" : nil, errorMessage: failed ? "sprocket sold out" : nil)
     }
 
     @Test func concurrentBatchesAreAllCommittedAndDuplicatesIgnored() async throws {
@@ -128,7 +128,7 @@ import TestSupport
             records += (3100..<3110).map { LogStoreTests.record($0, startedAt: base + 4000 * 1_000_000 + Int64($0)) }
             try await store.store(records)
             var queries: [LogQuery] = []
-            for text in ["sprocket", "gear", "E_OUT_OF_STOCK", "stock OR help", "nothingmatches"] {
+            for text in ["sprocket", "gear", "OUT_OF_STOCK", "stock OR help", "nothingmatches"] {
                 for limit in [1, 50, 500] {
                     var q = LogQuery()
                     q.text = text
@@ -172,20 +172,28 @@ import TestSupport
     @Test func theHandWrittenLogPageIsByteForByteWhatJSONEncoderWrites() throws {
         let records = [
             CommandRecord(id: "1575437027062884414", bot: "shop/bot", guildID: nil, channelID: "c1", userID: "u\"quoted\"",
-                          command: "stock", options: #"{"item":"back\\slash é 🎉","n":3}"#, startedAt: 1_795_750_000_000_000,
-                          durationMicros: 12_345, outcome: .error, errorCode: "E_OUT_OF_STOCK", errorMessage: "tab\there\nnew line\r"),
+                          command: "stock", options: #"{"item":"back\\slash é 🎉","list":[1,2.5,true,null,{"k":"v"}],"n":3}"#,
+                          startedAt: 1_795_750_000_123_456, durationMicros: 12_345, outcome: .error, errorCode: "OUT_OF_STOCK",
+                          errorMessage: "tab\there\nnew line\r"),
             CommandRecord(id: "2", bot: "b", guildID: "g", channelID: nil, userID: "u", command: "ping", options: "{}",
                           startedAt: 0, durationMicros: 0, outcome: .ok),
+            // Options that are not JSON (never written by botvisor) are shown as a string.
+            CommandRecord(id: "3", bot: "b", guildID: nil, channelID: nil, userID: "u", command: "say", options: "not json",
+                          startedAt: -1, durationMicros: 1, outcome: .ok),
         ]
         for next: String? in [nil, "MTc5NTc1MDAwMDAwMDAwMDox"] {
             let expected = Array(try HTTPJSON.encoder.encode(APIRouter.Page(logs: records, next_cursor: next)))
             #expect(LogPageJSON.encode(LogPage(records: records, nextCursor: next)) == expected)
         }
+        // Milliseconds on the wire, options as JSON.
+        let text = String(decoding: LogPageJSON.encode(LogPage(records: records, nextCursor: nil)), as: UTF8.self)
+        #expect(text.contains(#""started_at":1795750000123,"#) && text.contains(#""options":{"item":"#) && text.contains(#""options":"not json""#))
         // Other control characters are \u escapes; whatever their hex case, they must decode back.
         var odd = records[1]
         odd.errorMessage = "bell\u{07} nul\u{00} esc\u{1B}"
         let bytes = LogPageJSON.encode(LogPage(records: [odd], nextCursor: nil))
-        struct Page: Decodable { var logs: [CommandRecord] }
-        #expect(try JSONDecoder().decode(Page.self, from: Data(bytes)).logs == [odd])
+        struct Record: Decodable, Equatable { var error_message: String? }
+        struct Page: Decodable { var logs: [Record] }
+        #expect(try JSONDecoder().decode(Page.self, from: Data(bytes)).logs == [Record(error_message: odd.errorMessage)])
     }
 }

@@ -69,7 +69,7 @@ func pythonWebSocketClient(port: Int, closeCode: Int) -> String {
 /// A router with a WebSocket echo endpoint for the Python client.
 func webSocketRouter() -> Router {
     var router = Router()
-    router.get("/ws") { request in
+    router.get("/ws") { request, _ in
         WebSocketHandshake.upgradeResponse(for: request) { ws in
             while true {
                 guard let message = try? await ws.receive(deadline: .now + .seconds(20)) else { return }
@@ -188,7 +188,7 @@ func withWebSocketServer<T>(_ body: (HTTPServer) async throws -> T) async throws
     @Test func violationsCloseWith1002And1007And1009() async throws {
         let server = try HTTPServer(port: 0, responder: {
             var router = Router()
-            router.get("/ws") { request in
+            router.get("/ws") { request, _ in
                 WebSocketHandshake.upgradeResponse(for: request, maximumMessageSize: 1000) { ws in
                     while (try? await ws.receive(deadline: .now + .seconds(10))) != nil {}
                 }

@@ -1,0 +1,48 @@
+/// What the server and the middleware know about one request, handed to every handler beside the
+/// request itself: its id, who sent it, which route matched, and who is authenticated.
+public struct RequestContext: Sendable {
+    /// The id in `X-Request-Id` and in every error body: the client's when it sends a sane one, else 16 random hex digits.
+    public var requestID: String
+    /// The peer's address (`127.0.0.1:53412`), nil when the server did not know it (a request built in a test).
+    public var clientAddress: String?
+    /// The pattern of the route that matched (`/api/v1/bots/{name}`); nil until the router matched one.
+    public var route: String?
+    /// Who the request is authenticated as; nil until an authentication middleware fills it.
+    public var principal: Principal?
+
+    public init(requestID: String, clientAddress: String? = nil, route: String? = nil, principal: Principal? = nil) {
+        self.requestID = requestID
+        self.clientAddress = clientAddress
+        self.route = route
+        self.principal = principal
+    }
+
+    /// The context a request starts with: the client's `X-Request-Id` when it is at most 64 letters,
+    /// digits, `-` or `_` (so it is safe in a log line and a header), else a fresh id.
+    public init(for request: HTTPRequest) {
+        let offered = request.headers["X-Request-Id"].flatMap { id in
+            !id.isEmpty && id.utf8.count <= 64 && id.utf8.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2d || c == 0x5f
+            } ? id : nil
+        }
+        self.init(requestID: offered ?? RequestContext.newRequestID(), clientAddress: request.remoteAddress)
+    }
+
+    /// 16 hex digits from one 64-bit draw (one getrandom call, not one per digit).
+    public static func newRequestID() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let digits = Array("0123456789abcdef".utf8)
+        return String(decoding: (0..<16).map { i in digits[Int((value >> (60 - 4 * UInt64(i))) & 0xf)] }, as: UTF8.self)
+    }
+}
+
+/// An authenticated caller: the subject (a user name, a token id) and the role it acts with
+/// (`viewer`, `operator`, `admin`; the auth layer owns the vocabulary and checks it).
+public struct Principal: Sendable, Equatable {
+    public var subject: String
+    public var role: String
+    public init(subject: String, role: String) {
+        self.subject = subject
+        self.role = role
+    }
+}

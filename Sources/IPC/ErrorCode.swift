@@ -1,0 +1,119 @@
+/// The one vocabulary of failure codes, shared by everything that reports a failure: the HTTP API's
+/// error bodies, control socket replies, IPC replies from workers, bulk job items and command records.
+/// One spelling scheme: upper snake case, no prefix (`BOT_NOT_FOUND`, `DISCORD_50035`). Only the API
+/// maps a code to an HTTP status. It lives in IPC, the lowest module that the worker, the fleet,
+/// the control protocol, the store, the jobs and the API all import.
+///
+/// Unknown codes decode as themselves (a newer worker may send one), so the set is open; the
+/// constants below are the ones botvisor itself produces, and the README lists them.
+public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, ExpressibleByStringLiteral, CustomStringConvertible {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+    public init(_ rawValue: String) { self.rawValue = rawValue }
+    public init(stringLiteral value: String) { self.rawValue = value }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
+
+    public var description: String { rawValue }
+
+    // MARK: Requests (API and control socket)
+
+    /// No such route.
+    public static let notFound: ErrorCode = "NOT_FOUND"
+    /// The route exists with other methods.
+    public static let methodNotAllowed: ErrorCode = "METHOD_NOT_ALLOWED"
+    /// The request is malformed (an unparsable control line, an HTTP request the server refuses).
+    public static let badRequest: ErrorCode = "BAD_REQUEST"
+    /// The request is larger than allowed.
+    public static let requestTooLarge: ErrorCode = "REQUEST_TOO_LARGE"
+    /// The body is not the JSON the route expects.
+    public static let invalidJSON: ErrorCode = "INVALID_JSON"
+    /// One or more fields are invalid; `fields` says which and why.
+    public static let validationFailed: ErrorCode = "VALIDATION_FAILED"
+    /// A query parameter is malformed, out of range or unknown.
+    public static let invalidParameter: ErrorCode = "INVALID_PARAMETER"
+    /// A pagination cursor this API did not return.
+    public static let invalidCursor: ErrorCode = "INVALID_CURSOR"
+    /// A full-text query SQLite's FTS5 refuses.
+    public static let invalidQuery: ErrorCode = "INVALID_QUERY"
+    public static let invalidIdempotencyKey: ErrorCode = "INVALID_IDEMPOTENCY_KEY"
+    public static let idempotencyKeyReused: ErrorCode = "IDEMPOTENCY_KEY_REUSED"
+    /// An unknown control command.
+    public static let unknownCommand: ErrorCode = "UNKNOWN_COMMAND"
+    /// botvisord failed; the log line with the same request id says why.
+    public static let `internal`: ErrorCode = "INTERNAL"
+
+    // MARK: Bots and the fleet
+
+    public static let botNotFound: ErrorCode = "BOT_NOT_FOUND"
+    public static let botExists: ErrorCode = "BOT_EXISTS"
+    public static let botRequired: ErrorCode = "BOT_REQUIRED"
+    public static let botNotRunning: ErrorCode = "BOT_NOT_RUNNING"
+    public static let invalidName: ErrorCode = "INVALID_NAME"
+    public static let tokenRequired: ErrorCode = "TOKEN_REQUIRED"
+    /// Discord rejected the bot's token (close code 4004); the bot stays `auth_failed`.
+    public static let authFailed: ErrorCode = "AUTH_FAILED"
+    /// Discord rejected the bot's intents or shard settings; the bot stays `config_failed`.
+    public static let configFailed: ErrorCode = "CONFIG_FAILED"
+    /// The worker kept crashing; its restart budget is spent.
+    public static let crashLoop: ErrorCode = "CRASH_LOOP"
+    public static let stopped: ErrorCode = "STOPPED"
+    /// Something did not finish in time (a bot did not become ready, a command was not answered).
+    public static let timeout: ErrorCode = "TIMEOUT"
+    public static let notReady: ErrorCode = "NOT_READY"
+    public static let noConfigFile: ErrorCode = "NO_CONFIG_FILE"
+    public static let configInvalid: ErrorCode = "CONFIG_INVALID"
+    public static let controlClosed: ErrorCode = "CONTROL_CLOSED"
+
+    // MARK: Jobs
+
+    public static let jobNotFound: ErrorCode = "JOB_NOT_FOUND"
+    public static let jobFinished: ErrorCode = "JOB_FINISHED"
+    public static let jobCancelled: ErrorCode = "JOB_CANCELLED"
+    /// The work stopped before it finished: botvisord stopped before a job item ran, or the worker died
+    /// before a command finished.
+    public static let interrupted: ErrorCode = "INTERRUPTED"
+
+    // MARK: Commands (command records)
+
+    /// A user exceeded the bot's per-user command limit.
+    public static let rateLimited: ErrorCode = "RATE_LIMITED"
+    /// A worker could not send a message and gave no reason.
+    public static let sendFailed: ErrorCode = "SEND_FAILED"
+
+    // MARK: Discord
+
+    /// Discord answered with its own error code `n` (`DISCORD_50035` for Invalid Form Body, `DISCORD_50013`
+    /// for Missing Permissions; https://discord.com/developers/docs/topics/opcodes-and-status-codes#json).
+    public static func discord(_ n: Int) -> ErrorCode { ErrorCode("DISCORD_\(n)") }
+    /// Discord answered an HTTP error status without a JSON error code.
+    public static func discordHTTP(_ status: Int) -> ErrorCode { ErrorCode("DISCORD_HTTP_\(status)") }
+    /// Discord could not be reached (connect, TLS or read failure).
+    public static let discordUnreachable: ErrorCode = "DISCORD_UNREACHABLE"
+    public static let discordRateLimited: ErrorCode = "DISCORD_RATE_LIMITED"
+    public static let discordError: ErrorCode = "DISCORD_ERROR"
+    public static let discordBadResponse: ErrorCode = "DISCORD_BAD_RESPONSE"
+    /// Discord answered 401 to the token check.
+    public static let tokenRejected: ErrorCode = "TOKEN_REJECTED"
+
+    /// The code as stored before one vocabulary existed, read into today's spelling: command records
+    /// wrote `E_TIMEOUT`, `E_DISCORD_50035`, `E_TRANSPORT`; job items wrote names for four Discord codes.
+    public static func migrating(_ old: String) -> ErrorCode {
+        let bare = old.hasPrefix("E_") ? String(old.dropFirst(2)) : old
+        switch bare {
+        case "TRANSPORT": return .discordUnreachable
+        case "UNKNOWN_CHANNEL": return .discord(10003)
+        case "MISSING_ACCESS": return .discord(50001)
+        case "MISSING_PERMISSIONS": return .discord(50013)
+        case "INVALID_FORM_BODY": return .discord(50035)
+        default: return ErrorCode(bare)
+        }
+    }
+}
