@@ -54,7 +54,7 @@ enum DemoMode {
                 while !FileManager.default.fileExists(atPath: control) { try await Reactor.shared.sleep(until: .now + .milliseconds(50)) }
                 for bot in bots {
                     await sim.addBot(name: bot.name, token: bot.token)
-                    _ = try await ControlClient.send(ControlRequest(command: "bot.add", bots: [bot.name], token: bot.token, prefix: bot.prefix,
+                    _ = try await ControlClient.send(ControlRequest(command: .botAdd, bots: [bot.name], token: bot.token, prefix: bot.prefix,
                                                                                     customCommands: bot.commands), socketPath: control)
                 }
                 FileDescriptorSink(fd: 1).write(line: """
