@@ -44,7 +44,7 @@ let package = Package(
         // Fleet: worker processes, their IPC server, restart policy and states.
         .target(name: "Fleet", dependencies: ["IPC", "IOCore", "Logging", "Discord", "JSON"]),
         // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
-        .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore"]),
+        .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore", "JSON"]),
         // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
         .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"]),
-        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),

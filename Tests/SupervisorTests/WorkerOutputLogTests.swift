@@ -4,12 +4,16 @@ import Logging
 
 /// The daemon's view of a worker's output lines: their level, and the ring `botvisorctl logs` reads.
 @Suite struct WorkerOutputLogTests {
-    @Test func aWorkerLogLineLosesItsTimestampAndKeepsItsLevel() {
+    @Test func aWorkerLogLineLosesItsTimestampAndKeepsItsLevel() throws {
         let (level, text) = WorkerOutputLine.parse("2026-12-03T23:41:06.123Z critical botvisor-worker bot=a gateway closed 4004")
         #expect(level == .critical)
         #expect(text == "botvisor-worker bot=a gateway closed 4004")
         let journal = WorkerOutputLine.parse("<3>error botvisor-worker lost")
         #expect(journal.level == .error && journal.text == "botvisor-worker lost")
+        // Forwarded in journald mode: the worker's priority, one level word, no timestamp at all.
+        let forwarded = Logger.format(time: WallClock.now(), level: try #require(level), label: "botvisord",
+                                      pairs: [("bot", "a"), ("stream", "worker")], message: String(text), journald: true)
+        #expect(forwarded == "<2>critical botvisord bot=a stream=worker botvisor-worker bot=a gateway closed 4004\n")
         let plain = WorkerOutputLine.parse("Fatal error: index out of range")
         #expect(plain.level == nil && plain.text == "Fatal error: index out of range")
     }
