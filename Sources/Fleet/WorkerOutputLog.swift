@@ -87,13 +87,14 @@ public final class WorkerOutputLogs: Sendable {
         }
     }
 
-    /// `bot`'s lines after `seq` in order (all kept lines when nil), at most the last `limit` of them.
+    /// `bot`'s lines in order: without `seq` the last `limit` kept; after `seq`, the first `limit` newer
+    /// ones, so a follower asking again from the last one it got skips nothing the ring still holds.
     public func lines(bot: String, after seq: UInt64?, limit: Int) -> [WorkerOutputLine] {
         rings.withLock { rings in
             guard let ring = rings[bot] else { return [] }
             let ordered = Array(ring.lines[ring.start...] + ring.lines[..<ring.start])
-            let newer = seq.map { s in ordered.filter { $0.seq > s } } ?? ordered
-            return Array(newer.suffix(max(0, limit)))
+            guard let seq else { return Array(ordered.suffix(max(0, limit))) }
+            return Array(ordered.filter { $0.seq > seq }.prefix(max(0, limit)))
         }
     }
 

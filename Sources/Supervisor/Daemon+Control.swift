@@ -118,7 +118,8 @@ extension Daemon {
         var outputCursor = request.cursor?.output ?? 0
         if let bot, request.commandsOnly != true {
             lines = outputLogs.lines(bot: bot, after: request.cursor?.output, limit: limit)
-            outputCursor = lines.last?.seq ?? max(outputCursor, request.cursor == nil ? outputLogs.lastSeq(bot: bot) : outputCursor)
+            // With no new line the cursor stays where it was (or, on a first request, at the newest line).
+            outputCursor = lines.last?.seq ?? (request.cursor == nil ? outputLogs.lastSeq(bot: bot) : outputCursor)
         }
         let (records, lastRowID) = try await store.recordsAfter(rowid: request.cursor?.record, bot: bot,
                                                                 failedOnly: request.failedOnly == true, limit: limit)

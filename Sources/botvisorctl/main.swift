@@ -173,6 +173,8 @@ if parsed.request.command == .logs {
         }
         guard parsed.follow else { exit(0) }
         request.cursor = page.cursor
+        // Following: take everything new each time (the first request showed the last --lines).
+        request.limit = 1000
         try? await Task.sleep(for: .seconds(1))
     }
 }

@@ -24,6 +24,8 @@ import Logging
         logs.append(bot: "b", level: nil, text: "other")
         #expect(logs.lines(bot: "a", after: nil, limit: 10).map(\.text) == ["line 3", "line 4", "line 5"])
         #expect(logs.lines(bot: "a", after: 4, limit: 10).map(\.seq) == [5])
+        // After a cursor, the oldest newer lines first: a follower skips nothing.
+        #expect(logs.lines(bot: "a", after: 2, limit: 2).map(\.seq) == [3, 4])
         #expect(logs.lines(bot: "a", after: nil, limit: 2).map(\.text) == ["line 4", "line 5"])
         #expect(logs.lastSeq(bot: "a") == 5 && logs.lastSeq(bot: "none") == 0)
         logs.remove(bot: "a")
