@@ -172,6 +172,8 @@ if parsed.request.command == .logs {
             }
         }
         guard parsed.follow else { exit(0) }
+        // Into a pipe (`| grep`), stdout is block-buffered: a follower shows each poll as it comes.
+        fflush(nil)
         request.cursor = page.cursor
         // Following: take everything new each time (the first request showed the last --lines).
         request.limit = 1000

@@ -115,6 +115,18 @@ import TestSupport
                 return !after.isEmpty
             }
             #expect(after == ["ping"])
+            // The CLI follows like tail -f: a record made after it started shows up on its own.
+            let follower = try BackgroundProcess(productPath("botvisorctl"), ["--config", h.config, "logs", "-f", "alpha"])
+            do {
+                _ = try await follower.waitForLine(deadline: .now + h.patience) { $0.contains("/ping ok") }
+                _ = await h.sim.injectInteraction(bot: "alpha", command: "help")
+                let line = try await follower.waitForLine(deadline: .now + h.patience) { $0.contains("/help") }
+                #expect(line.contains("alpha /help ok"), "\(line)")
+            } catch {
+                await follower.stop()
+                throw error
+            }
+            await follower.stop()
             let failed = try await runProcess(productPath("botvisorctl"), ["--config", h.config, "logs", "--commands", "--failed"])
             #expect(failed.status == 0)
             #expect(failed.stdout.contains("/nosuch error") && !failed.stdout.contains("/ping"), "\(failed.stdout)")
