@@ -88,6 +88,14 @@ import TestSupport
             let status = try await runProcess(ctl, ["--config", h.config, "status"])
             #expect(status.status == 3, "\(status.stdout)\(status.stderr)")
             #expect(try await runProcess(ctl, ["--config", h.config, "status", "alpha"]).status == 0)
+
+            // Token rotation from the CLI: the right token, then a start by hand (auth_failed waits for one).
+            try "tok-beta-real".write(toFile: "\(h.dir)/beta.token", atomically: true, encoding: .utf8)
+            let rotate = try await runProcess(ctl, ["--config", h.config, "bot", "set", "beta", "--token-file", "\(h.dir)/beta.token"])
+            #expect(rotate.status == 0, "\(rotate.stderr)")
+            #expect(try await runProcess(ctl, ["--config", h.config, "start", "beta"]).status == 0)
+            try await h.waitFor("beta", .ready)
+            #expect(try await runProcess(ctl, ["--config", h.config, "status"]).status == 0)
         }
     }
 
