@@ -180,4 +180,48 @@ import TestSupport
             await second.stop()
         }
     }
+
+    @Test func underJournaldAWorkersCriticalLineKeepsItsPriorityWithOneLevelAndNoTimestamp() async throws {
+        try await withTemporaryDirectory { dir in
+            // A worker that writes one critical line the way the worker's Logger does, then idles.
+            let worker = "\(dir)/worker.sh"
+            try "#!/bin/sh\necho '2026-12-03T23:41:06.123Z critical botvisor-worker gateway closed 4004'\nsleep 30\n"
+                .write(toFile: worker, atomically: true, encoding: .utf8)
+            chmod(worker, 0o755)
+            try "[http]\nlisten = 127.0.0.1:\(try freePort())\n[paths]\nstate_dir = \(dir)/state\nruntime_dir = \(dir)/run\n"
+                .write(toFile: "\(dir)/b.conf", atomically: true, encoding: .utf8)
+            // stderr is a file whose device and inode JOURNAL_STREAM names, as systemd sets them for the journal.
+            let log = "\(dir)/journal.txt"
+            FileManager.default.createFile(atPath: log, contents: nil)
+            var st = stat()
+            stat(log, &st)
+            var environment = ProcessInfo.processInfo.environment
+            environment["JOURNAL_STREAM"] = "\(st.st_dev):\(st.st_ino)"
+            let daemon = try BackgroundProcess("/bin/sh", ["-c", "exec '\(productPath("botvisord"))' --config '\(dir)/b.conf' --worker '\(worker)' 2>>'\(log)'"],
+                                               environment: environment)
+            do {
+                let socket = "\(dir)/run/control.sock"
+                try await eventually(timeout: .seconds(30), "the control socket") { FileManager.default.fileExists(atPath: socket) }
+                #expect(try await ControlClient.send(ControlRequest(command: .botAdd, bots: ["alpha"], token: "tok"), socketPath: socket).ok)
+                for _ in 0..<3 { _ = try await ControlClient.send(ControlRequest(command: .status), socketPath: socket) }
+                var text = ""
+                try await eventually(timeout: .seconds(60), "the worker's line in the journal") {
+                    text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                    return text.contains("gateway closed 4004")
+                }
+                let lines = text.split(separator: "\n")
+                let forwarded = try #require(lines.first { $0.contains("gateway closed 4004") })
+                #expect(forwarded.hasPrefix("<2>critical botvisord bot=alpha "), "\(forwarded)")
+                #expect(forwarded.hasSuffix("stream=worker botvisor-worker gateway closed 4004"), "\(forwarded)")
+                // Every line has a priority and no timestamp; status calls are not at info.
+                #expect(lines.allSatisfy { $0.hasPrefix("<") && !$0.contains("2026-12-03T23:41:06") }, "\(text)")
+                #expect(lines.contains { $0.hasPrefix("<6>info botvisord") && $0.contains("command=bot.add") })
+                #expect(!text.contains("command=status"))
+            } catch {
+                await daemon.stop()
+                throw error
+            }
+            await daemon.stop()
+        }
+    }
 }
