@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"]),
-        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),

@@ -18,6 +18,8 @@ public struct CommandLineParser {
         public var json = false
         /// `bot add` / `bot set --token-file F`: read by the CLI, sent in the request body.
         public var tokenFile: String?
+        /// `bot add` / `bot set --commands-file F`: a JSON array of custom commands, as the API's `custom_commands`.
+        public var commandsFile: String?
         /// `logs -f`: poll until interrupted.
         public var follow = false
     }
@@ -135,6 +137,7 @@ public struct CommandLineParser {
                 parsed.request = ControlRequest(command: ControlCommand(rawValue: "bot.\(sub)")!, bots: bots)
             default: // add, set
                 parsed.tokenFile = try option("--token-file")
+                parsed.commandsFile = try option("--commands-file")
                 let intents = try option("--intents")
                 let prefix = try option("--prefix")
                 let applicationID = try option("--application-id")

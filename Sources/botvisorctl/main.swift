@@ -6,6 +6,7 @@ import IPC
 import Logging
 import Control
 import Fleet
+import JSON
 
 /// botvisorctl: drives botvisord over its control socket.
 let usage = """
@@ -21,9 +22,9 @@ let usage = """
       logs [-f] [--lines N] BOT        the bot's recent worker output and command records
       logs --commands [--failed] [BOT] command records only (every bot's without BOT)
       backup FILE                      a consistent copy of the database, and its token key as FILE.key
-      bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID]
+      bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID] [--commands-file F]
       bot set NAME [--token-file F] [--intents N] [--prefix P | --no-prefix]
-                   [--application-id ID | --no-application-id]
+                   [--application-id ID | --no-application-id] [--commands-file F]
       bot list
       bot enable NAME | bot disable NAME
       bot remove NAME
@@ -65,11 +66,13 @@ let commandHelp: [String: String] = [
         ("Backup and restore").
         """,
     "bot": """
-        usage: botvisorctl bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID]
+        usage: botvisorctl bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID] [--commands-file F]
                botvisorctl bot set NAME [--token-file F] [--intents N] [--prefix P | --no-prefix]
-                                        [--application-id ID | --no-application-id]
+                                        [--application-id ID | --no-application-id] [--commands-file F]
                botvisorctl bot list | bot enable NAME | bot disable NAME | bot remove NAME
-        The token is read from the file, never from the command line. add and set check the values as
+        The token is read from the file, never from the command line. --commands-file holds the custom
+        commands as a JSON array, as `custom_commands` over HTTP: [{"name":"stock","response":"..."}]
+        (description, ephemeral and delay_ms optional); set replaces them all. add and set check the values as
         POST and PATCH /api/v1/bots do, with the same messages. set on a new token or new intents
         restarts the worker with a fresh identify.
         """,
@@ -106,6 +109,18 @@ if let tokenFile = parsed.tokenFile {
     let token = String(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
     guard !token.isEmpty else { fail("\(tokenFile) is empty", status: 2) }
     parsed.request.token = token
+}
+if let commandsFile = parsed.commandsFile {
+    // The file's commands are checked by the same function as the API's `custom_commands` (and again by
+    // botvisord): a JSON array of {name, response, description?, ephemeral?, delay_ms?}.
+    guard let data = FileManager.default.contents(atPath: commandsFile) else { fail("cannot read \(commandsFile)", status: 2) }
+    guard let json = try? JSON.parse(Array(data)), let list = json.array else { fail("\(commandsFile): expected a JSON array of commands", status: 2) }
+    var problems: [String] = []
+    let commands = list.enumerated().compactMap { i, item in
+        BotConfigValidator.command(item, path: "custom_commands[\(i)]") { field, message in problems.append("\(field): \(message)") }
+    }
+    guard problems.isEmpty else { fail("VALIDATION_FAILED in \(commandsFile):\n  " + problems.joined(separator: "\n  "), status: 1) }
+    parsed.request.customCommands = commands
 }
 if parsed.request.command == .backup, let path = parsed.request.path, !path.hasPrefix("/") {
     // botvisord resolves nothing against its own directory: send the path as the operator meant it.

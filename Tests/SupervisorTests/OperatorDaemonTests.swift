@@ -56,6 +56,14 @@ import TestSupport
             #expect(good.status == 0, "\(good.stderr)")
             let config = try #require(try await h.status("alpha").config)
             #expect(config.prefix == "?" && config.application_id == "123")
+            // Custom commands from a file, checked as the API's custom_commands are.
+            try #"[{"name":"ping","response":"x"}]"#.write(toFile: "\(h.dir)/bad.json", atomically: true, encoding: .utf8)
+            let bad = try await runProcess(ctl, ["--config", h.config, "bot", "set", "alpha", "--commands-file", "\(h.dir)/bad.json"])
+            #expect(bad.status == 1 && bad.stderr.contains("custom_commands[0].name: `ping` is a built-in command"), "\(bad.stderr)")
+            try #"[{"name":"stock","response":"{user}: 3 left"}]"#.write(toFile: "\(h.dir)/good.json", atomically: true, encoding: .utf8)
+            let commands = try await runProcess(ctl, ["--config", h.config, "bot", "set", "alpha", "--commands-file", "\(h.dir)/good.json"])
+            #expect(commands.status == 0, "\(commands.stderr)")
+            #expect(try await h.status("alpha").config?.custom_commands.map(\.name) == ["stock"])
         }
     }
 
