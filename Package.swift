@@ -42,15 +42,15 @@ let package = Package(
 
         // The daemon, as layered libraries; each imports only the ones above it in this list.
         // Fleet: worker processes, their IPC server, restart policy and states.
-        .target(name: "Fleet", dependencies: ["IPC", "IOCore", "Logging", "Discord"]),
+        .target(name: "Fleet", dependencies: ["IPC", "IOCore", "Logging", "Discord", "JSON"]),
         // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
-        .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore"]),
+        .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore", "JSON"]),
         // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
         .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
         .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
         // API: the HTTP routes, their errors, OpenAPI, Prometheus exposition and response caches.
-        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON"]),
+        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo"]),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
         .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API",
                                                   "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim"]),
@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"]),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"]),
-        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo"]),
+        .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
@@ -77,7 +77,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport", "BuildInfo", "Logging"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord", "JSON"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),

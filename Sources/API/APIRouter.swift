@@ -27,7 +27,10 @@ package enum APIRouter {
         router.get("/metrics") { request, _ in
             try APIQuery.check(request, allows: [])
             let (commands, histograms) = try await store.prometheusCommandFigures()
-            let text = PrometheusExposition.render(statuses: (try? await fleet.statuses()) ?? [], commands: commands, histograms: histograms)
+            let daemon = PrometheusExposition.DaemonFigures(process: ProcessSampler.currentProcess(), databaseBytes: store.databaseSizeBytes(),
+                                                            now: Double(WallClock.now().seconds))
+            let text = PrometheusExposition.render(statuses: (try? await fleet.statuses()) ?? [], commands: commands, histograms: histograms,
+                                                   daemon: daemon)
             return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], bytes: Array(text.utf8))
         }
         router.get("/api/v1/logs") { request, _ in try await logs(request, store: store) { _ in } }

@@ -1,3 +1,4 @@
+import BuildInfo
 import Fleet
 import Operations
 import Storage
@@ -12,7 +13,20 @@ package enum PrometheusExposition {
     package typealias CommandCount = SupervisorStore.CommandCount
     package typealias Histogram = SupervisorStore.CommandHistogram
 
-    package static func render(statuses: [BotStatus], commands: [CommandCount], histograms: [Histogram]) -> String {
+    /// The daemon's own figures: `process_*` as client libraries export them, the database's size.
+    package struct DaemonFigures: Sendable {
+        package var process: ProcessSampler.Figures?
+        package var databaseBytes: Int?
+        package var now: Double
+        package init(process: ProcessSampler.Figures?, databaseBytes: Int?, now: Double) {
+            self.process = process
+            self.databaseBytes = databaseBytes
+            self.now = now
+        }
+    }
+
+    package static func render(statuses: [BotStatus], commands: [CommandCount], histograms: [Histogram],
+                               daemon: DaemonFigures? = nil) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -20,6 +34,30 @@ package enum PrometheusExposition {
         func sample(_ name: String, _ labels: [(String, String)], _ value: Double) {
             let rendered = labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",")
             out += "\(name)\(labels.isEmpty ? "" : "{\(rendered)}") \(format(value))\n"
+        }
+        family("botvisor_build_info", "gauge", "Always 1; the labels say which botvisord build is running.")
+        sample("botvisor_build_info", [("version", BuildInfo.version), ("commit", BuildInfo.commit ?? "")], 1)
+        if let daemon {
+            if let p = daemon.process {
+                family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.")
+                sample("process_cpu_seconds_total", [], p.cpuSeconds)
+                family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.")
+                sample("process_resident_memory_bytes", [], Double(p.residentBytes))
+                family("process_open_fds", "gauge", "Number of open file descriptors.")
+                sample("process_open_fds", [], Double(p.openFDs))
+                family("process_max_fds", "gauge", "Maximum number of open file descriptors.")
+                sample("process_max_fds", [], Double(p.maxFDs))
+                family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.")
+                sample("process_start_time_seconds", [], p.startTimeSeconds)
+            }
+            if let bytes = daemon.databaseBytes {
+                family("botvisor_db_size_bytes", "gauge", "Size of the SQLite database on disk, its write-ahead log included.")
+                sample("botvisor_db_size_bytes", [], Double(bytes))
+            }
+            family("botvisor_worker_start_time_seconds", "gauge", "When each bot's current worker started, Unix seconds (counters reset then).")
+            for s in statuses {
+                if s.pid != nil, let up = s.uptimeSeconds { sample("botvisor_worker_start_time_seconds", [("bot", s.name)], (daemon.now - up).rounded()) }
+            }
         }
         family("botvisor_bot_state", "gauge", "1 for the state each bot's worker is in.")
         for s in statuses {

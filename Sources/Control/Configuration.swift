@@ -14,6 +14,9 @@ public struct Configuration: Sendable, Equatable {
     public var heartbeatInterval: Duration = .seconds(2)
     public var heartbeatTimeout: Duration = .seconds(10)
     public var logRetention: Duration = .seconds(30 * 86_400)
+    /// The database's size cap (`[logs] max_db_size`): past it the oldest command records are deleted,
+    /// whatever their age. 0: no cap.
+    public var maxDatabaseBytes: Int = 1 << 30
     /// Metric samples older than this are deleted (`[metrics] retention`).
     public var metricsRetention: Duration = .seconds(90 * 86_400)
     /// How often each worker and the supervisor are sampled (`[metrics] sample_interval`).
@@ -105,7 +108,7 @@ public struct Configuration: Sendable, Equatable {
         "discord": ["api_base"],
         "restart": ["backoff_initial", "backoff_max", "budget", "budget_window", "healthy_after",
                     "stop_timeout", "heartbeat_interval", "heartbeat_timeout"],
-        "logs": ["retention", "level"],
+        "logs": ["retention", "max_db_size", "level"],
         "metrics": ["retention", "sample_interval"],
     ]
 
@@ -133,6 +136,7 @@ public struct Configuration: Sendable, Equatable {
         case ("restart", "heartbeat_interval"): heartbeatInterval = try Configuration.duration(value)
         case ("restart", "heartbeat_timeout"): heartbeatTimeout = try Configuration.duration(value)
         case ("logs", "retention"): logRetention = try Configuration.duration(value)
+        case ("logs", "max_db_size"): maxDatabaseBytes = try Configuration.byteSize(value)
         case ("metrics", "retention"): metricsRetention = try Configuration.duration(value)
         case ("metrics", "sample_interval"):
             metricsSampleInterval = try Configuration.duration(value)
@@ -153,6 +157,21 @@ public struct Configuration: Sendable, Equatable {
     /// Zero (`0`, `0s`, ...) only where `allowingZero`.
     package static func duration(_ value: String, allowingZero: Bool = false) throws -> Duration {
         do { return try Duration.parse(value, allowingZero: allowingZero) } catch { throw ValueError(message: error.description) }
+    }
+
+    /// `1G`, `500M`, `64K` (powers of 1024), or bytes; `0` for none.
+    package static func byteSize(_ value: String) throws -> Int {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        var digits = Substring(value)
+        var multiplier = 1
+        if let last = digits.last?.uppercased().first, let unit = units[last] {
+            multiplier = unit
+            digits = digits.dropLast()
+        }
+        guard let n = Int(digits), n >= 0, n <= Int.max / multiplier else {
+            throw ValueError(message: "expected a size such as 1G, 500M or 0 (no cap), got `\(value)`")
+        }
+        return n * multiplier
     }
 
     package static func positiveInt(_ value: String) throws -> Int {

@@ -39,7 +39,8 @@ extension BotSupervisor {
         }
         if let output = child.output {
             let log = logger.with("pid", child.pid)
-            group.addTask { await WorkerOutput.forward(output, to: log) }
+            let bot = name, logs = environment.output
+            group.addTask { await WorkerOutput.forward(output, to: log, bot: bot, keep: logs) }
         }
         let interval = min(environment.heartbeatInterval, .seconds(1))
         group.addTask {

@@ -26,6 +26,8 @@ public actor BotSupervisor {
         /// Environment variables passed through to workers (never a secret).
         public var workerEnvironment: [String: String]
         public var records: any CommandRecordSink
+        /// Where each bot's recent worker output is kept for `botvisorctl logs`.
+        public var output = WorkerOutputLogs()
         public var sessions: any SessionStore
 
         public init(workerPath: String, ipcSocketPath: String, apiBase: String, heartbeatInterval: Duration,

@@ -86,7 +86,7 @@ public enum LoggingSystem {
     struct Settings: Sendable {
         var sink: any LogSink = FileDescriptorSink()
         var level: LogLevel = .info
-        var journald: Bool = getenv("JOURNAL_STREAM") != nil
+        var journald: Bool = LoggingSystem.stderrIsJournal()
     }
     static let settings = Mutex(Settings())
 
@@ -95,8 +95,21 @@ public enum LoggingSystem {
         settings.withLock {
             $0.sink = sink
             $0.level = level
-            $0.journald = journald ?? (getenv("JOURNAL_STREAM") != nil)
+            $0.journald = journald ?? LoggingSystem.stderrIsJournal()
         }
+    }
+
+    /// Whether stderr is journald's stream: `JOURNAL_STREAM` is `DEVICE:INODE` of the stream systemd
+    /// connected, and it is inherited by every child, so it is trusted only while fd 2 is still that
+    /// stream (systemd.exec(5), "$JOURNAL_STREAM"; a process whose stderr was redirected must not write
+    /// `<N>` prefixes into a file or a pipe).
+    public static func stderrIsJournal(_ value: String? = getenv("JOURNAL_STREAM").map { String(cString: $0) }, fd: Int32 = 2) -> Bool {
+        guard let value else { return false }
+        let parts = value.split(separator: ":")
+        guard parts.count == 2, let device = UInt64(parts[0]), let inode = UInt64(parts[1]) else { return false }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return false }
+        return UInt64(st.st_dev) == device && UInt64(st.st_ino) == inode
     }
 }
 
@@ -138,12 +151,17 @@ public struct Logger: Sendable {
     }
 
     /// Formats one line. Values with spaces, quotes or `=` are quoted so the
-    /// line stays machine-splittable.
+    /// line stays machine-splittable. For journald the line starts with the
+    /// sd-daemon(3) priority and has no timestamp: the journal stamps each entry.
     public static func format(time: WallClock.Time, level: LogLevel, label: String, pairs: [(String, String)],
                               message: String, journald: Bool) -> String {
-        var line = journald ? "<\(level.syslogPriority)>" : ""
-        line += time.iso8601
-        line += " "
+        var line: String
+        if journald {
+            line = "<\(level.syslogPriority)>"
+        } else {
+            line = time.iso8601
+            line += " "
+        }
         line += level.description
         line += " "
         line += label

@@ -25,6 +25,8 @@ public actor MetricsRecorder {
         public var maintenanceInterval: Duration = .seconds(60)
         public var retention = SupervisorStore.MetricRetention()
         public var logRetention: Duration = .seconds(30 * 86_400)
+        /// Past this many bytes of live data the oldest command records go, whatever their age (0: no cap).
+        public var maxDatabaseBytes: Int = 1 << 30
         /// The workers' socket: IPC is unhealthy when it is gone (a tmpfiles cleanup, a stray `rm`),
         /// since no new worker could connect.
         public var ipcSocketPath: String?
@@ -176,8 +178,15 @@ public actor MetricsRecorder {
         let averaged = try await store.downsample(now: now, grace: grace)
         let samples = try await store.deleteExpiredSamples(now: now, retention: settings.retention)
         let logs = try await store.deleteCommandLogs(before: (now - settings.logRetention.milliseconds) * 1000)
-        if averaged + samples + logs > 0 {
-            logger.debug("metrics upkeep", ["averages": averaged, "samples_deleted": samples, "logs_deleted": logs])
+        let trimmed = settings.maxDatabaseBytes > 0 ? try await store.trimCommandLogs(toBytes: settings.maxDatabaseBytes) : 0
+        if trimmed > 0 {
+            logger.warning("database over [logs] max_db_size: oldest command records deleted",
+                           ["deleted": trimmed, "max_db_size": settings.maxDatabaseBytes])
+        }
+        // Give the pages those deletes freed back to the file system (auto_vacuum = INCREMENTAL).
+        let freed = try await store.releaseFreePages()
+        if averaged + samples + logs + freed > 0 {
+            logger.debug("metrics upkeep", ["averages": averaged, "samples_deleted": samples, "logs_deleted": logs, "pages_freed": freed])
         }
         if averaged > 0 { await announceSamplesStored() }
     }

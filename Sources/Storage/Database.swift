@@ -89,7 +89,8 @@ public final class Database {
 
     public var isClosed: Bool { connection == nil }
 
-    private var handle: OpaquePointer {
+    /// The open connection (internal: the backup API in `Database+Backup.swift` takes two of them).
+    var handle: OpaquePointer {
         guard let connection else { preconditionFailure("Database \(path) used after close()") }
         return connection
     }

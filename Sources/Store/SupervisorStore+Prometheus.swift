@@ -31,12 +31,29 @@ extension SupervisorStore {
         }
     }
 
+    /// The `command` label of the commands a bot does not have: one series per bot and outcome, however
+    /// many names Discord users type (https://prometheus.io/docs/practices/naming/#labels: no unbounded
+    /// label values). The name itself stays in the command log.
+    public static let unknownCommandLabel = "_unknown"
+
     /// Command counts and duration histograms per bot, from `command_totals` (kept up to date by `store`):
-    /// a scrape reads a few rows however long the log is.
+    /// a scrape reads a few rows however long the log is. A command that is neither built in nor one of
+    /// the bot's custom commands counts under `_unknown`: `insert` files new ones there, and rows stored
+    /// before it did (or of a custom command since removed) are folded into it here.
     package func prometheusCommandFigures() async throws -> ([CommandCount], [CommandHistogram]) {
         let bucketSQL = SupervisorStore.durationBucketsMicros.indices.map { "SUM(le_\($0))" }.joined(separator: ", ")
+        let builtIn = BotConfigValidator.builtInCommands.sorted().map { "'\($0)'" }.joined(separator: ", ")
         return try await reader.read { db in
-            let counts = try db.query("SELECT bot, command, outcome, count AS n FROM command_totals ORDER BY bot, command, outcome")
+            let counts = try db.query("""
+                SELECT bot, label AS command, outcome, SUM(count) AS n FROM (
+                    SELECT t.bot, t.outcome, t.count,
+                           CASE WHEN t.command IN (\(builtIn), '\(SupervisorStore.unknownCommandLabel)') OR EXISTS (
+                               SELECT 1 FROM bots b, json_each(b.custom_commands) c
+                               WHERE b.name = t.bot AND json_extract(c.value, '$.name') = t.command)
+                           THEN t.command ELSE '\(SupervisorStore.unknownCommandLabel)' END AS label
+                    FROM command_totals t)
+                GROUP BY bot, label, outcome ORDER BY bot, label, outcome
+                """)
                 .map { CommandCount(bot: try $0.decode("bot"), command: try $0.decode("command"),
                                                          outcome: try $0.decode("outcome"), count: try $0.decode("n", as: Int.self)) }
             let histograms = try db.query("SELECT bot, SUM(count), SUM(duration_sum_us), \(bucketSQL) FROM command_totals GROUP BY bot ORDER BY bot")

@@ -13,6 +13,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
     /// written, instead of queueing behind it on the writer (https://www.sqlite.org/wal.html).
     package let reader: DatabaseQueue
     package let cipher: TokenCipher
+    /// The token key file (`token.key` in the state directory): a backup copies it beside the database.
+    package let keyPath: String
     /// Command records stored since start (duplicates not counted): the ingest rate's counter.
     package let storedRecords: StoredRecordCounter
     private let writer: CommandLogWriter
@@ -170,7 +172,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
     public init(stateDirectory: String) async throws {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
-        cipher = try TokenCipher.loadOrCreateKey(at: "\(stateDirectory)/token.key")
+        keyPath = "\(stateDirectory)/token.key"
+        cipher = try TokenCipher.loadOrCreateKey(at: keyPath)
         let queue = try await DatabaseQueue(path: "\(stateDirectory)/botvisor.db")
         self.queue = queue
         let counter = StoredRecordCounter()
@@ -200,6 +203,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
             try db.execute("PRAGMA cache_size = -65536")
             try db.execute("PRAGMA mmap_size = 2147418112")
         }
+        // Space freed by retention goes back to the file system (`releaseFreePages`).
+        try await enableIncrementalVacuum()
     }
 
     /// Closes the reader, then the writer (the last connection to close checkpoints the WAL).
@@ -306,7 +311,9 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
             // A duplicate (resent) record changes nothing and must not be counted twice.
             guard db.changes == 1 else { continue }
             stored += 1
-            let key = Key(bot: r.bot, command: r.command, outcome: r.outcome)
+            // A command the worker does not know counts under one label (see `unknownCommandLabel`).
+            let command = r.errorCode == .unknownCommand ? SupervisorStore.unknownCommandLabel : r.command
+            let key = Key(bot: r.bot, command: command, outcome: r.outcome)
             var figures = totals[key] ?? [Int64](repeating: 0, count: 2 + buckets.count)
             figures[0] += 1
             figures[1] += r.durationMicros

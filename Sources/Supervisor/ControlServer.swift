@@ -56,8 +56,13 @@ struct ControlServer: Sendable {
                 let reply: ControlReply
                 do {
                     let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
-                    logger.info("request", ["uid": uid, "command": request.command, "bots": (request.bots ?? []).joined(separator: ",")])
+                    // `watch botvisorctl status` and `logs -f` poll: routine reads log at debug.
+                    logger.log(request.command.isRoutine ? .debug : .info, "request",
+                               ["uid": uid, "command": request.command.rawValue, "bots": (request.bots ?? []).joined(separator: ",")])
                     reply = await handle(request)
+                } catch let DecodingError.dataCorrupted(context) where context.codingPath.first?.stringValue == "command" {
+                    logger.warning("unknown control command", ["uid": uid])
+                    reply = .failure("UNKNOWN_COMMAND", "unknown command; known: \(ControlCommand.allCases.map(\.rawValue).joined(separator: ", "))")
                 } catch {
                     logger.warning("malformed control request", ["uid": uid, "bytes": line.count])
                     reply = .failure("BAD_REQUEST", "expected one JSON object per line with a `command` field")

@@ -36,11 +36,13 @@ public actor Daemon {
     private let options: Options
     private let logger = Logger(label: "botvisord")
     private let notifier: SystemdNotifier
-    private var fleet: Fleet?
-    private var store: SupervisorStore?
+    var fleet: Fleet?
+    var store: SupervisorStore?
+    /// Each bot's recent worker output, for `botvisorctl logs`.
+    let outputLogs = WorkerOutputLogs()
     /// Where the HTTP API listens, with the kernel's port when the configuration says port 0.
-    private var httpAddress: Configuration.ListenAddress?
-    private let (shutdownRequests, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
+    var httpAddress: Configuration.ListenAddress?
+    let (shutdownRequests, shutdownContinuation) = AsyncStream.makeStream(of: Void.self)
 
     public init(configuration: Configuration, options: Options) {
         self.configuration = configuration
@@ -65,6 +67,7 @@ public actor Daemon {
                                                     stopTimeout: config.stopTimeout, workerEnvironment: workerEnvironment,
                                                     records: store, sessions: store)
         environment.workerArguments = options.workerArguments
+        environment.output = outputLogs
         let fleet = Fleet(repository: store, environment: environment, restart: config.restart, logger: logger)
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
@@ -146,65 +149,6 @@ public actor Daemon {
         } catch {
             logger.error("configuration reload rejected; keeping the running configuration", ["error": error])
             return .failure("CONFIG_INVALID", "\(error)")
-        }
-    }
-
-    // MARK: Control requests
-
-    func handle(_ request: ControlRequest) async -> ControlReply {
-        guard let fleet else { return .failure("NOT_READY", "botvisord is starting") }
-        do {
-            switch request.command {
-            case "status", "bot.list":
-                var reply = ControlReply.success(bots: try await fleet.statuses(request.bots))
-                reply.http = httpAddress?.description
-                return reply
-            case "start", "stop", "restart":
-                let names = request.all == true ? await fleet.names : (request.bots ?? [])
-                for name in names {
-                    let s = try await fleet.supervisor(named: name)
-                    switch request.command {
-                    case "start": s.start()
-                    case "stop": await s.stop()
-                    default: s.restart()
-                    }
-                }
-                return .success(message: "\(request.command) \(names.joined(separator: ", "))", bots: try await fleet.statuses(names))
-            case "reload":
-                return reload()
-            case "shutdown":
-                shutdownContinuation.yield()
-                return .success(message: "shutting down")
-            case "bot.add":
-                guard let name = request.bots?.first, BotDefinition.isValidName(name) else {
-                    return .failure("INVALID_NAME", "bot names are 1-32 of a-z, 0-9, - and _")
-                }
-                guard let token = request.token, !token.isEmpty else { return .failure("TOKEN_REQUIRED", "a token is required") }
-                try await fleet.add(BotDefinition(name: name, token: token, applicationID: request.applicationID,
-                                                  intents: request.intents ?? 513, prefix: request.prefix,
-                                                  customCommands: request.customCommands ?? []))
-                return .success(message: "bot \(name) added", bots: try await fleet.statuses([name]))
-            case "bot.enable", "bot.disable":
-                guard let name = request.bots?.first else { return .failure("BOT_REQUIRED", "name a bot") }
-                guard var bot = try await store?.all().first(where: { $0.name == name }) else {
-                    return .failure("BOT_NOT_FOUND", "no bot named \(name)")
-                }
-                bot.enabled = request.command == "bot.enable"
-                try await fleet.update(bot)
-                let s = try await fleet.supervisor(named: name)
-                if bot.enabled { s.start() } else { await s.stop() }
-                return .success(message: "bot \(name) \(bot.enabled ? "enabled" : "disabled")")
-            case "bot.remove":
-                guard let name = request.bots?.first else { return .failure("BOT_REQUIRED", "name a bot") }
-                try await fleet.remove(name)
-                return .success(message: "bot \(name) removed")
-            default:
-                return .failure("UNKNOWN_COMMAND", "unknown command \(request.command)")
-            }
-        } catch let error as FleetError {
-            return .failure(error.code, error.message)
-        } catch {
-            return .failure("INTERNAL", "\(error)")
         }
     }
 }

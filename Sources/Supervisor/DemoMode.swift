@@ -56,7 +56,7 @@ enum DemoMode {
                 let http = try String(contentsOfFile: httpAddressFile, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
                 for bot in bots {
                     await sim.addBot(name: bot.name, token: bot.token)
-                    _ = try await ControlClient.send(ControlRequest(command: "bot.add", bots: [bot.name], token: bot.token, prefix: bot.prefix,
+                    _ = try await ControlClient.send(ControlRequest(command: .botAdd, bots: [bot.name], token: bot.token, prefix: bot.prefix,
                                                                                     customCommands: bot.commands), socketPath: control)
                 }
                 FileDescriptorSink(fd: 1).write(line: """

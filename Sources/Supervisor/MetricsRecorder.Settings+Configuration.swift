@@ -10,5 +10,6 @@ extension MetricsRecorder.Settings {
         sampleInterval = configuration.metricsSampleInterval
         retention = .init(all: configuration.metricsRetention)
         logRetention = configuration.logRetention
+        maxDatabaseBytes = configuration.maxDatabaseBytes
     }
 }

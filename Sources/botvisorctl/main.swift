@@ -2,9 +2,11 @@ import FoundationEssentials
 import BuildInfo
 import Glibc
 import IOCore
+import IPC
 import Logging
 import Control
 import Fleet
+import JSON
 
 /// botvisorctl: drives botvisord over its control socket.
 let usage = """
@@ -17,28 +19,63 @@ let usage = """
       restart NAME... | --all          restart bots, handing the gateway session over (resume)
       reload                           re-read the configuration file (like SIGHUP)
       shutdown                         stop every bot and the daemon
-      bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID]
+      logs [-f] [--lines N] BOT        the bot's recent worker output and command records
+      logs --commands [--failed] [BOT] command records only (every bot's without BOT)
+      backup FILE                      a consistent copy of the database, and its token key as FILE.key
+      bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID] [--commands-file F]
+      bot set NAME [--token-file F] [--intents N] [--prefix P | --no-prefix]
+                   [--application-id ID | --no-application-id] [--commands-file F]
       bot list
       bot enable NAME | bot disable NAME
       bot remove NAME
+      help [COMMAND]                   this text, or one command's
 
     The socket is --socket PATH, else $BOTVISOR_SOCKET, else the runtime
     directory of --config PATH when the file sets [paths] runtime_dir, else
     /run/botvisor/control.sock (the installed daemon) when it exists, else
     ./botvisor-data/control.sock (a daemon or demo started in this directory).
     `botvisorctl --version` prints the version and the build's git commit.
-    `COMMAND --help` shows help for one command. Exit status: 0 ok, 1 the
-    daemon refused the request, 2 usage error, 3 the daemon is unreachable.
+    Exit status: 0 ok; 1 the daemon refused the request (for several bots: any
+    of them); 2 usage error; 3 `status` found a bot failed, auth_failed or
+    config_failed (as supervisorctl does); 4 the daemon is unreachable.
     """
 
 let commandHelp: [String: String] = [
-    "status": "usage: botvisorctl status [NAME...] [--json]\nShows each bot's state, pid, uptime, restarts, last exit reason, gateway RTT and memory.",
-    "start": "usage: botvisorctl start NAME... | --all\nStarts bots; a failed, auth_failed or config_failed bot is started again by hand this way.",
-    "stop": "usage: botvisorctl stop NAME... | --all\nStops bots: SIGTERM, a drain, then SIGKILL after the stop timeout.",
-    "restart": "usage: botvisorctl restart NAME... | --all\nRestarts bots; the new worker resumes the old one's gateway session.",
+    "status": "usage: botvisorctl status [NAME...] [--json]\nShows each bot's state, pid, uptime, restarts, last exit reason, gateway RTT and memory.\nExits 3 when a bot shown is failed, auth_failed or config_failed (it needs an operator), 1 when a NAME is unknown.",
+    "start": "usage: botvisorctl start NAME... | --all\nStarts bots; a failed, auth_failed or config_failed bot is started again by hand this way.\nOne result line per bot; exits 1 if any failed.",
+    "stop": "usage: botvisorctl stop NAME... | --all\nStops bots: SIGTERM, a drain, then SIGKILL after the stop timeout.\nOne result line per bot; exits 1 if any failed.",
+    "restart": "usage: botvisorctl restart NAME... | --all\nRestarts bots; the new worker resumes the old one's gateway session.\nOne result line per bot; exits 1 if any failed.",
     "reload": "usage: botvisorctl reload\nRe-reads the configuration file; a bad file is rejected and the running configuration kept.",
     "shutdown": "usage: botvisorctl shutdown\nStops every bot and then the daemon.",
-    "bot": "usage: botvisorctl bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID]\n       botvisorctl bot list | bot enable NAME | bot disable NAME | bot remove NAME\nThe token is read from the file, never from the command line.",
+    "logs": """
+        usage: botvisorctl logs [-f] [--lines N] BOT
+               botvisorctl logs --commands [--failed] [-f] [--lines N] [BOT]
+        Prints the last N (default 50) lines the bot's workers wrote (botvisord keeps the last 1000 per
+        bot in memory; the journal has them all) and its last N command records. -f keeps following,
+        like tail -f: botvisorctl asks every second for what came after what it has shown.
+        --commands shows command records only, of every bot when BOT is left out; --failed only those
+        whose outcome is not ok.
+        """,
+    "backup": """
+        usage: botvisorctl backup FILE
+        botvisord writes a consistent copy of its live database to FILE with SQLite's online backup API
+        (bots keep running and recording), and the token key to FILE.key, both mode 0600. FILE must not
+        exist, and botvisord must be able to write there: an installed daemon may write only under
+        /var/lib/botvisor (e.g. /var/lib/botvisor/backups/). The copy is useless without FILE.key, and
+        FILE.key opens every token in the copy: keep them apart or encrypted. To restore, see the README
+        ("Backup and restore").
+        """,
+    "bot": """
+        usage: botvisorctl bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID] [--commands-file F]
+               botvisorctl bot set NAME [--token-file F] [--intents N] [--prefix P | --no-prefix]
+                                        [--application-id ID | --no-application-id] [--commands-file F]
+               botvisorctl bot list | bot enable NAME | bot disable NAME | bot remove NAME
+        The token is read from the file, never from the command line. --commands-file holds the custom
+        commands as a JSON array, as `custom_commands` over HTTP: [{"name":"stock","response":"..."}]
+        (description, ephemeral and delay_ms optional); set replaces them all. add and set check the values as
+        POST and PATCH /api/v1/bots do, with the same messages. set on a new token or new intents
+        restarts the worker with a fresh identify.
+        """,
 ]
 
 func fail(_ message: String, status: Int32) -> Never {
@@ -46,121 +83,145 @@ func fail(_ message: String, status: Int32) -> Never {
     exit(status)
 }
 
-var args = Array(CommandLine.arguments.dropFirst())
-var socketPath: String?
-var configPath: String?
-var json = false
-
-@MainActor func takeOption(_ name: String) -> String? {
-    guard let i = args.firstIndex(of: name) else { return nil }
-    guard i + 1 < args.count else { fail("\(name) needs a value", status: 2) }
-    let value = args[i + 1]
-    args.removeSubrange(i...(i + 1))
-    return value
+let invocation: CommandLineParser.Invocation
+do {
+    invocation = try CommandLineParser.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    fail(error.description, status: 2)
 }
-
-if args == ["--version"] {
+var parsed: CommandLineParser.Parsed
+switch invocation {
+case .version:
     print(BuildInfo.versionLine(program: "botvisorctl"))
     exit(0)
-}
-if args.isEmpty || args == ["--help"] || args == ["-h"] || args == ["help"] {
+case .help(nil):
     print(usage)
-    exit(args.isEmpty ? 2 : 0)
-}
-socketPath = takeOption("--socket")
-configPath = takeOption("--config")
-if let i = args.firstIndex(of: "--json") { json = true; args.remove(at: i) }
-guard let command = args.first else { fail("missing command\n\(usage)", status: 2) }
-args.removeFirst()
-if args.contains("--help") || args.contains("-h") {
-    guard let help = commandHelp[command] else { fail("unknown command \(command)\n\(usage)", status: 2) }
-    print(help)
+    exit(CommandLine.arguments.count <= 1 ? 2 : 0)
+case .help(let command?):
+    print(commandHelp[command] ?? usage)
     exit(0)
+case .request(let p):
+    parsed = p
 }
 
-@MainActor func namesOrAll() -> ControlRequest {
-    let all = args.contains("--all")
-    let names = args.filter { $0 != "--all" }
-    if !all && names.isEmpty { fail("\(command) needs bot names or --all", status: 2) }
-    return ControlRequest(command: command, bots: all ? nil : names, all: all ? true : nil)
+if let tokenFile = parsed.tokenFile {
+    guard let data = FileManager.default.contents(atPath: tokenFile) else { fail("cannot read \(tokenFile)", status: 2) }
+    let token = String(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
+    guard !token.isEmpty else { fail("\(tokenFile) is empty", status: 2) }
+    parsed.request.token = token
 }
-
-let request: ControlRequest
-switch command {
-case "status":
-    request = ControlRequest(command: "status", bots: args.isEmpty ? nil : args)
-case "start", "stop", "restart":
-    request = namesOrAll()
-case "reload", "shutdown":
-    request = ControlRequest(command: command)
-case "bot":
-    guard let sub = args.first else { fail(commandHelp["bot"]!, status: 2) }
-    args.removeFirst()
-    switch sub {
-    case "list":
-        request = ControlRequest(command: "bot.list")
-    case "enable", "disable", "remove":
-        guard args.count == 1 else { fail("bot \(sub) needs exactly one NAME", status: 2) }
-        request = ControlRequest(command: "bot.\(sub)", bots: args)
-    case "add":
-        let tokenFile = takeOption("--token-file")
-        let intents = takeOption("--intents")
-        let prefix = takeOption("--prefix")
-        let applicationID = takeOption("--application-id")
-        guard args.count == 1 else { fail("bot add needs exactly one NAME", status: 2) }
-        guard let tokenFile else { fail("bot add needs --token-file F (tokens never go on the command line)", status: 2) }
-        guard let data = FileManager.default.contents(atPath: tokenFile) else { fail("cannot read \(tokenFile)", status: 2) }
-        let token = String(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
-        guard !token.isEmpty else { fail("\(tokenFile) is empty", status: 2) }
-        var parsedIntents: UInt64?
-        if let intents {
-            guard let n = UInt64(intents) else { fail("--intents takes a number, got \(intents)", status: 2) }
-            parsedIntents = n
-        }
-        request = ControlRequest(command: "bot.add", bots: args, token: token, intents: parsedIntents,
-                                 prefix: prefix, applicationID: applicationID)
-    default:
-        fail("unknown bot subcommand \(sub)\n\(commandHelp["bot"]!)", status: 2)
+if let commandsFile = parsed.commandsFile {
+    // The file's commands are checked by the same function as the API's `custom_commands` (and again by
+    // botvisord): a JSON array of {name, response, description?, ephemeral?, delay_ms?}.
+    guard let data = FileManager.default.contents(atPath: commandsFile) else { fail("cannot read \(commandsFile)", status: 2) }
+    guard let json = try? JSON.parse(Array(data)), let list = json.array else { fail("\(commandsFile): expected a JSON array of commands", status: 2) }
+    var problems: [String] = []
+    let commands = list.enumerated().compactMap { i, item in
+        BotConfigValidator.command(item, path: "custom_commands[\(i)]") { field, message in problems.append("\(field): \(message)") }
     }
-default:
-    fail("unknown command \(command)\n\(usage)", status: 2)
+    guard problems.isEmpty else { fail("VALIDATION_FAILED in \(commandsFile):\n  " + problems.joined(separator: "\n  "), status: 1) }
+    parsed.request.customCommands = commands
+}
+if parsed.request.command == .backup, let path = parsed.request.path, !path.hasPrefix("/") {
+    // botvisord resolves nothing against its own directory: send the path as the operator meant it.
+    parsed.request.path = FileManager.default.currentDirectoryPath + "/" + path
 }
 
 let candidates: [String]
 do {
-    candidates = try ControlSocketLocator(socket: socketPath, configPath: configPath,
+    candidates = try ControlSocketLocator(socket: parsed.socket, configPath: parsed.config,
                                           environment: ProcessInfo.processInfo.environment).candidates()
 } catch {
     fail("\(error)", status: 2)
 }
 // The first candidate that exists is the one: a request is never sent to a second daemon after a failure.
 let path = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
-let reply: ControlReply
-do {
-    reply = try await ControlClient.send(request, socketPath: path)
-} catch {
-    let reason = (error as? SystemError)?.errno == ENOENT ? "does not exist" : "\(error)"
-    var lines = ["cannot reach botvisord:", "  \(path): \(reason)"]
-    for other in candidates where other != path {
-        lines.append("  \(other): \(FileManager.default.fileExists(atPath: other) ? "not tried" : "does not exist")")
+
+func send(_ request: ControlRequest) async -> ControlReply {
+    do {
+        return try await ControlClient.send(request, socketPath: path)
+    } catch {
+        let reason = (error as? SystemError)?.errno == ENOENT ? "does not exist" : "\(error)"
+        var lines = ["cannot reach botvisord:", "  \(path): \(reason)"]
+        for other in candidates where other != path {
+            lines.append("  \(other): \(FileManager.default.fileExists(atPath: other) ? "not tried" : "does not exist")")
+        }
+        if let error = error as? SystemError, error.errno == EACCES {
+            lines.append("the socket's group decides who may connect: ask to be added to botvisord's `[control] group`, or run as its user")
+        } else {
+            lines.append("is botvisord running? try --socket PATH or --config /etc/botvisor/botvisor.conf")
+        }
+        fail(lines.joined(separator: "\n"), status: 4)
     }
-    if let error = error as? SystemError, error.errno == EACCES {
-        lines.append("the socket's group decides who may connect: ask to be added to botvisord's `[control] group`, or run as its user")
-    } else {
-        lines.append("is botvisord running? try --socket PATH or --config /etc/botvisor/botvisor.conf")
-    }
-    fail(lines.joined(separator: "\n"), status: 3)
 }
 
-if json {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+func describe(_ failure: ControlReply.Failure?) -> String {
+    guard let failure else { return "ERROR: request failed" }
+    var text = "\(failure.code): \(failure.message)"
+    if let fields = failure.fields, fields.count > 1 {
+        text += fields.map { "\n  \($0.field): \($0.message)" }.joined()
+    }
+    return text
+}
+
+let encoder = JSONEncoder()
+encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+
+if parsed.request.command == .logs {
+    var request = parsed.request
+    let time = { (millis: Int64) -> String in
+        WallClock.Time(seconds: Int(millis / 1000), nanoseconds: Int(millis % 1000) * 1_000_000).iso8601
+    }
+    while true {
+        let reply = await send(request)
+        guard reply.ok, let page = reply.logs else { fail(describe(reply.error), status: 1) }
+        if parsed.json {
+            print(String(decoding: try encoder.encode(page), as: UTF8.self))
+        } else {
+            for line in page.lines {
+                print("\(time(line.timeMillis)) \(line.level ?? "output") \(line.text)")
+            }
+            for r in page.records {
+                let error = r.errorCode.map { " \($0)" + (r.errorMessage.map { ": \($0)" } ?? "") } ?? ""
+                print("\(time(r.startedAt / 1000)) \(r.bot) /\(r.command) \(r.outcome) \(r.durationMicros / 1000)ms user=\(r.userID)\(error)")
+            }
+        }
+        guard parsed.follow else { exit(0) }
+        // Into a pipe (`| grep`), stdout is block-buffered: a follower shows each poll as it comes.
+        fflush(nil)
+        request.cursor = page.cursor
+        // Following: take everything new each time (the first request showed the last --lines).
+        request.limit = 1000
+        try? await Task.sleep(for: .seconds(1))
+    }
+}
+
+let reply = await send(parsed.request)
+if parsed.json {
     print(String(decoding: try encoder.encode(reply), as: UTF8.self))
+}
+// A bot that needs an operator makes `status` exit 3, as supervisorctl does for a process that is not running.
+let needsOperator = parsed.request.command == .status && (reply.bots ?? []).contains { $0.state.needsOperator }
+if parsed.json { exit(!reply.ok ? 1 : needsOperator ? 3 : 0) }
+
+if let results = reply.results, parsed.request.command.actsOnEachBot {
+    // One line per named bot, as supervisorctl prints them.
+    for result in results {
+        if result.ok {
+            let state = reply.bots?.first { $0.name == result.name }?.state.rawValue ?? "ok"
+            print("\(result.name): \(parsed.request.command.rawValue) (\(state))")
+        } else {
+            FileDescriptorSink(fd: 2).write(line: "\(result.name): ERROR \(describe(result.error))\n")
+        }
+    }
     exit(reply.ok ? 0 : 1)
 }
-guard reply.ok else { fail("\(reply.error?.code ?? "ERROR"): \(reply.error?.message ?? "request failed")", status: 1) }
-if let bots = reply.bots {
+if let bots = reply.bots, !bots.isEmpty || reply.ok {
     print(StatusTable.render(bots))
-} else if let message = reply.message {
-    print(message)
 }
+for result in reply.results ?? [] where !result.ok {
+    FileDescriptorSink(fd: 2).write(line: "botvisorctl: \(result.name): \(describe(result.error))\n")
+}
+if !reply.ok && reply.results == nil { fail(describe(reply.error), status: 1) }
+if reply.ok, reply.bots == nil, let message = reply.message { print(message) }
+exit(!reply.ok ? 1 : needsOperator ? 3 : 0)

@@ -1,4 +1,5 @@
 import Testing
+import Glibc
 @testable import Logging
 
 @Suite struct LoggerTests {
@@ -8,10 +9,11 @@ import Testing
         #expect(line == "1970-01-01T00:00:00.005Z info http conn=3 peer=\"a b\" accepted\n")
     }
 
-    @Test func journaldLinesCarryThePriorityPrefix() {
+    @Test func journaldLinesCarryThePriorityPrefixAndNoTimestamp() {
         let line = Logger.format(time: .init(seconds: 0, nanoseconds: 0), level: .error, label: "ipc",
                                  pairs: [], message: "bad frame", journald: true)
-        #expect(line.hasPrefix("<3>1970-01-01T00:00:00.000Z error ipc bad frame"))
+        // journald stamps each entry itself.
+        #expect(line == "<3>error ipc bad frame\n")
         let debug = Logger.format(time: .init(seconds: 0, nanoseconds: 0), level: .debug, label: "x",
                                   pairs: [], message: "m", journald: true)
         #expect(debug.hasPrefix("<7>"))
@@ -33,5 +35,18 @@ import Testing
         log.error("shown", ["code": 7])
         #expect(sink.lines.count == 1)
         #expect(sink.lines.first?.contains("error t bot=alpha code=7 shown") == true)
+    }
+
+    @Test func journalStreamIsTrustedOnlyWhenItIsStderrsDeviceAndInode() throws {
+        var pipeFDs: [Int32] = [0, 0]
+        #expect(pipe(&pipeFDs) == 0)
+        defer { close(pipeFDs[0]); close(pipeFDs[1]) }
+        var st = stat()
+        #expect(fstat(pipeFDs[1], &st) == 0)
+        #expect(LoggingSystem.stderrIsJournal("\(st.st_dev):\(st.st_ino)", fd: pipeFDs[1]))
+        // Inherited by a process whose stderr now goes elsewhere: not the journal.
+        #expect(!LoggingSystem.stderrIsJournal("\(st.st_dev):\(st.st_ino + 1)", fd: pipeFDs[1]))
+        #expect(!LoggingSystem.stderrIsJournal("garbage", fd: pipeFDs[1]))
+        #expect(!LoggingSystem.stderrIsJournal(nil, fd: pipeFDs[1]))
     }
 }

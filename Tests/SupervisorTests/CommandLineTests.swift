@@ -45,7 +45,7 @@ import TestSupport
         try await withTemporaryDirectory { dir in
             // Run in an empty directory so ./botvisor-data does not exist.
             let result = try await runProcess("/bin/sh", ["-c", "cd '\(dir)' && exec '\(productPath("botvisorctl"))' status"], environment: [:])
-            #expect(result.status == 3)
+            #expect(result.status == 4)
             #expect(result.stderr.contains("/run/botvisor/control.sock"))
             #expect(result.stderr.contains("./botvisor-data/control.sock: does not exist"))
             #expect(result.stderr.contains("is botvisord running? try --socket PATH"))

@@ -121,7 +121,7 @@ struct DaemonHarness {
     }
 
     func status(_ name: String) async throws -> BotStatus {
-        try #require(try await ctl(ControlRequest(command: "status", bots: [name])).bots?.first)
+        try #require(try await ctl(ControlRequest(command: .status, bots: [name])).bots?.first)
     }
 
     func waitFor(_ name: String, _ state: WorkerState, timeout: Duration? = nil) async throws {
@@ -177,7 +177,7 @@ struct DaemonHarness {
         try await DaemonHarness.run { h in
             try await h.addBot("alpha", token: "tok-a")
             try await h.waitFor("alpha", .ready)
-            let reply = try await h.ctl(ControlRequest(command: "restart", bots: ["alpha"]))
+            let reply = try await h.ctl(ControlRequest(command: .restart, bots: ["alpha"]))
             #expect(reply.ok)
             try await eventually(timeout: h.patience, "the resume") { await h.sim.snapshot().resumes["alpha"] == 1 }
             try await h.waitFor("alpha", .ready)
@@ -296,9 +296,9 @@ struct DaemonHarness {
             try await h.addBot("alpha", token: "tok-r")
             try await h.waitFor("alpha", .ready)
             let good = try String(contentsOfFile: h.config, encoding: .utf8)
-            #expect(try await h.ctl(ControlRequest(command: "reload")).ok)
+            #expect(try await h.ctl(ControlRequest(command: .reload)).ok)
             try (good + "\n[logs]\nretention = forever\n").write(toFile: h.config, atomically: true, encoding: .utf8)
-            let reply = try await h.ctl(ControlRequest(command: "reload"))
+            let reply = try await h.ctl(ControlRequest(command: .reload))
             #expect(!reply.ok)
             #expect(reply.error?.code == "CONFIG_INVALID")
             #expect(reply.error?.message.contains("botvisor.conf:") == true)
@@ -335,11 +335,11 @@ struct DaemonHarness {
             let line = try await demo.waitForLine { $0.contains("botvisorctl --socket") }
             let socket = String(line.split(separator: " ").first { $0.hasSuffix("control.sock") }!)
             try await eventually(timeout: .seconds(30), "three ready bots") {
-                let bots = (try? await ControlClient.send(ControlRequest(command: "status"), socketPath: socket))?.bots ?? []
+                let bots = (try? await ControlClient.send(ControlRequest(command: .status), socketPath: socket))?.bots ?? []
                 return bots.count == 3 && bots.allSatisfy { $0.state == .ready }
             }
             try await eventually(timeout: .seconds(30), "commands from simulated users") {
-                let bots = (try? await ControlClient.send(ControlRequest(command: "status"), socketPath: socket))?.bots ?? []
+                let bots = (try? await ControlClient.send(ControlRequest(command: .status), socketPath: socket))?.bots ?? []
                 return bots.reduce(0) { $0 + ($1.metrics?.commands ?? 0) } >= 2
             }
             demo.child.signal(SIGINT)

@@ -59,10 +59,10 @@ import TestSupport
                     let control = "\(dir)/run/control.sock"
                     try await eventually(timeout: .seconds(30), "the control socket") { FileManager.default.fileExists(atPath: control) }
                     await sim.addBot(name: "lone", token: "tok-lone")
-                    _ = try await ControlClient.send(ControlRequest(command: "bot.add", bots: ["lone"], token: "tok-lone"), socketPath: control)
+                    _ = try await ControlClient.send(ControlRequest(command: .botAdd, bots: ["lone"], token: "tok-lone"), socketPath: control)
                     var pid: Int32?
                     try await eventually(timeout: .seconds(60), "lone ready") {
-                        let status = try? await ControlClient.send(ControlRequest(command: "status", bots: ["lone"]), socketPath: control).bots?.first
+                        let status = try? await ControlClient.send(ControlRequest(command: .status, bots: ["lone"]), socketPath: control).bots?.first
                         pid = status?.pid
                         return status?.state == .ready
                     }
