@@ -146,6 +146,10 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                        \(SupervisorStore.durationBucketsMicros.map { "SUM(duration_us <= \($0))" }.joined(separator: ", "))
                 FROM command_logs GROUP BY bot, command, outcome;
             """)
+        // Reliability review row 8: the identify spacing must hold across a daemon restart.
+        m.register(version: 6, name: "last identify per bot", sql: """
+            ALTER TABLE bots ADD COLUMN last_identify_ms INTEGER;
+            """)
         return m
     }
 
