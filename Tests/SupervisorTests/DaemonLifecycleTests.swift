@@ -71,4 +71,38 @@ import TestSupport
             #expect(reply.error?.code == "CONFIG_INVALID")
         }
     }
+
+    @Test func aDeletedBotLeavesNoSpoolBehind() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-spool")
+            try await h.waitFor("alpha", .ready)
+            let spool = "\(h.dir)/run/spool/alpha.records"
+            try await eventually(timeout: h.patience, "the worker's spool") { FileManager.default.fileExists(atPath: spool) }
+            #expect(try await h.ctl(ControlRequest(command: "bot.remove", bots: ["alpha"])).ok)
+            #expect(!FileManager.default.fileExists(atPath: spool))
+            #expect(!FileManager.default.fileExists(atPath: spool + ".lock"))
+        }
+    }
+
+    @Test func aDaemonRestartRightAfterAnIdentifyKeepsDiscordsIdentifySpacing() async throws {
+        try await DaemonHarness.run { h in
+            try await h.addBot("alpha", token: "tok-spacing")
+            try await h.waitFor("alpha", .ready)
+            // A graceful stop ends the session, so the next daemon's worker identifies: within 5 s of the first,
+            // unless the identify time outlived the daemon (reliability review, row 8).
+            h.daemon.child.signal(SIGTERM)
+            #expect(try await h.daemon.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
+            let second = try h.spawnDaemon()
+            do {
+                try await eventually(timeout: h.patience, "the second identify") { await h.sim.snapshot().identifies["alpha"] == 2 }
+                try await h.waitFor("alpha", .ready)
+                let stats = await h.sim.snapshot()
+                #expect(stats.violations.isEmpty, "\(stats.violations)")
+            } catch {
+                await second.stop()
+                throw error
+            }
+            await second.stop()
+        }
+    }
 }
