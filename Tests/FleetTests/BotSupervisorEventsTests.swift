@@ -66,6 +66,10 @@ import Logging
             Issue.record("no failed state: \(seen)"); return
         }
         #expect(reason.hasPrefix("crash loop: 1 restarts"))
+        // No process: no uptime, pid or memory; the last exit is history.
+        let status = await supervisor.status()
+        #expect(status.state == .failed && status.pid == nil && status.uptimeSeconds == nil && status.memoryBytes == nil)
+        #expect(status.lastExit == "exited with status 1")
     }
 
     @Test func aMissingBinaryIsPublishedAsBackoffWithTheReasonAndNoExit() async {
