@@ -105,4 +105,64 @@ import TestSupport
             await second.stop()
         }
     }
+
+    /// A worker that speaks the IPC protocol from Python and forges a record of another bot.
+    static let forgingWorker = """
+        #!/usr/bin/env python3
+        import json, os, socket, struct, sys
+        args = sys.argv[1:]
+        ipc, bot = args[args.index("--ipc") + 1], args[args.index("--bot") + 1]
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(ipc)
+        def send(kind, body=None):
+            envelope = {"type": kind} if body is None else {"type": kind, "body": body}
+            data = json.dumps(envelope).encode()
+            s.sendall(struct.pack(">I", len(data)) + data)
+        def read(n):
+            b = b""
+            while len(b) < n:
+                chunk = s.recv(n - len(b))
+                if not chunk:
+                    sys.exit(0)
+                b += chunk
+            return b
+        def receive():
+            return json.loads(read(struct.unpack(">I", read(4))[0]))
+        def record(rid, owner):
+            return {"id": rid, "bot": owner, "user_id": "u1", "command": "ping", "options": "", "outcome": "ok",
+                    "started_at": 1780000000000000, "duration_us": 5}
+        send("hello", {"version": 1, "bot": bot, "pid": os.getpid()})
+        while receive()["type"] != "welcome":
+            pass
+        send("commands", {"records": [record(bot + "-own", bot), record(bot + "-forged", "victim")]})
+        while True:
+            m = receive()
+            if m["type"] == "ack":
+                print("ACK " + ",".join(m["body"]["ids"]), flush=True)
+            elif m["type"] == "heartbeat":
+                send("heartbeat")
+            elif m["type"] == "stop":
+                sys.exit(0)
+        """
+
+    @Test(.enabled(if: Peer.sqlite3.isAvailable && Peer.python3.isAvailable, "needs sqlite3 and python3"))
+    func aWorkerStoresRecordsOnlyUnderItsOwnBotsName() async throws {
+        let worker = "/tmp/botvisor-forging-worker-\(getpid()).py"
+        try Self.forgingWorker.write(toFile: worker, atomically: true, encoding: .utf8)
+        chmod(worker, 0o755)
+        defer { unlink(worker) }
+        try await DaemonHarness.run(workerPath: worker) { h in
+            try await h.addBot("alpha", token: "tok-forger")
+            var dropped = false
+            // Both ids are acknowledged (the forged one is refused for good, a resend would not change that).
+            _ = try await h.daemon.waitForLine { line in
+                if line.contains("dropped command records that name another bot") { dropped = true }
+                return line.contains("ACK alpha-own,alpha-forged")
+            }
+            #expect(dropped)
+            let rows = try await runProcess(try #require(Peer.sqlite3.path),
+                                            ["\(h.dir)/state/botvisor.db", "SELECT bot || ':' || id FROM command_logs ORDER BY id"])
+            #expect(rows.stdout.split(separator: "\n") == ["alpha:alpha-own"], "\(rows)")
+        }
+    }
 }
