@@ -12,7 +12,7 @@ package enum OpenAPIManagement {
                              "INVALID_IDEMPOTENCY_KEY", "BOT_EXISTS"]
 
     /// Codes a job item's `error.code` can carry (besides `DISCORD_<code>` for other Discord errors).
-    package static let itemErrorCodes = ["AUTH_FAILED", "CONFIG_FAILED", "CRASH_LOOP", "STOPPED", "TIMEOUT", "BOT_NOT_FOUND", "BOT_NOT_RUNNING",
+    package static let itemErrorCodes = ["AUTH_FAILED", "CONFIG_FAILED", "CRASH_LOOP", "SPAWN_FAILED", "STOPPED", "TIMEOUT", "BOT_NOT_FOUND", "BOT_NOT_RUNNING",
                                  "UNKNOWN_CHANNEL", "MISSING_ACCESS", "MISSING_PERMISSIONS", "INVALID_FORM_BODY", "SEND_FAILED",
                                  "INTERRUPTED", "JOB_CANCELLED"]
 

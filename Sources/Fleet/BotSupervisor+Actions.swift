@@ -111,10 +111,13 @@ extension BotSupervisor {
             }
 
         case .setState(let new):
-            guard new != shownState else { return nil }
+            // Announced when the word or the worker changes: a new worker in the same state (a restart at once,
+            // another spawn attempt) is news to whoever waits for a generation.
+            guard new != shownState || lifecycle.generation != shownGeneration else { return nil }
             let old = shownState
             shownState = new
-            logger.info("state \(old.rawValue) -> \(new.rawValue)")
+            shownGeneration = lifecycle.generation
+            if old != new { logger.info("state \(old.rawValue) -> \(new.rawValue)") }
             environment.events.publish(.botStateChanged(bot: name, from: old, to: new, generation: lifecycle.generation,
                                                         reason: lifecycle.reason))
 

@@ -73,6 +73,7 @@ public actor BotSupervisor {
     var lifecycle: WorkerLifecycle
     /// The state last announced (`setState`), for the `from` of the next change.
     var shownState: WorkerState = .stopped
+    var shownGeneration: UInt64 = 0
     var process: ChildProcess?
     var connection: IPCConnection?
     var stopWaiters: [CheckedContinuation<Void, Never>] = []

@@ -68,6 +68,8 @@ public struct WorkerLifecycle: Sendable {
         case .start:
             reason = nil
             fatal = nil
+            // Asked by hand: a spawn that failed before is tried at once and its backoff starts over.
+            spawnFailures = 0
             if state.workerState.needsOperator { policy.reset() }
             switch state {
             case .stopped, .failed, .authFailed, .configFailed, .backoff, .spawnRetry:
@@ -82,6 +84,7 @@ public struct WorkerLifecycle: Sendable {
 
         case .restart:
             reason = nil
+            spawnFailures = 0
             switch state {
             case .starting, .running:
                 afterExit = .restartNow

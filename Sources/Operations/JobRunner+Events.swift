@@ -3,24 +3,36 @@ import IOCore
 
 // Jobs follow the fleet's event stream instead of polling the supervisors.
 extension JobRunner {
+    /// A bot's state as the fleet announced it.
+    struct Observed: Sendable {
+        var state: WorkerState
+        var generation: UInt64
+        var reason: String?
+    }
+
     /// Follows `subscription` (made before the caller acted, so nothing is missed) until the bot of
-    /// `supervisor` is in a state `done` accepts, given that state and the worker generation it belongs to;
+    /// `supervisor` is in a state `done` accepts (with the worker generation it belongs to and its reason);
     /// nil at `deadline` or on cancellation. After a lag marker the supervisor is asked directly.
     nonisolated func waitForState(of supervisor: BotSupervisor, following subscription: FleetSubscription,
                                   deadline: ContinuousClock.Instant,
-                                  until done: @escaping @Sendable (WorkerState, UInt64) -> Bool) async -> WorkerState? {
-        let current = await (supervisor.state, supervisor.generation)
-        if done(current.0, current.1) { return current.0 }
+                                  until done: @escaping @Sendable (Observed) -> Bool) async -> Observed? {
+        @Sendable func ask() async -> Observed {
+            let status = await supervisor.status()
+            return Observed(state: status.state, generation: await supervisor.generation, reason: status.reason)
+        }
+        let current = await ask()
+        if done(current) { return current }
         let bot = supervisor.name
-        return await withTaskGroup(of: WorkerState?.self) { group in
+        return await withTaskGroup(of: Observed?.self) { group in
             group.addTask {
                 for await element in subscription {
                     switch element {
-                    case .event(.botStateChanged(let name, _, let to, let generation, _)) where name == bot:
-                        if done(to, generation) { return to }
+                    case .event(.botStateChanged(let name, _, let to, let generation, let reason)) where name == bot:
+                        let observed = Observed(state: to, generation: generation, reason: reason)
+                        if done(observed) { return observed }
                     case .lagged:
-                        let now = await (supervisor.state, supervisor.generation)
-                        if done(now.0, now.1) { return now.0 }
+                        let now = await ask()
+                        if done(now) { return now }
                     default:
                         continue
                     }

@@ -200,15 +200,19 @@ public actor JobRunner {
         if kind == .start && [.ready, .connecting, .resuming, .starting].contains(state) { return nil }
         let before = await supervisor.generation
         if kind == .start { supervisor.start() } else { supervisor.restart() }
-        let settledIn = await waitForState(of: supervisor, following: subscription, deadline: .now + settings.settleTimeout) { state, generation in
-            generation > before && [.ready, .authFailed, .configFailed, .failed, .stopped].contains(state)
+        let settledIn = await waitForState(of: supervisor, following: subscription, deadline: .now + settings.settleTimeout) { seen in
+            guard seen.generation > before else { return false }
+            // A worker that cannot be spawned retries by itself, but this item has its answer.
+            if seen.state == .backoff, seen.reason?.hasPrefix("cannot spawn") == true { return true }
+            return [.ready, .authFailed, .configFailed, .failed, .stopped].contains(seen.state)
         }
-        switch settledIn {
+        switch settledIn?.state {
         case .ready: return nil
         case .authFailed: return .init(code: "AUTH_FAILED", message: "Discord rejected the token")
         case .configFailed: return .init(code: "CONFIG_FAILED", message: "Discord rejected the configuration")
         case .failed: return .init(code: "CRASH_LOOP", message: "the worker kept crashing; its restart budget is spent")
         case .stopped: return .init(code: "STOPPED", message: "the bot was stopped before it became ready")
+        case .backoff: return .init(code: "SPAWN_FAILED", message: settledIn?.reason ?? "the worker cannot be spawned")
         default:
             if Task.isCancelled { return nil }
             return .init(code: "TIMEOUT", message: "the bot did not become ready within \(settings.settleTimeout)")
@@ -274,10 +278,10 @@ public actor JobRunner {
         let transitional: [WorkerState] = [.starting, .connecting, .resuming, .backoff, .stopping]
         let subscription = fleet.events.subscribe(bufferSize: 64)
         defer { subscription.cancel() }
-        let state = await waitForState(of: supervisor, following: subscription, deadline: .now + settings.settleTimeout) { state, _ in
-            !transitional.contains(state)
+        let seen = await waitForState(of: supervisor, following: subscription, deadline: .now + settings.settleTimeout) { seen in
+            !transitional.contains(seen.state)
         }
-        if let state { return state }
+        if let seen { return seen.state }
         return await supervisor.state
     }
 

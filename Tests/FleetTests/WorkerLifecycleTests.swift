@@ -236,6 +236,17 @@ import IPC
         #expect(m.reason == nil)
     }
 
+    @Test func aStartDuringASpawnRetryTriesAtOnceAndItsBackoffStartsOver() {
+        var m = WorkerLifecycle(bot: "b1", settings: settings())
+        _ = m.handle(.start, now: t0)
+        for _ in 0..<3 {
+            let (_, _, epoch) = scheduled(m.handle(.spawnFailed(generation: m.generation, reason: "EMFILE"), now: t0))!
+            _ = m.handle(.timerFired(.spawnRetry, epoch: epoch), now: t0)
+        }
+        #expect(m.handle(.start, now: t0) == [.spawn(generation: 5)])
+        #expect(scheduled(m.handle(.spawnFailed(generation: 5, reason: "EMFILE"), now: t0))?.1 == .milliseconds(100))
+    }
+
     @Test func aStopDuringASpawnRetryStopsTheBot() {
         var m = WorkerLifecycle(bot: "b1", settings: settings())
         _ = m.handle(.start, now: t0)

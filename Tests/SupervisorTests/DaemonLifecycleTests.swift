@@ -2,6 +2,7 @@ import Testing
 import Foundation
 import Glibc
 import IOCore
+import JSON
 import TestSupport
 @testable import Control
 @testable import Fleet
@@ -31,6 +32,14 @@ import TestSupport
             #expect(status.lastExit == nil)
             #expect(status.restartsInWindow == 0 && status.restarts == 0)
             #expect(status.pid == nil && status.uptimeSeconds == nil && status.gatewayRTTMillis == nil)
+            // A bulk restart answers at once with the reason instead of waiting out its settle timeout.
+            try await h.waitForHTTP()
+            let (accepted, job) = try await h.api(.post, "/api/v1/bulk/restart", ["all": true])
+            #expect(accepted == 202)
+            let finished = try await h.finishedJob(try #require(job["id"]?.string), timeout: .seconds(20))
+            let item = try #require(finished["items"]?.array?.first)
+            #expect(item["error"]?["code"]?.string == "SPAWN_FAILED")
+            #expect(item["error"]?["message"]?.string?.hasSuffix("No such file or directory") == true)
             // A stop ends the retries and leaves a plainly stopped bot.
             #expect(try await h.ctl(ControlRequest(command: "stop", bots: ["alpha"])).ok)
             let stopped = try await h.status("alpha")
