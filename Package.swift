@@ -77,6 +77,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "IPC", "IOCore", "Logging"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport", "BuildInfo", "Logging"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord", "JSON"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),

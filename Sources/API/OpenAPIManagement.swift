@@ -13,7 +13,7 @@ package enum OpenAPIManagement {
                                      .invalidIdempotencyKey, .botExists].map(\.rawValue)
 
     /// Codes a job item's `error.code` can carry (besides `DISCORD_<code>` for other Discord errors).
-    package static let itemErrorCodes = [ErrorCode.authFailed, .configFailed, .crashLoop, .stopped, .timeout, .botNotFound, .botNotRunning,
+    package static let itemErrorCodes = [ErrorCode.authFailed, .configFailed, .crashLoop, .spawnFailed, .stopped, .timeout, .botNotFound, .botNotRunning,
                                          .discordUnreachable, .sendFailed, .interrupted, .jobCancelled].map(\.rawValue)
 
     package static func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }

@@ -7,4 +7,10 @@ public protocol BotRepository: Sendable {
     func update(_ bot: BotDefinition) async throws
     func remove(name: String) async throws
     func session(bot: String) async throws -> SessionState?
+    /// When a worker of `bot` last identified, in Unix milliseconds.
+    func lastIdentify(bot: String) async throws -> Int64?
+}
+
+extension BotRepository {
+    public func lastIdentify(bot: String) async throws -> Int64? { nil }
 }

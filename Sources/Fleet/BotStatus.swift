@@ -6,11 +6,13 @@ public struct BotStatus: Codable, Sendable, Equatable {
     public var state: WorkerState
     public var enabled: Bool
     public var pid: Int32?
+    /// Only while a worker process exists; never negative.
     public var uptimeSeconds: Double?
     public var restarts: Int
     public var restartsInWindow: Int
     public var lastExit: String?
-    /// Why the bot is failed, auth_failed or config_failed.
+    /// Why the bot is in its current state: failed (crash loop), auth_failed, config_failed, or backoff
+    /// because the worker cannot be spawned. Cleared once the bot is ready; `lastExit` keeps the history.
     public var reason: String?
     public var gatewayRTTMillis: Double?
     public var memoryBytes: Int?

@@ -6,11 +6,10 @@ import IOCore
 import IPC
 import Logging
 
-/// Runs one bot's worker: spawns it, hands it its configuration over IPC,
-/// watches its heartbeats, and restarts it with the restart policy. All
-/// lifecycle changes go through one event loop (`run`), so the state machine
-/// is easy to follow; stale timers and exits carry a generation and drop
-/// themselves when a newer incarnation exists.
+/// Runs one bot's worker: the thin driver of its `WorkerLifecycle`. Every input (an operator's command,
+/// an exit, an IPC message, a tick, a timer) goes through one event loop (`run`) into the machine, and this
+/// actor performs the actions it returns: it spawns, signals, talks IPC, writes SQLite and publishes fleet
+/// events. Actions that feed a new input back (a spawn's outcome) are queued, never recursed into.
 public actor BotSupervisor {
     public struct Environment: Sendable {
         public var workerPath: String
@@ -29,6 +28,8 @@ public actor BotSupervisor {
         /// Where each bot's recent worker output is kept for `botvisorctl logs`.
         public var output = WorkerOutputLogs()
         public var sessions: any SessionStore
+        /// Where state changes, exits and commits are announced.
+        public var events = FleetEventStream()
 
         public init(workerPath: String, ipcSocketPath: String, apiBase: String, heartbeatInterval: Duration,
                     heartbeatTimeout: Duration, stopTimeout: Duration, workerEnvironment: [String: String],
@@ -43,6 +44,12 @@ public actor BotSupervisor {
             self.records = records
             self.sessions = sessions
         }
+
+        func lifecycleSettings(restart: RestartPolicy.Settings) -> WorkerLifecycle.Settings {
+            var settings = WorkerLifecycle.Settings(restart: restart, heartbeatTimeout: heartbeatTimeout, stopTimeout: stopTimeout)
+            settings.helloTimeout = helloTimeout
+            return settings
+        }
     }
 
     package enum Event: Sendable {
@@ -53,57 +60,41 @@ public actor BotSupervisor {
         case attached(UInt64, IPCConnection)
         case message(UInt64, IPCEnvelope)
         case disconnected(UInt64, any Error)
-        case backoffElapsed(UInt64)
+        case timer(WorkerLifecycle.Timer, epoch: UInt64)
         case tick(UInt64)
         case configure(BotDefinition, done: CheckedContinuation<Void, Never>?)
+        case reconfigure(Environment, RestartPolicy.Settings, done: CheckedContinuation<Void, Never>?)
         case finish
     }
 
-    public let name: String
+    public nonisolated let name: String
     /// The bot as configured (carries the token: never log it or return it).
     public internal(set) var definition: BotDefinition
     var environment: Environment
     let logger: Logger
-    var policy: RestartPolicy
-
-    public internal(set) var state: WorkerState = .stopped
-    /// Counts spawns: a new value means a new worker process.
-    public internal(set) var generation: UInt64 = 0
+    var lifecycle: WorkerLifecycle
+    /// The state last announced (`setState`), for the `from` of the next change.
+    var shownState: WorkerState = .stopped
+    var shownGeneration: UInt64 = 0
     var process: ChildProcess?
     var connection: IPCConnection?
-    var session: SessionState?
-    /// The session changed since it was last written to SQLite (writes are at most one per tick).
-    var sessionDirty = false
-    /// When a worker of this bot last identified (a new session arrived): the next worker
-    /// that must identify waits until 5 s have passed (Discord's identify rate limit).
-    var lastIdentifyAt: ContinuousClock.Instant?
-    var startedAt: ContinuousClock.Instant?
-    var lastHeard: ContinuousClock.Instant = .now
-    var stopRequestedAt: ContinuousClock.Instant?
-    var handoverRequested = false
-    /// What to do once the current process is gone.
-    var afterExit: AfterExit = .restartByPolicy
     var stopWaiters: [CheckedContinuation<Void, Never>] = []
-    var restarts = 0
-    var lastExit: String?
-    var reason: String?
     var metrics: WorkerMetrics?
     var metricsReceivedAt: ContinuousClock.Instant?
-    var fatal: FatalReport?
     var memorySample: (pid: pid_t, bytes: Int?, at: ContinuousClock.Instant)?
-
-    package enum AfterExit { case restartByPolicy, restartNow, stay }
 
     let events: AsyncStream<Event>
     let continuation: AsyncStream<Event>.Continuation
 
+    /// `lastIdentifyAt` is when a worker of this bot last identified (from SQLite, so the identify
+    /// spacing holds across a daemon restart).
     public init(definition: BotDefinition, environment: Environment, restart: RestartPolicy.Settings,
-                session: SessionState?, logger: Logger) {
+                session: SessionState?, lastIdentifyAt: ContinuousClock.Instant? = nil, logger: Logger) {
         name = definition.name
         self.definition = definition
         self.environment = environment
-        self.policy = RestartPolicy(settings: restart)
-        self.session = session
+        self.lifecycle = WorkerLifecycle(bot: definition.name, settings: environment.lifecycleSettings(restart: restart),
+                                         session: session, lastIdentifyAt: lastIdentifyAt)
         self.logger = logger.with("bot", definition.name)
         (events, continuation) = AsyncStream.makeStream(of: Event.self)
     }
@@ -115,6 +106,12 @@ public actor BotSupervisor {
     /// Applies a new configuration (pushed to the worker, or by a restart); returns once the event loop took it.
     public func update(_ definition: BotDefinition) async {
         await withCheckedContinuation { done in continuation.yield(.configure(definition, done: done)) }
+    }
+
+    /// Applies reloaded settings (restart policy, heartbeats, Discord base URL); the next crash, tick
+    /// and spawn use them. Returns once the event loop took them.
+    public func reconfigure(_ environment: Environment, restart: RestartPolicy.Settings) async {
+        await withCheckedContinuation { done in continuation.yield(.reconfigure(environment, restart, done: done)) }
     }
 
     /// Stops the worker and waits until its process is gone.
@@ -131,19 +128,28 @@ public actor BotSupervisor {
     /// to the current incarnation, or returns false when `pid` is not it.
     package func attach(_ connection: IPCConnection, pid: pid_t) -> Bool {
         guard let process, process.pid == pid else { return false }
-        continuation.yield(.attached(generation, connection))
+        continuation.yield(.attached(lifecycle.generation, connection))
         return true
     }
 
     public var pid: pid_t? { process?.pid }
+    public var state: WorkerState { lifecycle.state.workerState }
+    /// Counts spawns: a new value means a new worker process.
+    public var generation: UInt64 { lifecycle.generation }
 
+    /// Only what is true now: no uptime, RTT or memory without a process, never a negative uptime,
+    /// and `reason` is why the bot is in its current state (`last_exit` keeps the history).
     public func status(now: ContinuousClock.Instant = .now) -> BotStatus {
-        BotStatus(name: name, state: state, enabled: definition.enabled, pid: process?.pid,
-                  uptimeSeconds: startedAt.map { (now - $0).seconds },
-                  restarts: restarts, restartsInWindow: policy.restartsInWindow(now: now), lastExit: lastExit,
-                  reason: reason, gatewayRTTMillis: metrics?.gatewayRTTMillis,
-                  memoryBytes: process.flatMap { residentBytes(pid: $0.pid, now: now) }, metrics: metrics,
-                  config: BotConfigView(definition))
+        let live = lifecycle.state.hasProcess ? process : nil
+        let shown = lifecycle.state.workerState
+        let connected = [.connecting, .ready, .resuming].contains(shown)
+        return BotStatus(name: name, state: shown, enabled: definition.enabled, pid: live?.pid,
+                         uptimeSeconds: live == nil ? nil : lifecycle.startedAt.map { max(0, (now - $0).seconds) },
+                         restarts: lifecycle.restarts, restartsInWindow: lifecycle.restartsInWindow(now: now),
+                         lastExit: lifecycle.lastExit, reason: lifecycle.reason,
+                         gatewayRTTMillis: connected ? metrics?.gatewayRTTMillis : nil,
+                         memoryBytes: live.flatMap { residentBytes(pid: $0.pid, now: now) },
+                         metrics: live == nil ? nil : metrics, config: BotConfigView(definition))
     }
 
     /// Sends a message through the worker's rate-limited REST client (bulk messaging).
@@ -187,131 +193,78 @@ public actor BotSupervisor {
     func handle(_ event: Event, group: inout DiscardingTaskGroup) {
         switch event {
         case .start:
-            reason = nil
-            fatal = nil
-            if state.needsOperator { policy.reset() }
-            switch state {
-            case .stopped, .failed, .authFailed, .configFailed, .backoff:
-                spawn(group: &group)
-            case .stopping:
-                afterExit = .restartNow
-            default:
-                break
-            }
-
+            feed(.start, group: &group)
         case .restart:
-            reason = nil
-            if process != nil {
-                afterExit = .restartNow
-                beginStop(handover: true, group: &group)
-            } else {
-                policy.reset()
-                spawn(group: &group)
-            }
-
+            feed(.restart, group: &group)
         case .stop(let handover, let done):
             if let done { stopWaiters.append(done) }
-            afterExit = .stay
-            if !handover && session != nil {
-                // The worker closes with 1000, which ends the session at Discord: the next start identifies.
-                session = nil
-                persistSession(group: &group)
-            }
-            if process != nil {
-                beginStop(handover: handover, group: &group)
-            } else {
-                if state == .backoff || state == .starting { setState(.stopped) }
-                resumeStopWaiters()
-            }
-
+            feed(.stop(handover: handover), group: &group)
         case .configure(let newDefinition, let done):
             defer { done?.resume() }
             // A session belongs to one token and keeps the intents it was identified with:
             // a new token or new intents need a fresh identify, not a resume.
             let needsIdentify = newDefinition.token != definition.token || newDefinition.intents != definition.intents
             definition = newDefinition
-            if needsIdentify && session != nil {
-                session = nil
-                persistSession(group: &group)
-            }
-            if needsIdentify && process == nil && state.needsOperator && definition.enabled {
-                // The operator fixed what Discord refused: try again.
-                reason = nil
-                fatal = nil
-                policy.reset()
-                spawn(group: &group)
-            } else if process != nil {
-                if needsIdentify {
-                    afterExit = .restartNow
-                    beginStop(handover: false, group: &group)
-                } else if let connection {
-                    let config = definition.workerConfig(apiBase: environment.apiBase, session: session)
-                    group.addTask { try? await connection.send(.configure(config)) }
-                }
-            }
-
+            feed(.configured(needsIdentify: needsIdentify, enabled: newDefinition.enabled), group: &group)
+        case .reconfigure(let newEnvironment, let restart, let done):
+            defer { done?.resume() }
+            environment = newEnvironment
+            feed(.settingsChanged(newEnvironment.lifecycleSettings(restart: restart)), group: &group)
         case .attached(let gen, let conn):
-            guard gen == generation else { group.addTask { await conn.close() }; return }
+            let actions = lifecycle.handle(.attached(generation: gen), now: .now)
+            if actions.contains(.closeConnection) {
+                group.addTask { await conn.close() }
+                return
+            }
             connection = conn
-            lastHeard = .now
-            var config = definition.workerConfig(apiBase: environment.apiBase, session: session)
-            if session == nil, let last = lastIdentifyAt {
-                let wait = GatewayLimits.identifySpacing - (ContinuousClock.now - last)
-                if wait > .zero { config.identifyDelayMilliseconds = Int(wait.milliseconds) + 1 }
-            }
-            group.addTask { [continuation] in
-                do {
-                    try await conn.send(.welcome(Welcome(config: config)))
-                    while true {
-                        let envelope = try await conn.receive()
-                        continuation.yield(.message(gen, envelope))
-                    }
-                } catch {
-                    continuation.yield(.disconnected(gen, error))
-                }
-            }
-
+            perform(actions, group: &group)
         case .message(let gen, let envelope):
-            guard gen == generation else { return }
-            lastHeard = .now
-            handle(message: envelope, group: &group)
-
+            guard gen == lifecycle.generation else { return }
+            feed(.message(generation: gen, workerMessage(envelope.message)), group: &group)
         case .disconnected(let gen, let error):
-            guard gen == generation else { return }
-            if stopRequestedAt == nil, process != nil { logger.warning("worker IPC connection lost", ["error": error]) }
-            connection = nil
-
-        case .tick(let gen):
-            if sessionDirty { persistSession(group: &group) }
-            guard gen == generation, let process else { return }
-            let now = ContinuousClock.now
-            if let since = stopRequestedAt {
-                if now - since >= environment.stopTimeout {
-                    logger.warning("worker did not stop in time; killing it", ["pid": process.pid])
-                    process.signalGroup(SIGKILL)
-                }
-            } else if state != .starting || connection != nil {
-                if now - lastHeard > environment.heartbeatTimeout {
-                    logger.error("worker missed its IPC heartbeats; killing it", ["pid": process.pid])
-                    process.signalGroup(SIGKILL)
-                } else if let connection {
-                    group.addTask { try? await connection.send(.heartbeat) }
-                }
-            } else if let startedAt, now - startedAt > environment.helloTimeout {
-                logger.error("worker never said hello; killing it", ["pid": process.pid])
-                process.signalGroup(SIGKILL)
+            guard gen == lifecycle.generation else { return }
+            if lifecycle.connected, case .running = lifecycle.state {
+                logger.warning("worker IPC connection lost", ["error": error])
             }
-
+            feed(.disconnected(generation: gen), group: &group)
+        case .tick(let gen):
+            feed(.tick(generation: gen), group: &group)
+        case .timer(let timer, let epoch):
+            feed(.timerFired(timer, epoch: epoch), group: &group)
         case .exited(let gen, let status):
-            guard gen == generation else { return }
-            exited(status, group: &group)
-
-        case .backoffElapsed(let gen):
-            guard gen == generation, state == .backoff else { return }
-            spawn(group: &group)
-
+            feed(.exited(generation: gen, status), group: &group)
         case .finish:
             break
+        }
+    }
+
+    /// What the lifecycle reads from an IPC message; metrics are the driver's own.
+    func workerMessage(_ message: IPCMessage) -> WorkerLifecycle.WorkerMessage {
+        switch message {
+        case .state(let report):
+            // Only the states a running worker is in come from it; stopped and failed are the supervisor's to decide.
+            guard let s = WorkerState(reported: report.state) else { return .other }
+            return .state(s)
+        case .session(let s): return .session(s)
+        case .fatal(let report): return .fatal(report)
+        case .commands(let batch): return .commands(batch.records)
+        case .metrics(let m):
+            metrics = m
+            metricsReceivedAt = .now
+            return .other
+        case .heartbeat, .reply, .hello, .welcome, .configure, .ack, .stop, .sendMessage:
+            return .other
+        }
+    }
+
+    /// Runs `input` through the machine and performs its actions; inputs the actions produce (a spawn's
+    /// outcome) are queued and run next, so a failing spawn can never recurse.
+    func feed(_ input: WorkerLifecycle.Input, group: inout DiscardingTaskGroup) {
+        var queue = [input]
+        while !queue.isEmpty {
+            let next = queue.removeFirst()
+            let actions = lifecycle.handle(next, now: .now)
+            queue += perform(actions, group: &group)
         }
     }
 }

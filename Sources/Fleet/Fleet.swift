@@ -19,12 +19,16 @@ public actor Fleet {
     private var loaded = false
     private var loadWaiters: [CheckedContinuation<Void, Never>] = []
 
+    /// State changes, exits, commits and more, for every consumer in the daemon.
+    public nonisolated let events: FleetEventStream
+
     public init(repository: any BotRepository, environment: BotSupervisor.Environment,
                 restart: RestartPolicy.Settings, logger: Logger) {
         self.repository = repository
         self.environment = environment
         self.restartSettings = restart
         self.logger = logger
+        self.events = environment.events
     }
 
     /// Runs every bot's event loop until `shutdown`; enabled bots start at once.
@@ -44,10 +48,12 @@ public actor Fleet {
 
     private func register(_ bot: BotDefinition) async throws {
         let session = try await repository.session(bot: bot.name)
+        let lastIdentify = try await repository.lastIdentify(bot: bot.name)
         // A bot added (over the API) while `run` was still reading the repository is there already.
         guard supervisors[bot.name] == nil else { return }
         let supervisor = BotSupervisor(definition: bot, environment: environment, restart: restartSettings,
-                                       session: session, logger: logger)
+                                       session: session, lastIdentifyAt: lastIdentify.map(Self.instant(unixMillis:)),
+                                       logger: logger)
         supervisors[bot.name] = supervisor
         order.append(bot.name)
         spawnedContinuation.yield(supervisor)
@@ -85,6 +91,7 @@ public actor Fleet {
         guard supervisors[bot.name] == nil else { throw FleetError(.botExists, "a bot named \(bot.name) exists") }
         try await repository.add(bot)
         try await register(bot)
+        events.publish(.botAdded(bot: bot.name))
         logger.info("bot added", ["bot": bot.name])
     }
 
@@ -101,7 +108,41 @@ public actor Fleet {
         supervisors[name] = nil
         order.removeAll { $0 == name }
         try await repository.remove(name: name)
+        removeSpool(of: name)
+        events.publish(.botRemoved(bot: name))
         logger.info("bot removed", ["bot": name])
+    }
+
+    /// The command spool of a deleted bot (`<runtime>/spool/<bot>.records` and its lock) is not left behind:
+    /// a new bot of the same name must not resend the old one's records.
+    private func removeSpool(of name: String) {
+        let path = environment.ipcSocketPath
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let spool = directory + "/spool/\(name).records"
+        for path in [spool, spool + ".lock"] where unlink(path) != 0 && errno != ENOENT {
+            logger.warning("cannot remove the spool of a deleted bot", ["path": path, "errno": errno])
+        }
+    }
+
+    /// Applies reloaded settings to the fleet and every supervisor: the next spawn, tick and crash use them.
+    public func reconfigure(apiBase: String, heartbeatInterval: Duration, heartbeatTimeout: Duration, stopTimeout: Duration,
+                            restart: RestartPolicy.Settings) async {
+        environment.apiBase = apiBase
+        environment.heartbeatInterval = heartbeatInterval
+        environment.heartbeatTimeout = heartbeatTimeout
+        environment.stopTimeout = stopTimeout
+        restartSettings = restart
+        for name in order {
+            await supervisors[name]?.reconfigure(environment, restart: restart)
+        }
+    }
+
+    /// The monotonic instant of a wall-clock time in Unix milliseconds (in the past: before this process, even).
+    static func instant(unixMillis: Int64) -> ContinuousClock.Instant {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let age = Int64(now.tv_sec) * 1000 + Int64(now.tv_nsec) / 1_000_000 - unixMillis
+        return ContinuousClock.now - .milliseconds(min(max(0, age), 3_600_000))
     }
 
     /// Stops every worker in parallel (each bounded by the stop timeout) and ends all event loops.

@@ -1,5 +1,5 @@
-/// When to restart a worker that exited: exponential backoff with a cap and
-/// jitter, reset after a healthy period, and a restart budget per window
+/// When to restart a worker that exited: at once after a healthy run, then
+/// exponential backoff with a cap and jitter for crashes in a row, reset after a healthy period, and a restart budget per window
 /// (OTP's intensity/period) after which the bot is `failed`.
 /// A plain state machine: the caller passes the clock and a random source.
 public struct RestartPolicy: Sendable {
@@ -42,8 +42,12 @@ public struct RestartPolicy: Sendable {
             return .giveUp(reason: "\(restarts.count) restarts within \(settings.budgetWindow)")
         }
         restarts.append(now)
-        let exponent = min(consecutiveFailures, 30)
+        let failures = consecutiveFailures
         consecutiveFailures += 1
+        // The first crash after a healthy run restarts at once: a resume costs ~20 ms and no identify, and
+        // waiting only makes the bot miss events. Backoff starts with the second crash in a row.
+        guard failures > 0 else { return .restart(after: .zero) }
+        let exponent = min(failures - 1, 30)
         var backoff = settings.initialBackoff * (1 << exponent)
         if backoff > settings.maximumBackoff { backoff = settings.maximumBackoff }
         // Jitter: between half and the whole backoff, so bots that died together do not return together.

@@ -64,6 +64,8 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     public static let configFailed: ErrorCode = "CONFIG_FAILED"
     /// The worker kept crashing; its restart budget is spent.
     public static let crashLoop: ErrorCode = "CRASH_LOOP"
+    /// The worker cannot be spawned (its executable is missing, say); the bot retries with backoff.
+    public static let spawnFailed: ErrorCode = "SPAWN_FAILED"
     public static let stopped: ErrorCode = "STOPPED"
     /// Something did not finish in time (a bot did not become ready, a command was not answered).
     public static let timeout: ErrorCode = "TIMEOUT"

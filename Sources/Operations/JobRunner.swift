@@ -119,6 +119,7 @@ public actor JobRunner {
         defer { tasks[id] = nil }
         do {
             try await store.setJobState(id, .running)
+            fleet.events.publish(.jobProgress(job: id, seq: nil, state: "running"))
             guard let work = try await store.pendingWork(job: id) else { return }
             if work.kind == .message {
                 await sendMessages(job: id, content: work.content, embeds: work.embeds, items: work.items)
@@ -140,6 +141,7 @@ public actor JobRunner {
         guard let job = try await store.job(id, withItems: false) else { return }
         let state = Job.finalState(job.progress, cancelled: cancelled.contains(id) || job.cancel_requested)
         try await store.setJobState(id, state)
+        fleet.events.publish(.jobProgress(job: id, seq: nil, state: state.rawValue))
         cancelled.remove(id)
         logger.info("job finished", ["job": id, "state": state.rawValue, "succeeded": job.progress.succeeded, "failed": job.progress.failed])
     }
@@ -153,6 +155,7 @@ public actor JobRunner {
             if Task.isCancelled { return }
             try? await self.store.finishItem(job: job, seq: item.seq, state: failure == nil ? .ok : .error,
                                              error: failure, startedAt: started)
+            self.fleet.events.publish(.jobProgress(job: job, seq: item.seq, state: failure == nil ? "ok" : "error"))
         }
     }
 
@@ -179,6 +182,9 @@ public actor JobRunner {
         guard let supervisor = try? await fleet.supervisor(named: bot) else {
             return .init(code: .botNotFound, message: "no bot named \(bot)")
         }
+        // Subscribed before anything is read or asked: no state change can slip between.
+        let subscription = fleet.events.subscribe(bufferSize: 64)
+        defer { subscription.cancel() }
         let state = await supervisor.state
         if kind == .stop {
             await supervisor.stop()
@@ -194,21 +200,23 @@ public actor JobRunner {
         if kind == .start && [.ready, .connecting, .resuming, .starting].contains(state) { return nil }
         let before = await supervisor.generation
         if kind == .start { supervisor.start() } else { supervisor.restart() }
-        let deadline = ContinuousClock.now + settings.settleTimeout
-        while ContinuousClock.now < deadline {
-            if await supervisor.generation > before {
-                switch await supervisor.state {
-                case .ready: return nil
-                case .authFailed: return .init(code: .authFailed, message: "Discord rejected the token")
-                case .configFailed: return .init(code: .configFailed, message: "Discord rejected the configuration")
-                case .failed: return .init(code: .crashLoop, message: "the worker kept crashing; its restart budget is spent")
-                case .stopped: return .init(code: .stopped, message: "the bot was stopped before it became ready")
-                default: break
-                }
-            }
-            do { try await Reactor.shared.sleep(until: .now + .milliseconds(25)) } catch { return nil }
+        let settledIn = await waitForState(of: supervisor, following: subscription, deadline: .now + settings.settleTimeout) { seen in
+            guard seen.generation > before else { return false }
+            // A worker that cannot be spawned retries by itself, but this item has its answer.
+            if seen.state == .backoff, seen.reason?.hasPrefix("cannot spawn") == true { return true }
+            return [.ready, .authFailed, .configFailed, .failed, .stopped].contains(seen.state)
         }
-        return .init(code: .timeout, message: "the bot did not become ready within \(settings.settleTimeout)")
+        switch settledIn?.state {
+        case .ready: return nil
+        case .authFailed: return .init(code: .authFailed, message: "Discord rejected the token")
+        case .configFailed: return .init(code: .configFailed, message: "Discord rejected the configuration")
+        case .failed: return .init(code: .crashLoop, message: "the worker kept crashing; its restart budget is spent")
+        case .stopped: return .init(code: .stopped, message: "the bot was stopped before it became ready")
+        case .backoff: return .init(code: .spawnFailed, message: settledIn?.reason ?? "the worker cannot be spawned")
+        default:
+            if Task.isCancelled { return nil }
+            return .init(code: .timeout, message: "the bot did not become ready within \(settings.settleTimeout)")
+        }
     }
 
     // MARK: Message jobs
@@ -232,6 +240,7 @@ public actor JobRunner {
                 if Task.isCancelled { return }
                 try? await self.store.finishItem(job: job, seq: item.seq, state: failure == nil ? .ok : .error,
                                                  messageID: messageID, error: failure, startedAt: started)
+                self.fleet.events.publish(.jobProgress(job: job, seq: item.seq, state: failure == nil ? "ok" : "error"))
             }
         }
     }
@@ -266,13 +275,14 @@ public actor JobRunner {
 
     /// Waits while the bot is on its way up or restarting; returns the state it settled in.
     private nonisolated func settled(_ supervisor: BotSupervisor) async -> WorkerState {
-        let deadline = ContinuousClock.now + settings.settleTimeout
-        while true {
-            let state = await supervisor.state
-            guard [.starting, .connecting, .resuming, .backoff, .stopping].contains(state), ContinuousClock.now < deadline,
-                  !Task.isCancelled else { return state }
-            do { try await Reactor.shared.sleep(until: .now + .milliseconds(25)) } catch { return state }
+        let transitional: [WorkerState] = [.starting, .connecting, .resuming, .backoff, .stopping]
+        let subscription = fleet.events.subscribe(bufferSize: 64)
+        defer { subscription.cancel() }
+        let seen = await waitForState(of: supervisor, following: subscription, deadline: .now + settings.settleTimeout) { seen in
+            !transitional.contains(seen.state)
         }
+        if let seen { return seen.state }
+        return await supervisor.state
     }
 
     /// A worker's refusal as a job item's code: the worker's own code (`DISCORD_50035`, the same

@@ -37,7 +37,9 @@ public actor MetricsRecorder {
     public static let botMetrics = MetricName.bot.map(\.rawValue)
     public static let systemMetrics = MetricName.system.map(\.rawValue)
 
-    public nonisolated let settings: Settings
+    /// The settings now in force (replaced by a reload through `apply`).
+    public nonisolated var settings: Settings { settingsBox.withLock { $0 } }
+    private nonisolated let settingsBox: Mutex<Settings>
     package let fleet: Fleet
     package let store: SupervisorStore
     /// Unix milliseconds now.
@@ -62,7 +64,7 @@ public actor MetricsRecorder {
                 clock: @escaping @Sendable () -> Int64 = MetricsRecorder.unixMillis) {
         self.fleet = fleet
         self.store = store
-        self.settings = settings
+        self.settingsBox = Mutex(settings)
         self.logger = logger.with("task", "metrics")
         self.clock = clock
     }
@@ -83,17 +85,23 @@ public actor MetricsRecorder {
     /// Samples and maintains until cancelled.
     public func run() async {
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.every(self.settings.sampleInterval) { try await self.sample() } }
-            group.addTask { await self.every(self.settings.maintenanceInterval) { try await self.maintain() } }
+            group.addTask { await self.every({ self.settings.sampleInterval }) { try await self.sample() } }
+            group.addTask { await self.every({ self.settings.maintenanceInterval }) { try await self.maintain() } }
+            group.addTask { await self.followEvents() }
         }
     }
 
-    private nonisolated func every(_ interval: Duration, _ body: @Sendable () async throws -> Void) async {
+    /// Reloaded settings (retention, sample interval): the next sample and upkeep use them.
+    public nonisolated func apply(_ new: Settings) { settingsBox.withLock { $0 = new } }
+
+    private nonisolated func every(_ currentInterval: @Sendable () -> Duration, _ body: @Sendable () async throws -> Void) async {
+        var interval = currentInterval()
         var next = ContinuousClock.now + interval
         while !Task.isCancelled {
             do { try await Reactor.shared.sleep(until: next) } catch { return }
             do { try await body() } catch { logger.warning("metrics task failed; trying again next time", ["error": error]) }
             // Fixed-rate ticks; after a long stall, start over from now rather than catching up.
+            interval = currentInterval()
             next = max(next + interval, ContinuousClock.now)
         }
     }
@@ -166,7 +174,7 @@ public actor MetricsRecorder {
         previous[system] = Previous(pid: me, at: now, cpuSeconds: cpu, counters: [.ingestPerSecond: stored])
 
         try await store.store(samples: samples)
-        await announceSamplesStored()
+        fleet.events.publish(.metricsSampled(samples: samples.count))
         return samples
     }
 
@@ -188,15 +196,27 @@ public actor MetricsRecorder {
         if averaged + samples + logs + freed > 0 {
             logger.debug("metrics upkeep", ["averages": averaged, "samples_deleted": samples, "logs_deleted": logs, "pages_freed": freed])
         }
-        if averaged > 0 { await announceSamplesStored() }
+        if averaged > 0 { fleet.events.publish(.metricsSampled(samples: averaged)) }
     }
 
-    /// Calls `listener` after each batch of samples or averages is stored.
+    /// Calls `listener` after each batch of samples or averages is stored, and whenever a bot changes state,
+    /// is added or removed (what health and the metrics summary show): the API empties its caches then.
+    /// Driven by the fleet's event stream while `run` runs.
     public nonisolated func onSamplesStored(_ listener: @escaping @Sendable () async -> Void) {
         samplesStoredListeners.withLock { $0.append(listener) }
     }
 
-    private func announceSamplesStored() async {
-        for listener in samplesStoredListeners.withLock({ $0 }) { await listener() }
+    /// Follows the fleet's events and tells the listeners about those that change health or metrics;
+    /// after a lag it tells them too (something may have changed).
+    func followEvents() async {
+        let subscription = fleet.events.subscribe(bufferSize: 64)
+        for await element in subscription {
+            switch element {
+            case .event(.metricsSampled), .event(.botStateChanged), .event(.botAdded), .event(.botRemoved), .lagged:
+                for listener in samplesStoredListeners.withLock({ $0 }) { await listener() }
+            case .event:
+                continue
+            }
+        }
     }
 }

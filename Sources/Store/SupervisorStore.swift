@@ -166,6 +166,10 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                 WHEN 'TRANSPORT' THEN 'DISCORD_UNREACHABLE' ELSE error_code END
                 WHERE error_code IN ('UNKNOWN_CHANNEL', 'MISSING_ACCESS', 'MISSING_PERMISSIONS', 'INVALID_FORM_BODY', 'TRANSPORT');
             """)
+        // Reliability review row 8: the identify spacing must hold across a daemon restart.
+        m.register(version: 7, name: "last identify per bot", sql: """
+            ALTER TABLE bots ADD COLUMN last_identify_ms INTEGER;
+            """)
         return m
     }
 

@@ -51,7 +51,7 @@ extension Daemon {
                 }
                 return ControlReply(ok: results.allSatisfy(\.ok), bots: try await fleet.statuses(found), results: results)
             case .reload:
-                return reload()
+                return await reload()
             case .shutdown:
                 shutdownContinuation.yield()
                 return .success(message: "shutting down")

@@ -38,6 +38,7 @@ public actor Daemon {
     private let notifier: SystemdNotifier
     var fleet: Fleet?
     var store: SupervisorStore?
+    private var recorder: MetricsRecorder?
     /// Each bot's recent worker output, for `botvisorctl logs`.
     let outputLogs = WorkerOutputLogs()
     /// Where the HTTP API listens, with the kernel's port when the configuration says port 0.
@@ -76,6 +77,7 @@ public actor Daemon {
         }
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
+        self.recorder = recorder
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
                                   responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
                                                             recorder: recorder))
@@ -136,19 +138,47 @@ public actor Daemon {
     }
 
     /// Re-reads the configuration file; a bad file is rejected and the running configuration kept.
-    func reload() -> ControlReply {
+    /// Applied at once: the restart policy, heartbeats and stop timeout, the Discord base URL (next worker
+    /// start), log and metric retention, the sample interval and the log level. The reply names the keys
+    /// that changed but only take effect at the next start (listen address, directories, control group).
+    func reload() async -> ControlReply {
         guard let path = options.configPath else { return .failure("NO_CONFIG_FILE", "botvisord was started without --config") }
         notifier.notify("RELOADING=1")
         defer { notifier.notify("READY=1") }
         do {
+            // Reliability review 7a: an empty file would silently reset everything to the defaults.
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            guard text.split(separator: "\n").contains(where: { line in
+                let t = line.drop { $0 == " " || $0 == "\t" }
+                return !t.isEmpty && !t.hasPrefix("#") && !t.hasPrefix(";") && !t.hasPrefix("[") && t.contains("=")
+            }) else {
+                throw ReloadRefused(message: "\(path): the file sets no key; an empty configuration is not reloaded")
+            }
             let fresh = try Configuration.load(path: path, environment: options.environment)
+            let old = configuration
             configuration = fresh
             LoggingSystem.bootstrap(level: LogLevel(name: fresh.logLevel) ?? .info)
-            logger.notice("configuration reloaded", ["file": path])
-            return .success(message: "configuration reloaded; listen address and directories change at the next start")
+            await fleet?.reconfigure(apiBase: fresh.apiBase, heartbeatInterval: fresh.heartbeatInterval,
+                                     heartbeatTimeout: fresh.heartbeatTimeout, stopTimeout: fresh.stopTimeout, restart: fresh.restart)
+            recorder?.apply(.init(fresh))
+            var atNextStart: [String] = []
+            if fresh.httpListen != old.httpListen { atNextStart.append("[http] listen") }
+            if fresh.stateDirectory != old.stateDirectory { atNextStart.append("[paths] state_dir") }
+            if fresh.runtimeDirectory != old.runtimeDirectory { atNextStart.append("[paths] runtime_dir") }
+            if fresh.controlGroup != old.controlGroup { atNextStart.append("[control] group") }
+            logger.notice("configuration reloaded", ["file": path, "at_next_start": atNextStart.joined(separator: ",")])
+            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, retention, "
+                + "sample interval and log level applied"
+            if !atNextStart.isEmpty { message += "; \(atNextStart.joined(separator: ", ")) change only at the next start" }
+            return .success(message: message)
         } catch {
             logger.error("configuration reload rejected; keeping the running configuration", ["error": error])
             return .failure("CONFIG_INVALID", "\(error)")
         }
+    }
+
+    private struct ReloadRefused: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
     }
 }

@@ -39,7 +39,8 @@ struct DaemonHarness {
     /// `heartbeatInterval` is the simulator's gateway interval. Long by default: a worker closes and resumes when
     /// no ACK comes before its next heartbeat (Discord's zombie rule), and on a loaded machine the simulator in
     /// this test process can be starved longer than 2 s, which gave extra resumes that say nothing about the test.
-    static func run(budget: Int = 5, workerPath: String? = nil, heartbeatInterval: Duration = .seconds(10),
+    static func run(budget: Int = 5, backoffInitial: Duration = .milliseconds(100), workerPath: String? = nil,
+                    heartbeatInterval: Duration = .seconds(10),
                     workerHeartbeatTimeout: Duration = .seconds(30), extraConfig: String = "",
                     _ body: (DaemonHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
@@ -57,7 +58,7 @@ struct DaemonHarness {
                 [discord]
                 api_base = \(sim.apiBase)
                 [restart]
-                backoff_initial = 100ms
+                backoff_initial = \(backoffInitial.milliseconds)ms
                 backoff_max = \(backoffMax.milliseconds)ms
                 budget = \(budget)
                 budget_window = 60s

@@ -1,0 +1,30 @@
+import IOCore
+
+/// Something that happened in the fleet, as every consumer inside the daemon sees it (jobs, caches,
+/// and next the live feed, the audit log and the dashboard). Published on `FleetEventStream`.
+public enum FleetEvent: Sendable, Equatable {
+    /// A bot's shown state changed; `generation` is its worker's (a new value means a new process).
+    case botStateChanged(bot: String, from: WorkerState, to: WorkerState, generation: UInt64, reason: String?)
+    case workerExited(bot: String, generation: UInt64, status: ExitStatus, ranFor: Duration)
+    /// A worker stopped with handover: its successor resumes the session.
+    case sessionHandedOver(bot: String)
+    /// A batch of a bot's command records is committed (and acknowledged).
+    case commandRecordsCommitted(bot: String, count: Int)
+    /// The metrics recorder stored samples or averages.
+    case metricsSampled(samples: Int)
+    /// A bulk job's item finished (`seq`), or the job itself changed state (`seq` nil).
+    case jobProgress(job: String, seq: Int?, state: String)
+    case botAdded(bot: String)
+    case botRemoved(bot: String)
+
+    /// The bot the event is about, if any.
+    public var bot: String? {
+        switch self {
+        case .botStateChanged(let bot, _, _, _, _), .workerExited(let bot, _, _, _), .sessionHandedOver(let bot),
+             .commandRecordsCommitted(let bot, _), .botAdded(let bot), .botRemoved(let bot):
+            bot
+        case .metricsSampled, .jobProgress:
+            nil
+        }
+    }
+}
