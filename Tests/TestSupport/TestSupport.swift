@@ -45,30 +45,29 @@ public struct PythonModule: Sendable {
         self.pip = pip ?? name
     }
 
-    /// Checked once per module and cached: the check runs python, and test traits
-    /// are evaluated on the cooperative pool, which must not be blocked repeatedly.
-    public var isAvailable: Bool {
-        PythonModule.cache.withLock { cache in
-            if let known = cache[name] { return known }
-            guard let python = Peer.python3.path else { cache[name] = false; return false }
-            cache[name] = PythonModule.exitsCleanly(python, ["-c", "import \(name)"])
-            return cache[name]!
-        }
+    /// Whether `python3 -c "import NAME"` succeeds. Checked once per module (concurrent callers share the one
+    /// check) and awaited, never waited for: importing a module such as schemathesis takes seconds of CPU on a
+    /// loaded machine, and a check that blocked a thread of the cooperative pool (two threads on two cores)
+    /// would stall every suite running beside it. Use it as `.enabled(module.missing) { await module.available() }`.
+    public func available() async -> Bool {
+        await PythonModule.checks.result(for: name)
     }
 
-    static let cache = Mutex<[String: Bool]>([:])
+    static let checks = Checks()
 
-    /// Runs a program to completion on this thread, without Dispatch (whose threads the pool may be waiting for).
-    static func exitsCleanly(_ path: String, _ arguments: [String]) -> Bool {
-        guard let child = try? ChildProcess(path: path, arguments: arguments, environment: ProcessInfo.processInfo.environment,
-                                            output: .discard) else { return false }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let status = try? child.reap() { return status == .exited(0) }
-            usleep(2_000)
+    actor Checks {
+        private var running: [String: Task<Bool, Never>] = [:]
+
+        func result(for name: String) async -> Bool {
+            if let check = running[name] { return await check.value }
+            let check = Task<Bool, Never> {
+                guard let python = Peer.python3.path,
+                      let result = try? await runProcess(python, ["-c", "import \(name)"], timeout: .seconds(120)) else { return false }
+                return result.status == 0
+            }
+            running[name] = check
+            return await check.value
         }
-        child.signalGroup(SIGKILL)
-        return false
     }
 
     public var missing: Comment { Comment(rawValue: "python module \(name) not found: install it with `pip install \(pip)` (or run .ci/run)") }
