@@ -157,7 +157,7 @@ extension Authenticator {
         guard problems.isEmpty else { throw APIError.validation(problems) }
         let secret = OpaqueToken.generate(.api)
         let now = self.now()
-        let record = APITokenRecord(id: "tok_" + Base64URL.encode(SecureRandom.bytes(9)), name: name, role: roleName, hash: secret.storedHash,
+        let record = APITokenRecord(id: "tok_" + SecureRandom.bytes(8).map { byte in String(byte >> 4, radix: 16) + String(byte & 15, radix: 16) }.joined(), name: name, role: roleName, hash: secret.storedHash,
                                     createdAt: now * 1000, expiresAt: lifetimeSeconds.map { (now + $0) * 1000 }, createdBy: createdBy)
         try await store.createAPIToken(record)
         state.withLock { $0.tokens[record.hash] = Authenticator.tokenState(record) }

@@ -231,7 +231,14 @@ public final class Authenticator: Sendable {
         case .unknown: throw Authenticator.unauthorized(.tokenInvalid, "the refresh token is unknown")
         case .expired: throw Authenticator.unauthorized(.tokenExpired, "the refresh token has expired; log in again")
         case .reused(let account, _):
-            logger.warning("refresh token reused; its family is revoked", ["account": account])
+            // A reuse means two parties hold this login's tokens (a thief and the victim): the family is
+            // revoked, and so is every access token of the account issued until now (an access token is
+            // not tied to its family, so the account's tokens are cut off; its other logins log in again).
+            let cutoff = now()
+            if let changed = try await store.updateAccount(account, tokensValidAfter: cutoff) {
+                state.withLock { $0.accounts[account]?.tokensValidAfter = changed.tokensValidAfter }
+            }
+            logger.warning("refresh token reused; its family and the account's access tokens are revoked", ["account": account])
             throw Authenticator.unauthorized(.refreshReused, "the refresh token was used before; every token of this login is revoked")
         case .fresh(let account, let family):
             let current = state.withLock { $0.accounts[account] }
