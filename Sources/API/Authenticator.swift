@@ -234,7 +234,8 @@ public final class Authenticator: Sendable {
             // A reuse means two parties hold this login's tokens (a thief and the victim): the family is
             // revoked, and so is every access token of the account issued until now (an access token is
             // not tied to its family, so the account's tokens are cut off; its other logins log in again).
-            let cutoff = now()
+            // Whole seconds: the tokens minted in this second are cut off too, so a fresh login works from the next.
+            let cutoff = now() + 1
             if let changed = try await store.updateAccount(account, tokensValidAfter: cutoff) {
                 state.withLock { $0.accounts[account]?.tokensValidAfter = changed.tokensValidAfter }
             }
