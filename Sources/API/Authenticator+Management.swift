@@ -116,6 +116,8 @@ extension Authenticator {
     public func updateAccount(name: String, role roleName: String? = nil, enabled: Bool? = nil, password: String? = nil) async throws -> AccountView {
         let role = try roleName.map { name throws(APIError) in try Authenticator.role(name) }
         if let password { try Authenticator.checkPassword(password) }
+        // An unknown account is refused before the (slow) hash is made.
+        guard try await store.account(named: name) != nil else { throw APIError(.notFound, .userNotFound, "no account named \(name)") }
         let hash: String? = if let password { try await hashing.run { PasswordHash(password: password).encoded } } else { nil }
         // iat is whole seconds, so a token issued earlier within this same second survives the change
         // (for at most its lifetime); refusing this whole second would refuse the login that follows it.

@@ -30,6 +30,8 @@ import TestSupport
         include-name = ["POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "POST /api/v1/users", "PATCH /api/v1/users/{name}",
                         "POST /api/v1/tokens"]
         checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "429"]
+        # Each of these may hash a password (PBKDF2 at 600,000 iterations, one at a time): fewer examples.
+        generation.max-examples = 5
         """
 
     /// Runs schemathesis as an admin: every request (and the fetch of the document) carries an admin API token
