@@ -49,10 +49,10 @@ let package = Package(
         .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
         .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
-        // API: the HTTP routes, their errors, OpenAPI, Prometheus exposition and response caches.
-        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo"]),
+        // API: the HTTP routes, their errors, authentication and roles, OpenAPI, Prometheus exposition and response caches.
+        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo"]),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
-        .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API",
+        .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API", "Auth",
                                                   "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim"]),
 
         // The worker, as a library with a thin executable.
@@ -78,7 +78,7 @@ let package = Package(
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "IPC", "IOCore", "Logging"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport", "BuildInfo", "Logging"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Auth", "Crypto", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport", "BuildInfo", "Logging"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord", "JSON"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),

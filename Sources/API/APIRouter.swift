@@ -10,12 +10,16 @@ import Store
 
 /// The HTTP API: monitoring (`MonitoringAPI`), bot status and command-log search.
 package enum APIRouter {
-    package static func make(fleet: Fleet, store: SupervisorStore, jobs: JobRunner? = nil,
+    /// Every route, behind `AuthMiddleware`: there is no router without authentication (tests get an
+    /// `Authenticator` and a token from `TestAuth`, the daemon from its state directory).
+    package static func make(fleet: Fleet, store: SupervisorStore, authenticator: Authenticator, jobs: JobRunner? = nil,
                      apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
                      recorder: MetricsRecorder? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.use(ErrorMiddleware(logger: Logger(label: "api")))
+        router.use(AuthMiddleware(authenticator: authenticator, policy: AccessPolicy(publicMetrics: authenticator.settings.publicMetrics)))
+        AuthAPI.register(on: &router, authenticator: authenticator)
         MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
         JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))

@@ -22,6 +22,12 @@ public struct Configuration: Sendable, Equatable {
     /// How often each worker and the supervisor are sampled (`[metrics] sample_interval`).
     public var metricsSampleInterval: Duration = .seconds(10)
     public var logLevel = "info"
+    /// `[auth] public_metrics = yes`: `GET /metrics` without a token (Prometheus scrapers). Off by default.
+    public var publicMetrics = false
+    /// `[auth] access_token_ttl`: how long an access token (JWT) from login or refresh lives. 15 minutes by default.
+    public var accessTokenLifetime: Duration = .seconds(15 * 60)
+    /// `[auth] refresh_token_ttl`: how long a refresh token lives unused. 30 days by default.
+    public var refreshTokenLifetime: Duration = .seconds(30 * 86_400)
 
     /// Defaults, with systemd's `STATE_DIRECTORY`/`RUNTIME_DIRECTORY` when set, else `./botvisor-data`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -110,6 +116,7 @@ public struct Configuration: Sendable, Equatable {
                     "stop_timeout", "heartbeat_interval", "heartbeat_timeout"],
         "logs": ["retention", "max_db_size", "level"],
         "metrics": ["retention", "sample_interval"],
+        "auth": ["public_metrics", "access_token_ttl", "refresh_token_ttl"],
     ]
 
     package struct ValueError: Error { var message: String
@@ -143,6 +150,22 @@ public struct Configuration: Sendable, Equatable {
             // Raw samples are bucketed into minutes: an interval above a minute would leave minutes empty.
             guard metricsSampleInterval >= .milliseconds(100), metricsSampleInterval <= .seconds(60) else {
                 throw ValueError(message: "expected between 100ms and 60s, got `\(value)`")
+            }
+        case ("auth", "public_metrics"):
+            switch value.lowercased() {
+            case "yes", "true", "on", "1": publicMetrics = true
+            case "no", "false", "off", "0": publicMetrics = false
+            default: throw ValueError(message: "expected yes or no, got `\(value)`")
+            }
+        case ("auth", "access_token_ttl"):
+            accessTokenLifetime = try Configuration.duration(value)
+            guard accessTokenLifetime >= .seconds(60), accessTokenLifetime <= .seconds(86_400) else {
+                throw ValueError(message: "expected between 1m and 24h, got `\(value)`")
+            }
+        case ("auth", "refresh_token_ttl"):
+            refreshTokenLifetime = try Configuration.duration(value)
+            guard refreshTokenLifetime >= .seconds(300), refreshTokenLifetime <= .seconds(365 * 86_400) else {
+                throw ValueError(message: "expected between 5m and 365d, got `\(value)`")
             }
         case ("logs", "level"):
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {

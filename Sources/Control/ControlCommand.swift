@@ -17,11 +17,24 @@ public enum ControlCommand: String, Sendable, Codable, CaseIterable {
     case backup
     /// A bot's recent worker output and command records after a cursor (`botvisorctl logs`).
     case logs
+    /// Accounts for the HTTP API (`botvisorctl user ...`): the password travels in the request body, never argv.
+    case userAdd = "user.add"
+    case userList = "user.list"
+    case userPasswd = "user.passwd"
+    case userDisable = "user.disable"
+    case userEnable = "user.enable"
+    case userDelete = "user.delete"
+    /// Long-lived API tokens (`botvisorctl token ...`); `token.create` answers the token once.
+    case tokenCreate = "token.create"
+    case tokenList = "token.list"
+    case tokenRevoke = "token.revoke"
+    /// A new JWT signing key; the previous one verifies until its tokens expire (`botvisorctl key rotate`).
+    case keyRotate = "key.rotate"
 
     /// Routine reads (a `watch botvisorctl status`, `logs -f` polling) that the daemon logs at debug, not info.
     public var isRoutine: Bool {
         switch self {
-        case .status, .botList, .logs: true
+        case .status, .botList, .logs, .userList, .tokenList: true
         default: false
         }
     }

@@ -24,12 +24,25 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     /// For `logs`: command records only, failed ones only.
     public var commandsOnly: Bool?
     public var failedOnly: Bool?
+    /// For `user.*`: the account; for `token.create`: the token's name; for `token.revoke`: its id.
+    public var name: String?
+    /// For `user.add` and `token.create`: viewer, operator or admin.
+    public var role: String?
+    /// For `user.add` and `user.passwd`: read by botvisorctl from a prompt or stdin, never from argv.
+    public var password: String?
+    /// For `token.create`: the lifetime in seconds.
+    public var ttlSeconds: Int64?
 
     public init(command: ControlCommand, bots: [String]? = nil, all: Bool? = nil, token: String? = nil, intents: UInt64? = nil,
                 prefix: String? = nil, applicationID: String? = nil, customCommands: [CustomCommand]? = nil,
                 clear: [String]? = nil, path: String? = nil, cursor: LogCursor? = nil, limit: Int? = nil,
-                commandsOnly: Bool? = nil, failedOnly: Bool? = nil) {
+                commandsOnly: Bool? = nil, failedOnly: Bool? = nil, name: String? = nil, role: String? = nil,
+                password: String? = nil, ttlSeconds: Int64? = nil) {
         self.command = command
+        self.name = name
+        self.role = role
+        self.password = password
+        self.ttlSeconds = ttlSeconds
         self.bots = bots
         self.all = all
         self.token = token
@@ -51,6 +64,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case customCommands = "custom_commands"
         case commandsOnly = "commands_only"
         case failedOnly = "failed_only"
+        case name, role, password
+        case ttlSeconds = "ttl_seconds"
     }
 }
 
@@ -88,6 +103,10 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public var results: [BotResult]?
     /// For `logs`: what came after the request's cursor, and the cursor to ask from next.
     public var logs: LogsPage?
+    /// For `user.*`: the accounts (never a password or its hash).
+    public var users: [AccountSummary]?
+    /// For `token.*`: the API tokens; after `token.create`, the one made, with its `token` shown this once.
+    public var tokens: [APITokenSummary]?
 
     public static func success(message: String? = nil, bots: [BotStatus]? = nil) -> ControlReply {
         ControlReply(ok: true, error: nil, bots: bots, message: message)

@@ -170,6 +170,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
         m.register(version: 7, name: "last identify per bot", sql: """
             ALTER TABLE bots ADD COLUMN last_identify_ms INTEGER;
             """)
+        // Issue 12: who may use the HTTP API (SupervisorStore+Accounts.swift).
+        m.register(version: 8, name: "accounts, API tokens, refresh tokens, revoked access tokens", sql: SupervisorStore.accountsSchema)
         return m
     }
 

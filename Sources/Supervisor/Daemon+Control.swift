@@ -7,10 +7,12 @@ import Store
 extension Daemon {
     /// Answers one control request. Commands that act on several bots act on each and answer one
     /// result per name, so a typo in one name neither stops the others nor goes unreported.
-    func handle(_ request: ControlRequest) async -> ControlReply {
-        guard let fleet, let store else { return .failure("NOT_READY", "botvisord is starting") }
+    func handle(_ request: ControlRequest, peer uid: UInt32) async -> ControlReply {
+        guard let fleet, let store, let authenticator else { return .failure("NOT_READY", "botvisord is starting") }
         do {
             switch request.command {
+            case .userAdd, .userList, .userPasswd, .userDisable, .userEnable, .userDelete, .tokenCreate, .tokenList, .tokenRevoke, .keyRotate:
+                return await handleAuth(request, authenticator: authenticator, peer: uid)
             case .status, .botList:
                 guard let names = request.bots, !names.isEmpty else {
                     var reply = ControlReply.success(bots: try await fleet.statuses())

@@ -38,6 +38,8 @@ public actor Daemon {
     private let notifier: SystemdNotifier
     var fleet: Fleet?
     var store: SupervisorStore?
+    /// Accounts, tokens and the JWT keys: the HTTP API's authentication, managed over the control socket too.
+    var authenticator: Authenticator?
     private var recorder: MetricsRecorder?
     /// Each bot's recent worker output, for `botvisorctl logs`.
     let outputLogs = WorkerOutputLogs()
@@ -59,6 +61,13 @@ public actor Daemon {
         }
         let store = try await SupervisorStore(stateDirectory: config.stateDirectory)
         self.store = store
+        var authSettings = Authenticator.Settings()
+        authSettings.publicMetrics = config.publicMetrics
+        authSettings.accessTokenLifetime = config.accessTokenLifetime
+        authSettings.refreshTokenLifetime = config.refreshTokenLifetime
+        let authenticator = try await Authenticator.load(store: store, stateDirectory: config.stateDirectory, settings: authSettings,
+                                                         logger: logger.with("component", "auth"))
+        self.authenticator = authenticator
         let ipcPath = "\(config.runtimeDirectory)/ipc.sock"
         // Workers get a minimal environment: never a secret, only what TLS and logging need.
         var workerEnvironment = ["PATH": options.environment["PATH"] ?? "/usr/bin:/bin"]
@@ -73,13 +82,14 @@ public actor Daemon {
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
         let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
-            request in await self.handle(request)
+            request, uid in await self.handle(request, peer: uid)
         }
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
-                                  responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
+                                  responder: APIRouter.make(fleet: fleet, store: store, authenticator: authenticator, jobs: jobs,
+                                                            apiBase: config.apiBase,
                                                             recorder: recorder))
         // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
         // log line, `botvisorctl status --json` or this file instead of reserving a port and releasing it.

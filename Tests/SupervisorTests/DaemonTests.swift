@@ -25,6 +25,8 @@ struct DaemonHarness {
     var httpAddressFile: String { "\(dir)/run/http.addr" }
     /// The running daemon's HTTP port, read from `httpAddressFile` (0, which no client reaches, before it listens).
     var httpPort: Int { DaemonHarness.boundPort(httpAddressFile) ?? 0 }
+    /// The admin API token `adminToken()` made (TestAuth.swift).
+    let tokens = HarnessTokens()
 
     /// The restart back-off's ceiling: a restart that is going to happen has happened by twice this.
     static let backoffMax: Duration = .milliseconds(500)

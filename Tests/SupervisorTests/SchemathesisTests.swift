@@ -23,11 +23,25 @@ import TestSupport
         include-name = ["POST /api/v1/bots", "PATCH /api/v1/bots/{name}", "POST /api/v1/bots/{name}/validate",
                         "POST /api/v1/bulk/start", "POST /api/v1/bulk/stop", "POST /api/v1/bulk/restart", "POST /api/v1/bulk/messages"]
         checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+
+        # Accounts and tokens: a generated name may exist already (409), a generated login or refresh
+        # token is wrong (401) and enough wrong logins lock this address out (429 LOGIN_LOCKED).
+        [[operations]]
+        include-name = ["POST /api/v1/auth/login", "POST /api/v1/auth/refresh", "POST /api/v1/users", "PATCH /api/v1/users/{name}",
+                        "POST /api/v1/tokens"]
+        checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "429"]
+        # Each of these may hash a password (PBKDF2 at 600,000 iterations, one at a time): fewer examples.
+        generation.max-examples = 5
         """
 
+    /// Runs schemathesis as an admin: every request (and the fetch of the document) carries an admin API token
+    /// made over the control socket. An API token, not a login: a generated logout or account change cannot
+    /// end the session the run depends on.
     func run(_ h: DaemonHarness, _ arguments: [String]) async throws -> (Int32, String) {
+        let token = try await h.adminToken()
         let configFile = FileManager.default.temporaryDirectory.appendingPathComponent("schemathesis-\(getpid()).toml").path
-        try Data(Self.config.utf8).write(to: URL(fileURLWithPath: configFile))
+        // The token goes in the configuration file (headers for every request and the document's fetch), not argv.
+        try Data(("headers = { Authorization = \"Bearer \(token)\" }\n" + Self.config).utf8).write(to: URL(fileURLWithPath: configFile))
         defer { try? FileManager.default.removeItem(atPath: configFile) }
         let result = try await runProcess(Peer.python3.path!, ["-m", "schemathesis.cli", "--config-file", configFile,
                                                                "run", "http://127.0.0.1:\(h.httpPort)/api/v1/openapi.json",
