@@ -44,7 +44,7 @@ import TestSupport
         return out
     }
 
-    @Test(.enabled(if: pyjwt.isAvailable, pyjwt.missing))
+    @Test(.enabled(pyjwt.missing) { await pyjwt.available() })
     func theCLIMakesAccountsAndTokensAndPyJWTInteroperatesWithTheDaemonBothWays() async throws {
         try await DaemonHarness.run { h in
             try await h.waitForHTTP()
