@@ -4,6 +4,7 @@ import HTTP
 import IPC
 import JSON
 import Logging
+import Auth
 import Operations
 import Storage
 import Store
@@ -12,10 +13,18 @@ import Store
 package enum APIRouter {
     package static func make(fleet: Fleet, store: SupervisorStore, jobs: JobRunner? = nil,
                      apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
-                     recorder: MetricsRecorder? = nil) -> Router {
+                     recorder: MetricsRecorder? = nil, audit: AuditTrail? = nil, limits: RateLimits? = nil,
+                     crossSite: CrossSiteMiddleware.Settings? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.use(ErrorMiddleware(logger: Logger(label: "api")))
+        // Outside every check that may refuse a request, so each refusal is audited (see AuditMiddleware).
+        if let audit { router.use(AuditMiddleware(audit)) }
+        if let crossSite { router.use(CrossSiteMiddleware(crossSite)) }
+        if let limits { router.use(RateLimitMiddleware(limits, scope: .address)) }
+        // Authentication and roles go here: after the address limit, before the principal limit.
+        if let limits { router.use(RateLimitMiddleware(limits, scope: .principal)) }
+        AuditAPI.register(on: &router, store: store, limits: limits)
         MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
         JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))

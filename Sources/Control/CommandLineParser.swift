@@ -30,7 +30,7 @@ public struct CommandLineParser {
         public init(_ description: String) { self.description = description }
     }
 
-    public static let commands = ["status", "start", "stop", "restart", "reload", "shutdown", "bot", "backup", "logs", "help"]
+    public static let commands = ["status", "start", "stop", "restart", "reload", "shutdown", "bot", "backup", "logs", "audit", "help"]
     public static let botSubcommands = ["add", "set", "list", "enable", "disable", "remove"]
 
     public static func parse(_ arguments: [String]) throws(UsageError) -> Invocation {
@@ -121,6 +121,30 @@ public struct CommandLineParser {
             if bots.isEmpty && !commandsOnly { throw UsageError("logs needs a BOT (or --commands for every bot's command records)") }
             parsed.request = ControlRequest(command: .logs, bots: bots.isEmpty ? nil : bots, limit: limit,
                                             commandsOnly: commandsOnly ? true : nil, failedOnly: failed ? true : nil)
+        case "audit":
+            guard let sub = args.first, ["verify", "list"].contains(sub) else {
+                throw UsageError("audit needs a subcommand: verify, list")
+            }
+            args.removeFirst()
+            if sub == "verify" {
+                guard try names(for: "audit verify").isEmpty else { throw UsageError("audit verify takes no arguments") }
+                parsed.request = ControlRequest(command: .auditVerify)
+            } else {
+                let actor = try option("--actor")
+                let action = try option("--action")
+                var limit = 50
+                var lines = try option("--lines")
+                if lines == nil { lines = try option("-n") }
+                if let n = lines {
+                    guard let v = Int(n), (1...500).contains(v) else { throw UsageError("--lines takes a number from 1 to 500, got \(n)") }
+                    limit = v
+                }
+                guard try names(for: "audit list").isEmpty else { throw UsageError("audit list takes only --actor, --action and --lines") }
+                var request = ControlRequest(command: .auditList, limit: limit)
+                request.actor = actor
+                request.action = action
+                parsed.request = request
+            }
         case "bot":
             guard let sub = args.first else { throw UsageError("bot needs a subcommand: \(botSubcommands.joined(separator: ", "))") }
             args.removeFirst()

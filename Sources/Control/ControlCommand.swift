@@ -17,11 +17,15 @@ public enum ControlCommand: String, Sendable, Codable, CaseIterable {
     case backup
     /// A bot's recent worker output and command records after a cursor (`botvisorctl logs`).
     case logs
+    /// Walks the audit log's hash chain and names the first row altered or removed (`botvisorctl audit verify`).
+    case auditVerify = "audit.verify"
+    /// The newest audit rows, filtered (`botvisorctl audit list`).
+    case auditList = "audit.list"
 
     /// Routine reads (a `watch botvisorctl status`, `logs -f` polling) that the daemon logs at debug, not info.
     public var isRoutine: Bool {
         switch self {
-        case .status, .botList, .logs: true
+        case .status, .botList, .logs, .auditList: true
         default: false
         }
     }

@@ -15,11 +15,12 @@ import Store
 struct ControlServer: Sendable {
     let listener: SocketListener
     let logger: Logger
-    let handle: @Sendable (ControlRequest) async -> ControlReply
+    /// Answers a request from the peer with this uid (SO_PEERCRED).
+    let handle: @Sendable (ControlRequest, UInt32) async -> ControlReply
     static let maximumLineLength = 64 * 1024
 
     init(path: String, group: String?, logger: Logger,
-         handle: @escaping @Sendable (ControlRequest) async -> ControlReply) throws {
+         handle: @escaping @Sendable (ControlRequest, UInt32) async -> ControlReply) throws {
         listener = try SocketListener.unix(path: path, mode: 0o660)
         if let group {
             guard let entry = getgrnam(group) else {
@@ -59,7 +60,7 @@ struct ControlServer: Sendable {
                     // `watch botvisorctl status` and `logs -f` poll: routine reads log at debug.
                     logger.log(request.command.isRoutine ? .debug : .info, "request",
                                ["uid": uid, "command": request.command.rawValue, "bots": (request.bots ?? []).joined(separator: ",")])
-                    reply = await handle(request)
+                    reply = await handle(request, UInt32(uid))
                 } catch let DecodingError.dataCorrupted(context) where context.codingPath.first?.stringValue == "command" {
                     logger.warning("unknown control command", ["uid": uid])
                     reply = .failure("UNKNOWN_COMMAND", "unknown command; known: \(ControlCommand.allCases.map(\.rawValue).joined(separator: ", "))")
