@@ -47,7 +47,7 @@ package enum AuditAPI {
         router.get("/api/v1/audit") { request, _ in
             let query = try parse(request)
             let rows = try await store.auditRows(query)
-            let next = rows.count == query.limit ? rows.last.map { "\($0.entry.time)_\($0.entry.sequence)" } : nil
+            let next = rows.count == query.limit ? rows.last.map { "\($0.entry.sequence)_\($0.entry.time)" } : nil
             return .json(Page(events: rows.map(Event.init), next_cursor: next))
         }
         router.get("/api/v1/limits") { request, _ in
@@ -79,7 +79,8 @@ package enum AuditAPI {
         q.to = try integer("to")
         q.limit = try APIQuery.limit(request, default: 100)
         if let token = APIQuery.value(request, "cursor") {
-            guard APIQuery.isCursor(token), let id = token.split(separator: "_").last.flatMap({ Int64($0) }) else {
+            // `<seq>_<time>`: the position is the last row's sequence; pages go below it.
+            guard APIQuery.isCursor(token), let id = token.split(separator: "_").first.flatMap({ Int64($0) }) else {
                 throw APIError(.badRequest, .invalidCursor, "cursor is not one this API returned")
             }
             q.before = id
