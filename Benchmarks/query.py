@@ -82,7 +82,7 @@ def generate(path, rows):
         if roll < 5:
             outcome, code, msg = "timeout", "TIMEOUT", "handler did not answer within 10 s"
         elif roll < 35:
-            outcome, code, msg = "error", "E_OUT_OF_STOCK", f"{ITEMS[roll % 5]} sold out"
+            outcome, code, msg = "error", "OUT_OF_STOCK", f"{ITEMS[roll % 5]} sold out"
         elif roll < 45:
             outcome, code, msg = "rate_limited", None, None
         else:

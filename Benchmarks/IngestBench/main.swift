@@ -130,7 +130,7 @@ struct RecordFactory {
             let outcome: String, error: String
             switch roll {
             case 0..<5: outcome = "timeout"; error = ",\"error_code\":\"TIMEOUT\",\"error_message\":\"handler did not answer within 10 s\""
-            case 5..<35: outcome = "error"; error = ",\"error_code\":\"E_OUT_OF_STOCK\",\"error_message\":\"\(RecordFactory.items[roll % 5]) sold out\""
+            case 5..<35: outcome = "error"; error = ",\"error_code\":\"OUT_OF_STOCK\",\"error_message\":\"\(RecordFactory.items[roll % 5]) sold out\""
             case 35..<45: outcome = "rate_limited"; error = ""
             default: outcome = "ok"; error = ""
             }
