@@ -205,8 +205,12 @@ public actor Daemon {
             if fresh.stateDirectory != old.stateDirectory { atNextStart.append("[paths] state_dir") }
             if fresh.runtimeDirectory != old.runtimeDirectory { atNextStart.append("[paths] runtime_dir") }
             if fresh.controlGroup != old.controlGroup { atNextStart.append("[control] group") }
+            if fresh.allowedHosts != old.allowedHosts { atNextStart.append("[http] allowed_hosts") }
+            if fresh.corsOrigins != old.corsOrigins { atNextStart.append("[http] cors_origins") }
+            if fresh.tlsCertificate != old.tlsCertificate || fresh.tlsKey != old.tlsKey { atNextStart.append("[http] tls_certificate/tls_key") }
+            if fresh.limits != old.limits { atNextStart.append("[limits]") }
             logger.notice("configuration reloaded", ["file": path, "at_next_start": atNextStart.joined(separator: ",")])
-            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, retention, "
+            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, retention (logs, metrics, audit), "
                 + "sample interval and log level applied"
             if !atNextStart.isEmpty { message += "; \(atNextStart.joined(separator: ", ")) change only at the next start" }
             return .success(message: message)

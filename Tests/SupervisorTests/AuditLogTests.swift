@@ -177,4 +177,45 @@ import TestSupport
         #expect(action(.get, "/api/v1/bots") == nil)
         #expect(action(.get, "/api/v1/tokens") == nil)
     }
+
+    /// Stands in for the auth layer: names the caller, then refuses admin routes with 403.
+    struct Gate: HTTPMiddleware {
+        func handle(_ request: HTTPRequest, context: RequestContext, next: Next) async throws -> HTTPResponse {
+            guard request.headers["Authorization"] != nil else { return try await next(request, context) }
+            context.principal = Principal(subject: "token:grafana", role: "viewer")
+            if request.path.hasPrefix("/api/v1/users") { throw APIError(.forbidden, ErrorCode("FORBIDDEN"), "this needs the admin role") }
+            return try await next(request, context)
+        }
+    }
+
+    @Test func theMiddlewareRecordsRefusalsWithTheActorAndFailedLoginsWithoutThePassword() async throws {
+        try await withTrail { trail, store, _, _ in
+            var router = Router()
+            router.use(ErrorMiddleware())
+            router.use(AuditMiddleware(trail))
+            router.use(Gate())
+            router.post("/api/v1/auth/login") { _, _ in throw APIError(.unauthorized, ErrorCode("LOGIN_FAILED"), "wrong name or password") }
+            router.post("/api/v1/users") { _, _ in .json(["ok": true] as [String: Bool]) }
+            router.post("/api/v1/bots/{name}/stop") { _, _ in .json(["ok": true] as [String: Bool]) }
+            router.get("/api/v1/bots") { _, _ in .json([String]()) }
+            func send(_ method: HTTPMethod, _ target: String, body: String = "", token: Bool = false) async -> Int {
+                var request = HTTPRequest(method: method, target: target, headers: token ? ["Authorization": "Bearer eyJx.y.z"] : [:],
+                                          body: Array(body.utf8))
+                request.remoteAddress = "192.0.2.7:40000"
+                return await router.respond(to: request).status.code
+            }
+            #expect(await send(.post, "/api/v1/auth/login", body: #"{"username":"alice","password":"hunter2"}"#) == 401)
+            #expect(await send(.post, "/api/v1/users", body: #"{"name":"mallory","role":"admin","password":"pw123456"}"#, token: true) == 403)
+            #expect(await send(.post, "/api/v1/bots/shop/stop", token: true) == 200)
+            #expect(await send(.get, "/api/v1/bots", token: true) == 200)
+            let rows = try await store.auditRows(AuditQuery()).reversed().map(\.entry)
+            #expect(rows.map(\.action) == ["auth.login_failed", "access.denied", "bot.stop"], "reads are not audited")
+            #expect(rows[0].actor == "anonymous" && rows[0].target == "alice" && rows[0].details["code"] == "LOGIN_FAILED")
+            #expect(rows[0].address == "192.0.2.7")
+            #expect(rows[1].actor == "token:grafana" && rows[1].outcome == "denied" && rows[1].details["status"] == "403")
+            #expect(rows[2].actor == "token:grafana" && rows[2].target == "shop" && rows[2].details["actor_role"] == "viewer")
+            let everything = "\(rows)"
+            #expect(!everything.contains("hunter2") && !everything.contains("pw123456") && !everything.contains("eyJx"))
+        }
+    }
 }

@@ -36,11 +36,11 @@ import TestSupport
     @Test(.enabled(if: peers, "needs curl and sqlite3"))
     func crossSiteRequestsAreRefusedLifecycleCallsAreLimitedAndAuditedAndTamperingIsNamed() async throws {
         let config = """
-            [http]
-            cors_origins = https://dash.example.com
-            [limits]
+            # (in the harness's [limits] section)
             # Refills one request per 15 minutes: however slow the machine, no token comes back during the test.
             lifecycle = 4/1h
+            [http]
+            cors_origins = https://dash.example.com
             """
         try await DaemonHarness.run(extraConfig: config) { h in
             try await h.waitForHTTP()
