@@ -46,14 +46,14 @@ let package = Package(
         // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
         .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore", "JSON"]),
         // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
-        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging"]),
+        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging", "Auth"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
         .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
         // API: the HTTP routes, their errors, authentication and roles, OpenAPI, Prometheus exposition and response caches.
         .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo"]),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
         .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API", "Auth",
-                                                  "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim"]),
+                                                  "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim", "TLS"]),
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),

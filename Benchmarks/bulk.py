@@ -46,7 +46,7 @@ def main():
     procs.append(subprocess.Popen([f"{BIN}/botvisor-sim", "--port", str(SIM_PORT)], stdout=subprocess.DEVNULL))
     wait(lambda: sim("GET", "/stats"))
     with open(f"{tmp}/botvisor.conf", "w") as f:
-        f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n"
+        f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n[limits]\n# Benchmarks measure the daemon, not the rate limiter.\nenabled = no\n"
                 f"[discord]\napi_base = http://127.0.0.1:{SIM_PORT}/api/v10\n[logs]\nlevel = warning\n")
     procs.append(subprocess.Popen([f"{BIN}/botvisord", "--config", f"{tmp}/botvisor.conf", "--worker", f"{BIN}/botvisor-worker"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))

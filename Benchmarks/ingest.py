@@ -32,7 +32,7 @@ def cpu_seconds(pid):
 def ours():
     conf = f"{tmp}/botvisor.conf"
     with open(conf, "w") as f:
-        f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n"
+        f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n[limits]\n# Benchmarks measure the daemon, not the rate limiter.\nenabled = no\n"
                 f"[discord]\napi_base = http://127.0.0.1:1/api/v10\n[logs]\nmax_db_size = 0\nlevel = {os.environ.get('INGEST_LOG_LEVEL', 'warning')}\n")
     daemon = subprocess.Popen([f"{BIN}/botvisord", "--config", conf, "--worker", f"{BIN}/ingest-bench"],
                               stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/botvisord.log", "w"))

@@ -30,7 +30,7 @@ ITEMS = ["widget", "gadget", "sprocket", "gizmo", "doohickey"]
 def start_daemon():
     conf = f"{tmp}/botvisor.conf"
     with open(conf, "w") as f:
-        f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n[logs]\nlevel = warning\n# The benchmark measures 10M rows: no size cap.\nmax_db_size = 0\n")
+        f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n[limits]\n# Benchmarks measure the daemon, not the rate limiter.\nenabled = no\n[logs]\nlevel = warning\n# The benchmark measures 10M rows: no size cap.\nmax_db_size = 0\n")
     daemon = subprocess.Popen([f"{BIN}/botvisord", "--config", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     procs.append(daemon)
 

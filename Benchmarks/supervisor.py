@@ -62,7 +62,7 @@ def main():
     # botvisord with one bot for the kill measurements.
     conf = f"{tmp}/botvisor.conf"
     with open(conf, "w") as f:
-        f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n"
+        f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n[limits]\n# Benchmarks measure the daemon, not the rate limiter.\nenabled = no\n"
                 f"[discord]\napi_base = http://127.0.0.1:{SIM_PORT}/api/v10\n[restart]\nbackoff_initial = 0\nbackoff_max = 1ms\n"
                 f"budget = 1000\nbudget_window = 1s\n[logs]\nlevel = warning\n")
     daemon = subprocess.Popen([f"{BIN}/botvisord", "--config", conf], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -4,6 +4,7 @@ import HTTP
 import IPC
 import JSON
 import Logging
+import Auth
 import Operations
 import Storage
 import Store
@@ -14,11 +15,19 @@ package enum APIRouter {
     /// `Authenticator` and a token from `TestAuth`, the daemon from its state directory).
     package static func make(fleet: Fleet, store: SupervisorStore, authenticator: Authenticator, jobs: JobRunner? = nil,
                      apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
-                     recorder: MetricsRecorder? = nil) -> Router {
+                     recorder: MetricsRecorder? = nil, audit: AuditTrail? = nil, limits: RateLimits? = nil,
+                     crossSite: CrossSiteMiddleware.Settings? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.use(ErrorMiddleware(logger: Logger(label: "api")))
+        // Outside every check that may refuse a request, so each refusal is audited (see AuditMiddleware).
+        if let audit { router.use(AuditMiddleware(audit)) }
+        if let crossSite { router.use(CrossSiteMiddleware(crossSite)) }
+        if let limits { router.use(RateLimitMiddleware(limits, scope: .address)) }
+        // Authentication and roles: after the address limit, before the principal limit.
         router.use(AuthMiddleware(authenticator: authenticator, policy: AccessPolicy(publicMetrics: authenticator.settings.publicMetrics)))
+        if let limits { router.use(RateLimitMiddleware(limits, scope: .principal)) }
+        AuditAPI.register(on: &router, store: store, limits: limits)
         AuthAPI.register(on: &router, authenticator: authenticator)
         MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)

@@ -35,7 +35,7 @@ public struct CommandLineParser {
         public init(_ description: String) { self.description = description }
     }
 
-    public static let commands = ["status", "start", "stop", "restart", "reload", "shutdown", "bot", "backup", "logs", "user", "token", "key", "help"]
+    public static let commands = ["status", "start", "stop", "restart", "reload", "shutdown", "bot", "backup", "logs", "user", "token", "key", "audit", "help"]
     public static let botSubcommands = ["add", "set", "list", "enable", "disable", "remove"]
     public static let userSubcommands = ["add", "list", "passwd", "disable", "enable", "delete"]
     public static let tokenSubcommands = ["create", "list", "revoke"]
@@ -184,6 +184,30 @@ public struct CommandLineParser {
             let sub = try subcommand(of: "key", among: ["rotate"])
             guard try names(for: "key \(sub)").isEmpty else { throw UsageError("key rotate takes no arguments") }
             parsed.request = ControlRequest(command: .keyRotate)
+        case "audit":
+            guard let sub = args.first, ["verify", "list"].contains(sub) else {
+                throw UsageError("audit needs a subcommand: verify, list")
+            }
+            args.removeFirst()
+            if sub == "verify" {
+                guard try names(for: "audit verify").isEmpty else { throw UsageError("audit verify takes no arguments") }
+                parsed.request = ControlRequest(command: .auditVerify)
+            } else {
+                let actor = try option("--actor")
+                let action = try option("--action")
+                var limit = 50
+                var lines = try option("--lines")
+                if lines == nil { lines = try option("-n") }
+                if let n = lines {
+                    guard let v = Int(n), (1...500).contains(v) else { throw UsageError("--lines takes a number from 1 to 500, got \(n)") }
+                    limit = v
+                }
+                guard try names(for: "audit list").isEmpty else { throw UsageError("audit list takes only --actor, --action and --lines") }
+                var request = ControlRequest(command: .auditList, limit: limit)
+                request.actor = actor
+                request.action = action
+                parsed.request = request
+            }
         case "bot":
             guard let sub = args.first else { throw UsageError("bot needs a subcommand: \(botSubcommands.joined(separator: ", "))") }
             args.removeFirst()

@@ -57,6 +57,10 @@ extension Configuration {
 
     /// Settings that are each valid alone but wrong together.
     func checkRelations(file: String, lineOf: [String: Int]) throws {
+        if (tlsCertificate == nil) != (tlsKey == nil) {
+            throw ConfigurationError(file: file, line: lineOf["http.tls_certificate"] ?? lineOf["http.tls_key"] ?? 0,
+                                     message: "[http] tls_certificate and tls_key go together: set both or neither")
+        }
         if heartbeatTimeout <= heartbeatInterval {
             throw ConfigurationError(
                 file: file, line: lineOf["restart.heartbeat_timeout"] ?? lineOf["restart.heartbeat_interval"] ?? 0,

@@ -28,6 +28,43 @@ public struct Configuration: Sendable, Equatable {
     public var accessTokenLifetime: Duration = .seconds(15 * 60)
     /// `[auth] refresh_token_ttl`: how long a refresh token lives unused. 30 days by default.
     public var refreshTokenLifetime: Duration = .seconds(30 * 86_400)
+    /// Host names the HTTP API answers for (`[http] allowed_hosts`); empty: the listen address and the
+    /// loopback names with the bound port.
+    public var allowedHosts: [String] = []
+    /// Browser origins that get CORS headers (`[http] cors_origins`); empty: none.
+    public var corsOrigins: [String] = []
+    /// HTTPS on the API port: a PEM certificate chain and its key (`[http] tls_certificate`, `tls_key`).
+    public var tlsCertificate: String?
+    public var tlsKey: String?
+    /// `[limits]`: token buckets per client address and per principal for each class of route.
+    public var limits = Limits()
+    /// Audit rows older than this are removed, a whole prefix at a time (`[audit] retention`).
+    public var auditRetention: Duration = .seconds(365 * 86_400)
+
+    /// A rate: `quota` requests per `window` (a burst of up to `quota`, refilled evenly).
+    public struct Rate: Sendable, Equatable, CustomStringConvertible {
+        public var quota: Int
+        public var window: Duration
+        public init(_ quota: Int, per window: Duration) {
+            self.quota = quota
+            self.window = window
+        }
+        public var description: String { "\(quota)/\(window.components.seconds)s" }
+    }
+
+    /// The `[limits]` section.
+    public struct Limits: Sendable, Equatable {
+        public var enabled = true
+        /// Reads and every route not below.
+        public var api = Rate(600, per: .seconds(60))
+        /// Create, update, delete, start, stop, restart one bot; cancel a job.
+        public var lifecycle = Rate(60, per: .seconds(60))
+        /// Bulk jobs.
+        public var bulk = Rate(10, per: .seconds(60))
+        /// Clients tracked per policy and scope; past it the least recently seen is forgotten.
+        public var maxTracked = 10_000
+        public init() {}
+    }
 
     /// Defaults, with systemd's `STATE_DIRECTORY`/`RUNTIME_DIRECTORY` when set, else `./botvisor-data`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -108,7 +145,9 @@ public struct Configuration: Sendable, Equatable {
 
     /// Every section and its keys.
     package static let keys: [String: [String]] = [
-        "http": ["listen"],
+        "http": ["listen", "allowed_hosts", "cors_origins", "tls_certificate", "tls_key"],
+        "limits": ["enabled", "api", "lifecycle", "bulk", "max_tracked"],
+        "audit": ["retention"],
         "paths": ["state_dir", "runtime_dir"],
         "control": ["group"],
         "discord": ["api_base"],
@@ -126,6 +165,22 @@ public struct Configuration: Sendable, Equatable {
     private mutating func set(section: String, key: String, value: String) throws {
         switch (section, key) {
         case ("http", "listen"): httpListen = try Configuration.listenAddress(value)
+        case ("http", "allowed_hosts"): allowedHosts = Configuration.list(value)
+        case ("http", "cors_origins"):
+            corsOrigins = Configuration.list(value)
+            for origin in corsOrigins where !(origin.hasPrefix("https://") || origin.hasPrefix("http://")) || origin.dropFirst(8).contains("/") {
+                throw ValueError(message: "expected origins such as https://grafana.example.com (scheme, host, optional port; no path), got `\(origin)`")
+            }
+        case ("http", "tls_certificate"): tlsCertificate = value.isEmpty ? nil : try Configuration.path(value)
+        case ("http", "tls_key"): tlsKey = value.isEmpty ? nil : try Configuration.path(value)
+        case ("limits", "enabled"): limits.enabled = try Configuration.yesNo(value)
+        case ("limits", "api"): limits.api = try Configuration.rate(value)
+        case ("limits", "lifecycle"): limits.lifecycle = try Configuration.rate(value)
+        case ("limits", "bulk"): limits.bulk = try Configuration.rate(value)
+        case ("limits", "max_tracked"):
+            limits.maxTracked = try Configuration.positiveInt(value)
+            guard limits.maxTracked <= 1_000_000 else { throw ValueError(message: "expected at most 1000000, got `\(value)`") }
+        case ("audit", "retention"): auditRetention = try Configuration.duration(value)
         case ("paths", "state_dir"): stateDirectory = try Configuration.path(value)
         case ("paths", "runtime_dir"): runtimeDirectory = try Configuration.path(value)
         case ("control", "group"): controlGroup = value.isEmpty ? nil : value
@@ -195,6 +250,28 @@ public struct Configuration: Sendable, Equatable {
             throw ValueError(message: "expected a size such as 1G, 500M or 0 (no cap), got `\(value)`")
         }
         return n * multiplier
+    }
+
+    /// A comma- or space-separated list; empty entries dropped.
+    package static func list(_ value: String) -> [String] {
+        value.split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\t" }).map(String.init)
+    }
+
+    package static func yesNo(_ value: String) throws -> Bool {
+        switch value.lowercased() {
+        case "yes", "true", "on", "1": return true
+        case "no", "false", "off", "0": return false
+        default: throw ValueError(message: "expected yes or no, got `\(value)`")
+        }
+    }
+
+    /// `600/1m`: a quota of requests per window (`10/60s`, `5/1h`).
+    package static func rate(_ value: String) throws -> Rate {
+        let parts = value.split(separator: "/", maxSplits: 1)
+        guard parts.count == 2, let quota = Int(parts[0].trimmedOfWhitespace), quota >= 1, quota <= 1_000_000 else {
+            throw ValueError(message: "expected requests/window such as 600/1m, got `\(value)`")
+        }
+        return Rate(quota, per: try duration(parts[1].trimmedOfWhitespace))
     }
 
     package static func positiveInt(_ value: String) throws -> Int {

@@ -30,11 +30,15 @@ public enum ControlCommand: String, Sendable, Codable, CaseIterable {
     case tokenRevoke = "token.revoke"
     /// A new JWT signing key; the previous one verifies until its tokens expire (`botvisorctl key rotate`).
     case keyRotate = "key.rotate"
+    /// Walks the audit log's hash chain and names the first row altered or removed (`botvisorctl audit verify`).
+    case auditVerify = "audit.verify"
+    /// The newest audit rows, filtered (`botvisorctl audit list`).
+    case auditList = "audit.list"
 
     /// Routine reads (a `watch botvisorctl status`, `logs -f` polling) that the daemon logs at debug, not info.
     public var isRoutine: Bool {
         switch self {
-        case .status, .botList, .logs, .userList, .tokenList: true
+        case .status, .botList, .logs, .userList, .tokenList, .auditList: true
         default: false
         }
     }

@@ -32,6 +32,9 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var password: String?
     /// For `token.create`: the lifetime in seconds.
     public var ttlSeconds: Int64?
+    /// For `audit.list`: filters, as `GET /api/v1/audit` takes them.
+    public var actor: String?
+    public var action: String?
 
     public init(command: ControlCommand, bots: [String]? = nil, all: Bool? = nil, token: String? = nil, intents: UInt64? = nil,
                 prefix: String? = nil, applicationID: String? = nil, customCommands: [CustomCommand]? = nil,
@@ -59,7 +62,7 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     }
 
     package enum CodingKeys: String, CodingKey {
-        case command, bots, all, token, intents, prefix, clear, path, cursor, limit
+        case command, bots, all, token, intents, prefix, clear, path, cursor, limit, actor, action
         case applicationID = "application_id"
         case customCommands = "custom_commands"
         case commandsOnly = "commands_only"
@@ -107,6 +110,10 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public var users: [AccountSummary]?
     /// For `token.*`: the API tokens; after `token.create`, the one made, with its `token` shown this once.
     public var tokens: [APITokenSummary]?
+    /// For `audit.list`: rows, newest first.
+    public var audit: [AuditLine]?
+    /// For `audit.verify`: what the walk over the hash chain found.
+    public var verification: AuditVerification?
 
     public static func success(message: String? = nil, bots: [BotStatus]? = nil) -> ControlReply {
         ControlReply(ok: true, error: nil, bots: bots, message: message)
@@ -129,5 +136,64 @@ public struct ControlReply: Codable, Sendable, Equatable {
         self.message = message
         self.results = results
         self.logs = logs
+    }
+}
+
+/// One audit row as `botvisorctl audit list` shows it.
+public struct AuditLine: Codable, Sendable, Equatable {
+    public var seq: Int64
+    /// Unix milliseconds.
+    public var time: Int64
+    public var actor: String
+    public var address: String?
+    public var action: String
+    public var target: String?
+    public var outcome: String
+    public var requestID: String?
+    public var details: [String: String]
+
+    public init(seq: Int64, time: Int64, actor: String, address: String?, action: String, target: String?, outcome: String,
+                requestID: String?, details: [String: String]) {
+        self.seq = seq
+        self.time = time
+        self.actor = actor
+        self.address = address
+        self.action = action
+        self.target = target
+        self.outcome = outcome
+        self.requestID = requestID
+        self.details = details
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case seq, time, actor, address, action, target, outcome, details
+        case requestID = "request_id"
+    }
+}
+
+/// The result of `botvisorctl audit verify`: intact (how many rows, from which anchor), or the first
+/// row that was altered or removed.
+public struct AuditVerification: Codable, Sendable, Equatable {
+    public var intact: Bool
+    /// Rows checked (all of them when intact).
+    public var rows: Int
+    /// The sequence the chain starts after (0, or where retention last removed a prefix).
+    public var anchor: Int64
+    /// The first row found altered or removed.
+    public var firstBadRow: Int64?
+    /// What is wrong, in words (`row 3 was altered: its contents do not match its hash`).
+    public var problem: String?
+
+    public init(intact: Bool, rows: Int, anchor: Int64, firstBadRow: Int64? = nil, problem: String? = nil) {
+        self.intact = intact
+        self.rows = rows
+        self.anchor = anchor
+        self.firstBadRow = firstBadRow
+        self.problem = problem
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case intact, rows, anchor, problem
+        case firstBadRow = "first_bad_row"
     }
 }

@@ -40,6 +40,8 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public static let requestTimeout = HTTPStatus(code: 408)
     public static let conflict = HTTPStatus(code: 409)
     public static let payloadTooLarge = HTTPStatus(code: 413)
+    public static let unsupportedMediaType = HTTPStatus(code: 415)
+    public static let misdirectedRequest = HTTPStatus(code: 421)
     public static let uriTooLong = HTTPStatus(code: 414)
     public static let unprocessableContent = HTTPStatus(code: 422)
     public static let tooManyRequests = HTTPStatus(code: 429)
@@ -72,6 +74,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
         case 413: "Content Too Large"
         case 414: "URI Too Long"
         case 415: "Unsupported Media Type"
+        case 421: "Misdirected Request"
         case 422: "Unprocessable Content"
         case 426: "Upgrade Required"
         case 429: "Too Many Requests"

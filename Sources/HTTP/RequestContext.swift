@@ -1,3 +1,5 @@
+import Synchronization
+
 /// What the server and the middleware know about one request, handed to every handler beside the
 /// request itself: its id, who sent it, which route matched, and who is authenticated.
 public struct RequestContext: Sendable {
@@ -9,7 +11,16 @@ public struct RequestContext: Sendable {
     /// runs; nil when no route matches (a 404 or 405 is coming).
     public var route: String?
     /// Who the request is authenticated as; nil until an authentication middleware fills it.
-    public var principal: Principal?
+    ///
+    /// One per request, shared by every copy of that request's context: a middleware that runs outside
+    /// the authentication (the audit log, which must also see requests that authentication refused with
+    /// 403) reads, after `next` returns or throws, whom the inner one authenticated. Handlers and
+    /// middleware set it as if it were a plain field.
+    public var principal: Principal? {
+        get { principalSlot.value.withLock { $0 } }
+        nonmutating set { principalSlot.value.withLock { $0 = newValue } }
+    }
+    private let principalSlot = PrincipalSlot()
 
     public init(requestID: String, clientAddress: String? = nil, route: String? = nil, principal: Principal? = nil) {
         self.requestID = requestID
@@ -35,6 +46,11 @@ public struct RequestContext: Sendable {
         let digits = Array("0123456789abcdef".utf8)
         return String(decoding: (0..<16).map { i in digits[Int((value >> (60 - 4 * UInt64(i))) & 0xf)] }, as: UTF8.self)
     }
+}
+
+/// The principal cell behind `RequestContext.principal`.
+final class PrincipalSlot: Sendable {
+    let value = Mutex<Principal?>(nil)
 }
 
 /// An authenticated caller: the subject (an account name, or `token:<name>` for an API token) and the role it acts with

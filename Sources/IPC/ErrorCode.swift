@@ -45,6 +45,14 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     public static let invalidQuery: ErrorCode = "INVALID_QUERY"
     public static let invalidIdempotencyKey: ErrorCode = "INVALID_IDEMPOTENCY_KEY"
     public static let idempotencyKeyReused: ErrorCode = "IDEMPOTENCY_KEY_REUSED"
+    /// A request body that is not `application/json` (a cross-site form or `text/plain` POST).
+    public static let unsupportedMediaType: ErrorCode = "UNSUPPORTED_MEDIA_TYPE"
+    /// The `Host` header names a host this server does not answer for (`[http] allowed_hosts`; DNS rebinding).
+    public static let misdirectedRequest: ErrorCode = "MISDIRECTED_REQUEST"
+    /// A state-changing request from a browser page whose `Origin` is neither this server nor in `[http] cors_origins`.
+    public static let originNotAllowed: ErrorCode = "ORIGIN_NOT_ALLOWED"
+    /// The audit log's hash chain is broken (`botvisorctl audit verify` names the first row).
+    public static let auditChainBroken: ErrorCode = "AUDIT_CHAIN_BROKEN"
     /// An unknown control command.
     public static let unknownCommand: ErrorCode = "UNKNOWN_COMMAND"
     /// botvisord failed; the log line with the same request id says why.
@@ -107,7 +115,7 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
 
     // MARK: Commands (command records)
 
-    /// A user exceeded the bot's per-user command limit.
+    /// A user exceeded the bot's per-user command limit; an API client exceeded its `[limits]` (429).
     public static let rateLimited: ErrorCode = "RATE_LIMITED"
     /// A worker could not send a message and gave no reason.
     public static let sendFailed: ErrorCode = "SEND_FAILED"

@@ -172,6 +172,34 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
             """)
         // Issue 12: who may use the HTTP API (SupervisorStore+Accounts.swift).
         m.register(version: 8, name: "accounts, API tokens, refresh tokens, revoked access tokens", sql: SupervisorStore.accountsSchema)
+        // Issue 12: the tamper-evident audit log (AuditChain). `id` is the chain's sequence; AUTOINCREMENT
+        // keeps ids from being reused after retention (https://www.sqlite.org/autoinc.html), so a gap at a
+        // broken link means removed rows, and sqlite_sequence remembers the highest id ever written (a
+        // removed tail shows). `audit_anchor` is where the chain starts after retention removed a prefix.
+        m.register(version: 9, name: "audit log", sql: """
+            CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                time_ms INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                address TEXT,
+                action TEXT NOT NULL,
+                target TEXT,
+                outcome TEXT NOT NULL,
+                request_id TEXT,
+                details TEXT NOT NULL DEFAULT '{}',
+                prev_hash TEXT NOT NULL,
+                hash TEXT NOT NULL
+            );
+            CREATE INDEX audit_log_time ON audit_log (time_ms);
+            CREATE INDEX audit_log_actor ON audit_log (actor, id);
+            CREATE INDEX audit_log_action ON audit_log (action, id);
+            CREATE TABLE audit_anchor (
+                only INTEGER PRIMARY KEY CHECK (only = 1),
+                sequence INTEGER NOT NULL,
+                hash TEXT NOT NULL,
+                removed_at_ms INTEGER NOT NULL
+            );
+            """)
         return m
     }
 

@@ -3,8 +3,56 @@ import Fleet
 import FoundationEssentials
 import IPC
 import Store
+import Auth
 
 extension Daemon {
+    /// Answers one control request from the peer with `uid`, and records each change it made (or tried to)
+    /// in the audit log as `control:<uid>`: the socket's file mode and SO_PEERCRED say who that is.
+    func handle(_ request: ControlRequest, uid: UInt32) async -> ControlReply {
+        let reply = await handle(request, peer: uid)
+        guard let audit else { return reply }
+        let actor = "control:\(uid)"
+        func outcome(_ ok: Bool) -> AuditOutcome { ok ? .success : .failure }
+        var details = ["command": request.command.rawValue]
+        if let code = reply.error?.code { details["code"] = code.rawValue }
+        let action: AuditAction? = switch request.command {
+        case .start: .botStart
+        case .stop: .botStop
+        case .restart: .botRestart
+        case .reload: .configReload
+        case .shutdown: .shutdown
+        case .botAdd: .botCreate
+        case .botSet: .botUpdate
+        case .botEnable: .botEnable
+        case .botDisable: .botDisable
+        case .botRemove: .botDelete
+        case .backup: .backup
+        case .userAdd: .user("create")
+        case .userPasswd: .user("passwd")
+        case .userDisable: .user("disable")
+        case .userEnable: .user("enable")
+        case .userDelete: .user("delete")
+        case .tokenCreate: .tokenCreate
+        case .tokenRevoke: .tokenRevoke
+        case .keyRotate: .keyRotate
+        case .status, .botList, .logs, .userList, .tokenList, .auditVerify, .auditList: nil
+        }
+        guard let action else { return reply }
+        if request.all == true { details["all"] = "true" }
+        // One row per bot for commands that act on several, as over HTTP.
+        if request.command.actsOnEachBot, let results = reply.results, !results.isEmpty {
+            for result in results {
+                var each = details
+                if let code = result.error?.code { each["code"] = code.rawValue }
+                await audit.record(actor: actor, action: action, target: result.name, outcome: outcome(result.ok), details: each)
+            }
+            return reply
+        }
+        let target = request.command == .backup ? request.path : (request.name ?? request.bots?.first)
+        await audit.record(actor: actor, action: action, target: target, outcome: outcome(reply.ok), details: details)
+        return reply
+    }
+
     /// Answers one control request. Commands that act on several bots act on each and answer one
     /// result per name, so a typo in one name neither stops the others nor goes unreported.
     func handle(_ request: ControlRequest, peer uid: UInt32) async -> ControlReply {
@@ -107,11 +155,42 @@ extension Daemon {
                 }
             case .logs:
                 return try await logs(request, fleet: fleet, store: store)
+            case .auditVerify:
+                return try await verifyAudit(store)
+            case .auditList:
+                var query = AuditQuery()
+                query.actor = request.actor
+                query.action = request.action
+                query.limit = min(max(request.limit ?? 50, 1), 500)
+                var reply = ControlReply(ok: true)
+                reply.audit = try await store.auditRows(query).map { row in
+                    AuditLine(seq: row.entry.sequence, time: row.entry.time, actor: row.entry.actor, address: row.entry.address,
+                              action: row.entry.action, target: row.entry.target, outcome: row.entry.outcome,
+                              requestID: row.entry.requestID, details: row.entry.details)
+                }
+                return reply
             }
         } catch let error as FleetError {
             return .failure(error.code, error.message)
         } catch {
             return .failure("INTERNAL", "\(error)")
+        }
+    }
+
+    /// `botvisorctl audit verify`: the walk over the chain; a broken chain is a failed request that still
+    /// carries the verification (which row, what happened).
+    private func verifyAudit(_ store: SupervisorStore) async throws -> ControlReply {
+        let anchor = try await store.auditAnchor()
+        switch try await store.verifyAudit() {
+        case .intact(let rows, _):
+            var reply = ControlReply.success(message: "audit chain intact: \(rows) rows after row \(anchor.sequence)")
+            reply.verification = AuditVerification(intact: true, rows: rows, anchor: anchor.sequence)
+            return reply
+        case .broken(let problem):
+            var reply = ControlReply.failure(.auditChainBroken, "audit chain broken at row \(problem.sequence): \(problem)")
+            reply.verification = AuditVerification(intact: false, rows: 0, anchor: anchor.sequence, firstBadRow: problem.sequence,
+                                                    problem: problem.description)
+            return reply
         }
     }
 

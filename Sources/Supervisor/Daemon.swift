@@ -11,6 +11,8 @@ import IPC
 import Logging
 import Operations
 import Store
+import Auth
+import TLS
 
 /// botvisord: wires the configuration, the store, the fleet, the IPC and
 /// control sockets, the HTTP port, signals and systemd notifications together.
@@ -41,6 +43,8 @@ public actor Daemon {
     /// Accounts, tokens and the JWT keys: the HTTP API's authentication, managed over the control socket too.
     var authenticator: Authenticator?
     private var recorder: MetricsRecorder?
+    /// The audit log: HTTP changes and refusals (`AuditMiddleware`) and control-socket changes.
+    var audit: AuditTrail?
     /// Each bot's recent worker output, for `botvisorctl logs`.
     let outputLogs = WorkerOutputLogs()
     /// Where the HTTP API listens, with the kernel's port when the configuration says port 0.
@@ -82,22 +86,40 @@ public actor Daemon {
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
         let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
-            request, uid in await self.handle(request, peer: uid)
+            request, uid in await self.handle(request, uid: uid)
         }
+        let audit = AuditTrail(store: store)
+        self.audit = audit
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
-        let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
-                                  responder: APIRouter.make(fleet: fleet, store: store, authenticator: authenticator, jobs: jobs,
-                                                            apiBase: config.apiBase,
-                                                            recorder: recorder))
+        // Bound first: the default allowed Host names carry the port, which port 0 leaves to the kernel.
+        let listener = try SocketListener.tcp(host: config.httpListen.host, port: config.httpListen.port)
+        let hosts = config.allowedHosts.isEmpty
+            ? CrossSiteMiddleware.Settings.defaultHosts(listenHost: config.httpListen.host, port: listener.port) : config.allowedHosts
+        var serverConfiguration = HTTPServer.Configuration()
+        if let certificate = config.tlsCertificate, let key = config.tlsKey {
+            do {
+                serverConfiguration.tls = try TLSServerContext(certificateChainFile: certificate, privateKeyFile: key)
+            } catch {
+                listener.close()
+                throw ConfigurationError(file: options.configPath ?? "<config>", line: 0,
+                                         message: "[http] tls_certificate/tls_key: \(error)")
+            }
+        }
+        let limits = RateLimits(settings: RateLimits.Settings(config.limits))
+        let http = HTTPServer(listener: listener, configuration: serverConfiguration, logger: logger.with("socket", "http"),
+                              responder: APIRouter.make(fleet: fleet, store: store, authenticator: authenticator, jobs: jobs, apiBase: config.apiBase,
+                                                        recorder: recorder, audit: audit, limits: limits,
+                                                        crossSite: CrossSiteMiddleware.Settings(allowedHosts: hosts,
+                                                                                                corsOrigins: config.corsOrigins)))
         // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
         // log line, `botvisorctl status --json` or this file instead of reserving a port and releasing it.
         let httpAddress = Configuration.ListenAddress(host: config.httpListen.host, port: http.port)
         self.httpAddress = httpAddress
         let httpAddressFile = "\(config.runtimeDirectory)/http.addr"
         try "\(httpAddress)\n".write(toFile: httpAddressFile, atomically: true, encoding: .utf8)
-        logger.notice("botvisord listening", ["http": httpAddress, "control": "\(config.runtimeDirectory)/control.sock"])
+        logger.notice("botvisord listening", ["http": httpAddress, "tls": serverConfiguration.tls != nil, "control": "\(config.runtimeDirectory)/control.sock"])
         notifier.notify("READY=1\nSTATUS=starting bots")
 
         try await withThrowingDiscardingTaskGroup { group in
@@ -108,6 +130,7 @@ public actor Daemon {
             group.addTask { await recorder.run() }
             group.addTask { await self.reportStatus(fleet: fleet) }
             group.addTask { await jobs.resumeInterrupted() }
+            group.addTask { await self.auditUpkeep(audit) }
             group.addTask {
                 while let sig = try? await signals.next() {
                     if sig == SIGHUP {
@@ -128,11 +151,26 @@ public actor Daemon {
             ipc.close()
             control.close()
             await http.shutdown()
+            await audit.flushRateLimited()
             try? FileManager.default.removeItem(atPath: httpAddressFile)
             await store.close()
             group.cancelAll()
         }
         logger.notice("botvisord stopped")
+    }
+
+    /// Writes the minute's aggregated `rate.limited` rows every few seconds and applies `[audit] retention`
+    /// hourly (and once at start).
+    private func auditUpkeep(_ audit: AuditTrail) async {
+        var lastPrune: ContinuousClock.Instant?
+        while !Task.isCancelled {
+            if lastPrune.map({ ContinuousClock.now - $0 >= .seconds(3600) }) ?? true {
+                await audit.prune(olderThan: configuration.auditRetention)
+                lastPrune = .now
+            }
+            await audit.flushEndedMinute()
+            do { try await Reactor.shared.sleep(until: .now + .seconds(5)) } catch { return }
+        }
     }
 
     /// STATUS= lines for systemd and WATCHDOG=1 pings.
@@ -176,8 +214,12 @@ public actor Daemon {
             if fresh.stateDirectory != old.stateDirectory { atNextStart.append("[paths] state_dir") }
             if fresh.runtimeDirectory != old.runtimeDirectory { atNextStart.append("[paths] runtime_dir") }
             if fresh.controlGroup != old.controlGroup { atNextStart.append("[control] group") }
+            if fresh.allowedHosts != old.allowedHosts { atNextStart.append("[http] allowed_hosts") }
+            if fresh.corsOrigins != old.corsOrigins { atNextStart.append("[http] cors_origins") }
+            if fresh.tlsCertificate != old.tlsCertificate || fresh.tlsKey != old.tlsKey { atNextStart.append("[http] tls_certificate/tls_key") }
+            if fresh.limits != old.limits { atNextStart.append("[limits]") }
             logger.notice("configuration reloaded", ["file": path, "at_next_start": atNextStart.joined(separator: ",")])
-            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, retention, "
+            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, retention (logs, metrics, audit), "
                 + "sample interval and log level applied"
             if !atNextStart.isEmpty { message += "; \(atNextStart.joined(separator: ", ")) change only at the next start" }
             return .success(message: message)

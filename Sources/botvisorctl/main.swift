@@ -33,6 +33,8 @@ let usage = """
       token create --role ROLE --name NAME [--ttl 90d]   an API token, printed once
       token list | token revoke ID
       key rotate                       a new JWT signing key (the previous one verifies until its tokens expire)
+      audit verify                     walk the audit log's hash chain; name the first row altered or removed
+      audit list [--actor A] [--action X] [--lines N]   the newest audit rows
       help [COMMAND]                   this text, or one command's
 
     The socket is --socket PATH, else $BOTVISOR_SOCKET, else the runtime
@@ -69,6 +71,15 @@ let commandHelp: [String: String] = [
         /var/lib/botvisor (e.g. /var/lib/botvisor/backups/). The copy is useless without FILE.key, and
         FILE.key opens every token in the copy: keep them apart or encrypted. To restore, see the README
         ("Backup and restore").
+        """,
+    "audit": """
+        usage: botvisorctl audit verify
+               botvisorctl audit list [--actor NAME] [--action ACTION] [--lines N]
+        verify walks the audit log's hash chain from where it starts (the genesis, or where retention last
+        removed old rows) and names the first row whose contents no longer match its hash, or that was
+        removed; it exits 0 when the chain is intact and 1 when it is broken. list prints the newest N
+        (default 50) rows, filtered by actor (an account, a token name, control:UID) or action
+        (bot.stop, auth.login_failed, access.denied, ...). GET /api/v1/audit has the same rows over HTTP.
         """,
     "bot": """
         usage: botvisorctl bot add NAME --token-file F [--intents N] [--prefix P] [--application-id ID] [--commands-file F]
@@ -252,6 +263,24 @@ if parsed.request.command == .logs {
         request.limit = 1000
         try? await Task.sleep(for: .seconds(1))
     }
+}
+
+if parsed.request.command == .auditVerify || parsed.request.command == .auditList {
+    let reply = await send(parsed.request)
+    if parsed.json {
+        print(String(decoding: try encoder.encode(reply), as: UTF8.self))
+    } else if let v = reply.verification {
+        print(v.intact ? "audit chain intact: \(v.rows) rows after row \(v.anchor)"
+                       : "audit chain BROKEN at row \(v.firstBadRow.map(String.init) ?? "?"): \(v.problem ?? "")")
+    } else if let rows = reply.audit {
+        for r in rows {
+            let time = WallClock.Time(seconds: Int(r.time / 1000), nanoseconds: Int(r.time % 1000) * 1_000_000).iso8601
+            let details = r.details.keys.sorted().map { "\($0)=\(r.details[$0]!)" }.joined(separator: " ")
+            print("\(r.seq) \(time) \(r.actor) \(r.action) \(r.target ?? "-") \(r.outcome) \(r.address ?? "-") \(details)")
+        }
+    }
+    if !reply.ok && reply.verification == nil { fail(describe(reply.error), status: 1) }
+    exit(reply.ok ? 0 : 1)
 }
 
 let reply = await send(parsed.request)

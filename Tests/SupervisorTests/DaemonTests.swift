@@ -67,6 +67,9 @@ struct DaemonHarness {
                 heartbeat_interval = 500ms
                 heartbeat_timeout = \(workerHeartbeatTimeout.milliseconds)ms
                 stop_timeout = 3s
+                [limits]
+                # Tests poll reads every 20 ms (3000 a minute): above the default 600/1m, which they are not about.
+                api = 100000/1m
                 \(extraConfig)
                 """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
             try await withThrowingTaskGroup(of: Void.self) { group in
