@@ -85,6 +85,7 @@ public struct ProcessResult: Sendable {
 /// pool, or the server it talks to (on the same pool) starves.
 public func runProcess(_ path: String, _ arguments: [String], stdin: String? = nil,
                        environment: [String: String]? = nil, timeout: Duration = .seconds(30)) async throws -> ProcessResult {
+    let timeout = max(timeout, testPatience)
     let child = try ChildProcess(path: path, arguments: arguments,
                                  environment: environment ?? ProcessInfo.processInfo.environment,
                                  output: .separate, stdin: stdin != nil)
@@ -112,15 +113,21 @@ public func runProcess(_ path: String, _ arguments: [String], stdin: String? = n
 }
 
 /// Waits until `condition` holds, checking every few milliseconds, or fails at `timeout`.
+/// `timeout` is at least `testPatience`: a wait's deadline only bounds how long a failing test takes to say so
+/// (no test asserts a latency), and on a loaded 2-core machine a condition that is true a second later
+/// idle may take tens of seconds.
 public func eventually(timeout: Duration = .seconds(10), _ what: String = "condition",
                        _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + max(timeout, testPatience)
     while true {
         if try await condition() { return }
         if ContinuousClock.now > deadline { throw TimedOutWaiting(what: what) }
         try await Task.sleep(for: .milliseconds(20))
     }
 }
+
+/// The least any test waits for something that should happen: 60 s, or `BOTVISOR_TEST_PATIENCE` seconds.
+public let testPatience: Duration = .seconds(Int(ProcessInfo.processInfo.environment["BOTVISOR_TEST_PATIENCE"] ?? "") ?? 60)
 
 /// `eventually` gave up.
 public struct TimedOutWaiting: Error, CustomStringConvertible {
