@@ -22,6 +22,17 @@ public struct Configuration: Sendable, Equatable {
     /// How often each worker and the supervisor are sampled (`[metrics] sample_interval`).
     public var metricsSampleInterval: Duration = .seconds(10)
     public var logLevel = "info"
+    /// HTTP connections served at once (`[http] max_connections`); one more is answered 503 with Retry-After.
+    public var httpMaxConnections = 1024
+    /// Control-socket connections served at once (`[control] max_connections`); one more gets an error line.
+    public var controlMaxConnections = 64
+    /// Descriptors kept free for workers, IPC, SQLite and the spool whatever the connections take
+    /// (`[limits] fd_reserve`): the connection caps are lowered to fit under RLIMIT_NOFILE minus this.
+    public var fileDescriptorReserve = 512
+    /// Discord's invalid-request budget for this host (`[discord] invalid_request_budget` within
+    /// `invalid_request_window`): 401, 403 and 429 answers, shared by every bot on the IP.
+    public var invalidRequestBudget = 10_000
+    public var invalidRequestWindow: Duration = .seconds(600)
 
     /// Defaults, with systemd's `STATE_DIRECTORY`/`RUNTIME_DIRECTORY` when set, else `./botvisor-data`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -102,10 +113,11 @@ public struct Configuration: Sendable, Equatable {
 
     /// Every section and its keys.
     package static let keys: [String: [String]] = [
-        "http": ["listen"],
+        "http": ["listen", "max_connections"],
         "paths": ["state_dir", "runtime_dir"],
-        "control": ["group"],
-        "discord": ["api_base"],
+        "control": ["group", "max_connections"],
+        "discord": ["api_base", "invalid_request_budget", "invalid_request_window"],
+        "limits": ["fd_reserve"],
         "restart": ["backoff_initial", "backoff_max", "budget", "budget_window", "healthy_after",
                     "stop_timeout", "heartbeat_interval", "heartbeat_timeout"],
         "logs": ["retention", "max_db_size", "level"],
@@ -122,6 +134,11 @@ public struct Configuration: Sendable, Equatable {
         case ("paths", "state_dir"): stateDirectory = try Configuration.path(value)
         case ("paths", "runtime_dir"): runtimeDirectory = try Configuration.path(value)
         case ("control", "group"): controlGroup = value.isEmpty ? nil : value
+        case ("http", "max_connections"): httpMaxConnections = try Configuration.positiveInt(value)
+        case ("control", "max_connections"): controlMaxConnections = try Configuration.positiveInt(value)
+        case ("limits", "fd_reserve"): fileDescriptorReserve = try Configuration.positiveInt(value)
+        case ("discord", "invalid_request_budget"): invalidRequestBudget = try Configuration.positiveInt(value)
+        case ("discord", "invalid_request_window"): invalidRequestWindow = try Configuration.duration(value)
         case ("discord", "api_base"):
             guard value.hasPrefix("https://") || value.hasPrefix("http://") else {
                 throw ValueError(message: "expected an http:// or https:// URL, got `\(value)`")

@@ -121,6 +121,13 @@ public actor BotSupervisor {
         }
     }
 
+    /// Writes the session a replacement should resume (the newest position the worker reported) now, and
+    /// returns once it is in SQLite: the daemon's own stop calls it after every worker handed its session over.
+    public func persistSessionNow() async {
+        guard let session = lifecycle.takeSessionForHandover() else { return }
+        await environment.sessions.save(bot: name, session: session)
+    }
+
     /// Ends the event loop (after `stop`).
     public nonisolated func finish() { continuation.yield(.finish) }
 

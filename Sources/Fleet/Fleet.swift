@@ -146,10 +146,21 @@ public actor Fleet {
     }
 
     /// Stops every worker in parallel (each bounded by the stop timeout) and ends all event loops.
-    public func shutdown() async {
+    ///
+    /// With `handover` (the daemon's own stop: SIGTERM, `systemctl restart`, an upgrade) each worker leaves its
+    /// gateway session open at Discord and its newest position is written to SQLite before this returns, so the
+    /// next daemon's workers RESUME: a daemon restart spends no identify (issue 13). Without it, each session is
+    /// closed with 1000 and the next start identifies.
+    public func shutdown(handover: Bool = true) async {
         let all = Array(supervisors.values)
         await withDiscardingTaskGroup { group in
-            for s in all { group.addTask { await s.stop() } }
+            for s in all { group.addTask { await s.stop(handover: handover) } }
+        }
+        if handover {
+            // The last positions the workers reported may still be only in memory (written once a tick).
+            await withDiscardingTaskGroup { group in
+                for s in all { group.addTask { await s.persistSessionNow() } }
+            }
         }
         for s in all { s.finish() }
         spawnedContinuation.finish()

@@ -54,11 +54,16 @@ public actor Daemon {
     /// Runs until SIGTERM/SIGINT or `botvisorctl shutdown`; stops every worker first.
     public func run(signals: SignalWatcher) async throws {
         let config = configuration
-        for dir in [config.stateDirectory, config.runtimeDirectory] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-        }
+        // The runtime directory stays reachable by `[control] group` (control.sock is 0660); the state directory,
+        // which holds the tokens and the logs, is the store's to create 0700 (reliability review, row 5b).
+        try FileManager.default.createDirectory(atPath: config.runtimeDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
         let store = try await SupervisorStore(stateDirectory: config.stateDirectory)
         self.store = store
+        for change in store.tightened {
+            logger.warning("tightened a state file that others could read", ["path": change.path, "from": String(change.from, radix: 8),
+                                                                            "to": String(change.to, radix: 8)])
+        }
         let ipcPath = "\(config.runtimeDirectory)/ipc.sock"
         // Workers get a minimal environment: never a secret, only what TLS and logging need.
         var workerEnvironment = ["PATH": options.environment["PATH"] ?? "/usr/bin:/bin"]
@@ -72,13 +77,18 @@ public actor Daemon {
         let fleet = Fleet(repository: store, environment: environment, restart: config.restart, logger: logger)
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
-        let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
+        let caps = ConnectionCaps(config, logger: logger)
+        let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup,
+                                        maxConnections: caps.control, logger: logger) {
             request in await self.handle(request)
         }
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
-        let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
+        var httpSettings = HTTPServer.Configuration()
+        httpSettings.maxConnections = caps.http
+        let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, configuration: httpSettings,
+                                  logger: logger.with("socket", "http"),
                                   responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
                                                             recorder: recorder))
         // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
