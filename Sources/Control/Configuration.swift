@@ -29,10 +29,9 @@ public struct Configuration: Sendable, Equatable {
     /// Descriptors kept free for workers, IPC, SQLite and the spool whatever the connections take
     /// (`[limits] fd_reserve`): the connection caps are lowered to fit under RLIMIT_NOFILE minus this.
     public var fileDescriptorReserve = 512
-    /// Discord's invalid-request budget for this host (`[discord] invalid_request_budget` within
-    /// `invalid_request_window`): 401, 403 and 429 answers, shared by every bot on the IP.
+    /// Discord's invalid-request budget for this host (`[discord] invalid_request_budget`): 401, 403 and 429
+    /// answers in 10 minutes, shared by every bot on the IP.
     public var invalidRequestBudget = 10_000
-    public var invalidRequestWindow: Duration = .seconds(600)
 
     /// Defaults, with systemd's `STATE_DIRECTORY`/`RUNTIME_DIRECTORY` when set, else `./botvisor-data`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -116,7 +115,7 @@ public struct Configuration: Sendable, Equatable {
         "http": ["listen", "max_connections"],
         "paths": ["state_dir", "runtime_dir"],
         "control": ["group", "max_connections"],
-        "discord": ["api_base", "invalid_request_budget", "invalid_request_window"],
+        "discord": ["api_base", "invalid_request_budget"],
         "limits": ["fd_reserve"],
         "restart": ["backoff_initial", "backoff_max", "budget", "budget_window", "healthy_after",
                     "stop_timeout", "heartbeat_interval", "heartbeat_timeout"],
@@ -138,7 +137,6 @@ public struct Configuration: Sendable, Equatable {
         case ("control", "max_connections"): controlMaxConnections = try Configuration.positiveInt(value)
         case ("limits", "fd_reserve"): fileDescriptorReserve = try Configuration.positiveInt(value)
         case ("discord", "invalid_request_budget"): invalidRequestBudget = try Configuration.positiveInt(value)
-        case ("discord", "invalid_request_window"): invalidRequestWindow = try Configuration.duration(value)
         case ("discord", "api_base"):
             guard value.hasPrefix("https://") || value.hasPrefix("http://") else {
                 throw ValueError(message: "expected an http:// or https:// URL, got `\(value)`")

@@ -74,7 +74,8 @@ public actor Daemon {
                                                     records: store, sessions: store)
         environment.workerArguments = options.workerArguments
         environment.output = outputLogs
-        let fleet = Fleet(repository: store, environment: environment, restart: config.restart, logger: logger)
+        let fleet = Fleet(repository: store, environment: environment, restart: config.restart,
+                          invalidRequestBudget: config.invalidRequestBudget, logger: logger)
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
         let caps = ConnectionCaps(config, logger: logger)
@@ -169,16 +170,20 @@ public actor Daemon {
             configuration = fresh
             LoggingSystem.bootstrap(level: LogLevel(name: fresh.logLevel) ?? .info)
             await fleet?.reconfigure(apiBase: fresh.apiBase, heartbeatInterval: fresh.heartbeatInterval,
-                                     heartbeatTimeout: fresh.heartbeatTimeout, stopTimeout: fresh.stopTimeout, restart: fresh.restart)
+                                     heartbeatTimeout: fresh.heartbeatTimeout, stopTimeout: fresh.stopTimeout, restart: fresh.restart,
+                                     invalidRequestBudget: fresh.invalidRequestBudget)
             recorder?.apply(.init(fresh))
             var atNextStart: [String] = []
             if fresh.httpListen != old.httpListen { atNextStart.append("[http] listen") }
             if fresh.stateDirectory != old.stateDirectory { atNextStart.append("[paths] state_dir") }
             if fresh.runtimeDirectory != old.runtimeDirectory { atNextStart.append("[paths] runtime_dir") }
             if fresh.controlGroup != old.controlGroup { atNextStart.append("[control] group") }
+            if fresh.httpMaxConnections != old.httpMaxConnections { atNextStart.append("[http] max_connections") }
+            if fresh.controlMaxConnections != old.controlMaxConnections { atNextStart.append("[control] max_connections") }
+            if fresh.fileDescriptorReserve != old.fileDescriptorReserve { atNextStart.append("[limits] fd_reserve") }
             logger.notice("configuration reloaded", ["file": path, "at_next_start": atNextStart.joined(separator: ",")])
-            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, retention, "
-                + "sample interval and log level applied"
+            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, invalid-request budget, "
+                + "retention, sample interval and log level applied"
             if !atNextStart.isEmpty { message += "; \(atNextStart.joined(separator: ", ")) change only at the next start" }
             return .success(message: message)
         } catch {

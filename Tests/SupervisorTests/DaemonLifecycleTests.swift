@@ -142,12 +142,19 @@ import TestSupport
                     let stats = await h.sim.snapshot()
                     return names.allSatisfy { stats.resumes[$0] == 1 }
                 }
-                try await eventually(timeout: h.patience, "every answer") {
-                    let stats = await h.sim.snapshot()
-                    return injected.values.allSatisfy { id in stats.callbacks.contains { $0.interactionID == id } }
+                // Every dispatch sent during the downtime reached its bot: one record each (answered, or `expired`
+                // when the restart took longer than Discord's 3 s to answer in).
+                try await h.waitForHTTP()
+                var rows: [JSON] = []
+                try await eventually(timeout: h.patience, "a record of every interaction") {
+                    guard let (status, page) = try? await h.api(.get, "/api/v1/logs?command=ping&limit=100"), status == 200 else { return false }
+                    rows = page["logs"]?.array ?? []
+                    return rows.count >= names.count
                 }
                 let stats = await h.sim.snapshot()
                 #expect(injected.count == names.count)
+                #expect(Set(rows.compactMap { $0["user_id"]?.string }) == Set(names.map { "9\($0.dropFirst())" }), "\(rows)")
+                #expect(rows.allSatisfy { ["ok", "expired"].contains($0["outcome"]?.string) }, "\(rows)")
                 #expect(names.allSatisfy { stats.identifies[$0] == 1 }, "\(stats.identifies)")
                 // The old workers left their sessions open: no 1000/1001 close ended one.
                 #expect(names.allSatisfy { !(stats.closeCodesReceived[$0] ?? []).contains { $0 == 1000 || $0 == 1001 } })
