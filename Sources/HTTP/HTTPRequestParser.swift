@@ -54,6 +54,7 @@ public struct HTTPRequestParser: Sendable {
     public mutating func releaseIdleStorage() {
         guard isIdle, input.bytes.capacity > 0 else { return }
         input = ReadBuffer(compactionThreshold: input.compactionThreshold)
+        scanned = 0
     }
 
     /// True when no byte of a next request has arrived.
