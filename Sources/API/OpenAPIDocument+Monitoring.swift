@@ -69,8 +69,8 @@ extension OpenAPIDocument {
                     "heartbeat_rtt_ms": optionalNumber, "last_dispatch_age_ms": optionalNumber, "restarts_in_window": integer,
                     "restarts": integer, "uptime_seconds": optionalNumber, "reason": ["type": ["string", "null"]]]]],
                 "discord_invalid_requests": ["type": "object", "required": ["used", "budget", "level", "paused_bots"],
-                    "description": "401/403/429 answers from Discord in the last 10 minutes, summed over the workers: the host shares "
-                        + "one budget (10,000 by default). At 80% the bots still spending it are paused.",
+                    "description": .string("401/403/429 answers from Discord in the last 10 minutes, summed over the workers: the host "
+                                           + "shares one budget (10,000 by default). At 80% the bots still spending it are paused."),
                     "properties": ["used": integer, "budget": integer, "level": ["type": "string", "enum": ["ok", "warning", "pausing"]],
                                    "paused_bots": ["type": "array", "items": ["type": "string"]]]]]],
             "MetricsSummary": ["type": "object", "required": ["window_seconds", "generated_at", "system", "bots"], "properties": [
