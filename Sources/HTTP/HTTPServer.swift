@@ -135,6 +135,11 @@ public final class HTTPServer: Sendable {
 
     /// One connection too many: `503` with `Retry-After`, in the one error shape, and closed (never read).
     private func refuse(_ stream: SocketStream) async {
+        // Over TLS a plaintext answer would be noise to the client: the close is the refusal.
+        guard configuration.tls == nil else {
+            stream.close()
+            return
+        }
         let requestID = RequestContext.newRequestID()
         let seconds = max(1, Int(configuration.retryAfter.seconds.rounded(.up)))
         logger.debug("connection refused: too many open", ["request_id": requestID, "max": configuration.maxConnections])
