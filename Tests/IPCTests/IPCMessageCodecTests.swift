@@ -83,6 +83,9 @@ import Testing
         #"{"type":"ack","body":{"ids":["r1","r2"]}}"#,
         #"{"type":"stop","body":{"handover":true}}"#,
         #"{"type":"send_message","body":{"content":"hi","nonce":"n","channel_id":"c"},"id":8}"#,
+        // Added after the table (issue 13): validate through the worker's limiter, the invalid-request allowance.
+        #"{"type":"discord_get","body":{"path":"\/users\/@me"},"id":9}"#,
+        #"{"type":"invalid_request_allowance","body":{"allowance":160}}"#,
         #"{"type":"heartbeat"}"#,
         #"{"type":"reply","reply_to":8,"body":{"error_code":"E_X","result":{"k":"v"},"message":"m","ok":false}}"#,
     ]
