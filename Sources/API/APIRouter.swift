@@ -43,7 +43,7 @@ package enum APIRouter {
             let daemon = PrometheusExposition.DaemonFigures(process: ProcessSampler.currentProcess(), databaseBytes: store.databaseSizeBytes(),
                                                             now: Double(WallClock.now().seconds))
             let text = PrometheusExposition.render(statuses: (try? await fleet.statuses()) ?? [], commands: commands, histograms: histograms,
-                                                   daemon: daemon)
+                                                   daemon: daemon, invalidRequests: await fleet.invalidRequests)
             return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], bytes: Array(text.utf8))
         }
         router.get("/api/v1/logs") { request, _ in try await logs(request, store: store) { _ in } }

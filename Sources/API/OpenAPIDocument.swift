@@ -72,7 +72,9 @@ package enum OpenAPIDocument {
         return addingMonitoring(to: [
             "openapi": "3.1.0",
             "info": ["title": "botvisor", "version": "0.1.0",
-                     "description": .string("Every response carries X-Request-Id. Error codes: \(errorCodes.joined(separator: ", ")).")],
+                     "description": .string("Every response carries X-Request-Id. Error codes: \(errorCodes.joined(separator: ", ")). "
+                                            + "Past `[http] max_connections` open connections, a new one is answered 503 "
+                                            + "TOO_MANY_CONNECTIONS with Retry-After before any request is read, and closed.")],
             "paths": [
                 "/api/v1/bots": ["get": ["summary": "Every bot's status", "responses": ["200": json(["type": "array", "items": ref("BotStatus")], "Bots")]]],
                 "/api/v1/bots/{name}": ["get": ["summary": "One bot's status",

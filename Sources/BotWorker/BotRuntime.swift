@@ -127,6 +127,7 @@ public actor BotRuntime: GatewayEvents {
         m.restCalls = await rest.calls
         m.rest429 = await rest.tooManyRequests
         m.invalidRequests = await rest.invalidRequestCount()
+        m.restPaused = await rest.paused
         m.lastDispatchAgeMillis = lastDispatchAt.map { Double((ContinuousClock.now - $0).components.attoseconds / 1_000_000_000_000_000) + Double((ContinuousClock.now - $0).components.seconds) * 1000 }
         return m
     }
@@ -468,6 +469,21 @@ public actor BotRuntime: GatewayEvents {
     }
 
     /// Sends a message through the rate-limited REST client (bulk messaging over IPC).
+    /// A GET with the bot's token through its rate limiter, for botvisord (`POST /bots/{name}/validate`):
+    /// `result` holds `status` and `body` (JSON text).
+    public func discordGet(path: String) async -> Reply {
+        // Only what validate reads; never a path the supervisor was not meant to reach with this token.
+        guard ["/users/@me", "/applications/@me"].contains(path) else {
+            return Reply(ok: false, errorCode: .badRequest, message: "not a path botvisord reads: \(path)")
+        }
+        do {
+            let response = try await rest.send(.get, path)
+            return Reply(ok: true, result: ["status": String(response.status), "body": String(decoding: response.body.bytes, as: UTF8.self)])
+        } catch {
+            return Reply(ok: false, errorCode: .discordUnreachable, message: "\(error)")
+        }
+    }
+
     public func sendMessage(channelID: String, content: String?, embeds: String?, nonce: String? = nil) async -> Reply {
         var body: [String: JSON] = [:]
         if let nonce {

@@ -65,6 +65,16 @@ public struct Configuration: Sendable, Equatable {
         public var maxTracked = 10_000
         public init() {}
     }
+    /// HTTP connections served at once (`[http] max_connections`); one more is answered 503 with Retry-After.
+    public var httpMaxConnections = 1024
+    /// Control-socket connections served at once (`[control] max_connections`); one more gets an error line.
+    public var controlMaxConnections = 64
+    /// Descriptors kept free for workers, IPC, SQLite and the spool whatever the connections take
+    /// (`[limits] fd_reserve`): the connection caps are lowered to fit under RLIMIT_NOFILE minus this.
+    public var fileDescriptorReserve = 512
+    /// Discord's invalid-request budget for this host (`[discord] invalid_request_budget`): 401, 403 and 429
+    /// answers in 10 minutes, shared by every bot on the IP.
+    public var invalidRequestBudget = 10_000
 
     /// Defaults, with systemd's `STATE_DIRECTORY`/`RUNTIME_DIRECTORY` when set, else `./botvisor-data`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -145,12 +155,12 @@ public struct Configuration: Sendable, Equatable {
 
     /// Every section and its keys.
     package static let keys: [String: [String]] = [
-        "http": ["listen", "allowed_hosts", "cors_origins", "tls_certificate", "tls_key"],
-        "limits": ["enabled", "api", "lifecycle", "bulk", "max_tracked"],
+        "http": ["listen", "max_connections", "allowed_hosts", "cors_origins", "tls_certificate", "tls_key"],
+        "limits": ["enabled", "api", "lifecycle", "bulk", "max_tracked", "fd_reserve"],
         "audit": ["retention"],
         "paths": ["state_dir", "runtime_dir"],
-        "control": ["group"],
-        "discord": ["api_base"],
+        "control": ["group", "max_connections"],
+        "discord": ["api_base", "invalid_request_budget"],
         "restart": ["backoff_initial", "backoff_max", "budget", "budget_window", "healthy_after",
                     "stop_timeout", "heartbeat_interval", "heartbeat_timeout"],
         "logs": ["retention", "max_db_size", "level"],
@@ -184,6 +194,10 @@ public struct Configuration: Sendable, Equatable {
         case ("paths", "state_dir"): stateDirectory = try Configuration.path(value)
         case ("paths", "runtime_dir"): runtimeDirectory = try Configuration.path(value)
         case ("control", "group"): controlGroup = value.isEmpty ? nil : value
+        case ("http", "max_connections"): httpMaxConnections = try Configuration.positiveInt(value)
+        case ("control", "max_connections"): controlMaxConnections = try Configuration.positiveInt(value)
+        case ("limits", "fd_reserve"): fileDescriptorReserve = try Configuration.positiveInt(value)
+        case ("discord", "invalid_request_budget"): invalidRequestBudget = try Configuration.positiveInt(value)
         case ("discord", "api_base"):
             guard value.hasPrefix("https://") || value.hasPrefix("http://") else {
                 throw ValueError(message: "expected an http:// or https:// URL, got `\(value)`")

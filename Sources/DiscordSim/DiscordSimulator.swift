@@ -35,6 +35,13 @@ public actor DiscordSimulator {
         public var routeLimit = 50
         public var routeWindow: Duration = .seconds(1)
         public var guildsPerBot = 2
+        /// Discord's invalid-request limit: this many 401, 403 and 429 answers (not `X-RateLimit-Scope: shared`)
+        /// per client IP within `invalidRequestWindow`, and every further REST call from that IP gets Cloudflare's
+        /// ban, a bare 429 (https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans).
+        public var invalidRequestLimit = 10_000
+        public var invalidRequestWindow: Duration = .seconds(600)
+        /// How long a ban lasts (Discord: about an hour; short here so a test can see it end).
+        public var banDuration: Duration = .seconds(60)
         public init() {}
     }
 
@@ -113,6 +120,10 @@ public actor DiscordSimulator {
         /// accepts them), but a sign of a starved client; only tests about heartbeat timing look at them.
         public var lateHeartbeats: [String] = []
         public var connectionsOpened: [String: Int] = [:]
+        /// Invalid requests (401, 403, 429) answered per client IP, all time.
+        public var invalidRequests: [String: Int] = [:]
+        /// REST calls refused with Cloudflare's ban because their IP spent the invalid-request limit.
+        public var bannedRequests = 0
         public var closeCodesReceived: [String: [Int]] = [:]
     }
 
@@ -136,7 +147,10 @@ public actor DiscordSimulator {
     /// The last snowflake handed out: ids only grow, even when the clock does not.
     var lastSnowflake: UInt64 = 0
     /// Forced failures for the next REST calls: status and count left.
-    var forcedFailures: [(status: Int, remaining: Int)] = []
+    var forcedFailures: [(status: Int, remaining: Int, retryAfter: Double)] = []
+    /// Per client IP: when each invalid request of the window was answered, and until when it is banned.
+    var invalidByClient: [String: [ContinuousClock.Instant]] = [:]
+    var bannedUntil: [String: ContinuousClock.Instant] = [:]
     var zombies: Set<String> = []
     var revokedTokens: Set<String> = []
     var buckets: [String: (count: Int, resetAt: ContinuousClock.Instant)] = [:]
@@ -333,7 +347,8 @@ public actor DiscordSimulator {
     }
 
     /// The next `count` REST calls answer `status` (429 or 5xx).
-    public func failNextRESTCalls(status: Int, count: Int) { forcedFailures.append((status, count)) }
+    /// The next `count` REST calls answer `status` (a 429 says `retryAfter` seconds).
+    public func failNextRESTCalls(status: Int, count: Int, retryAfter: Double = 0.25) { forcedFailures.append((status, count, retryAfter)) }
 
     func liveConnection(of bot: String) -> GatewayConnection? {
         connections.values.first { $0.bot == bot && $0.sessionID != nil }

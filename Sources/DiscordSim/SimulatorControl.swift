@@ -15,7 +15,7 @@ import JSON
 ///     POST /_sim/bots/{name}/drop           TCP drop without a close frame
 ///     POST /_sim/bots/{name}/zombie?on=true|false
 ///     POST /_sim/bots/{name}/raw            the body is sent as one text frame, as is
-///     POST /_sim/rest/fail                  {"status":429|500,"count":N}
+///     POST /_sim/rest/fail                  {"status":429|500,"count":N,"retry_after":0.25}
 ///     GET  /_sim/stats                      identifies, resumes, REST calls, callbacks, 429s, violations, late heartbeats
 ///     GET  /_sim/channels/{id}/messages     messages delivered to a channel
 extension DiscordSimulator {
@@ -60,7 +60,7 @@ extension DiscordSimulator {
             return .discord(200, ["ok": true])
         case (.post, ["rest", "fail"]):
             guard let status = body["status"]?.int, let count = body["count"]?.int else { return bad("status and count required") }
-            failNextRESTCalls(status: status, count: count)
+            failNextRESTCalls(status: status, count: count, retryAfter: body["retry_after"]?.double ?? 0.25)
             return .discord(200, ["ok": true])
         case (.get, ["stats"]):
             return .discord(200, statsJSON())
@@ -82,6 +82,8 @@ extension DiscordSimulator {
             "callbacks": .array(stats.callbacks.map { ["interaction_id": .string($0.interactionID), "type": .number(Double($0.type)),
                                                       "latency_ms": .number(Double($0.latency.milliseconds)), "status": .number(Double($0.status))] }),
             "too_many_requests": .number(Double(stats.tooManyRequests)),
+            "invalid_requests": counts(stats.invalidRequests),
+            "banned_requests": .number(Double(stats.bannedRequests)),
             "nonce_duplicates": .number(Double(stats.nonceDuplicates)),
             "violations": .array(stats.violations.map { .string($0) }),
             "late_heartbeats": .array(stats.lateHeartbeats.map { .string($0) }),

@@ -60,10 +60,41 @@ extension DiscordSimulator {
         let auth = request.headers["Authorization"] ?? ""
         let botName = auth.hasPrefix("Bot ") ? byToken[String(auth.dropFirst(4))] : nil
         let isInteraction = path.hasPrefix("/interactions/") || path.hasPrefix("/webhooks/")
+        let client = Self.clientIP(request.remoteAddress)
+        let now = ContinuousClock.now
+        if let until = bannedUntil[client], now < until {
+            stats.bannedRequests += 1
+            stats.restCalls.append(RESTCall(bot: botName, method: request.method.rawValue, path: path, status: 429))
+            // Cloudflare's answer: no JSON, no `Via` header (docs/discord-protocol.md §3.1).
+            return HTTPResponse(status: HTTPStatus(code: 429), headers: ["Content-Type": "text/plain", "Retry-After": "\(Int(configuration.banDuration.seconds))"],
+                                bytes: Array("error code: 1015".utf8))
+        }
         let response = await restResponse(request, path: path, route: route, bot: botName, isInteraction: isInteraction)
         stats.restCalls.append(RESTCall(bot: botName, method: request.method.rawValue, path: path, status: response.status.code))
         if response.status.code == 429 { stats.tooManyRequests += 1 }
+        let code = response.status.code
+        if code == 401 || code == 403 || (code == 429 && response.headers["X-RateLimit-Scope"] != "shared") {
+            stats.invalidRequests[client, default: 0] += 1
+            var window = invalidByClient[client, default: []].filter { now - $0 < configuration.invalidRequestWindow }
+            window.append(now)
+            invalidByClient[client] = window
+            if window.count >= configuration.invalidRequestLimit {
+                bannedUntil[client] = now + configuration.banDuration
+                invalidByClient[client] = []
+                stats.violations.append("\(client) spent the invalid-request limit (\(configuration.invalidRequestLimit) 401/403/429 "
+                                        + "in \(configuration.invalidRequestWindow)): banned")
+            }
+        }
         return response
+    }
+
+    /// The IP of `host:port` or `[v6]:port`: the invalid-request limit is per IP, shared by every bot there.
+    static func clientIP(_ address: String?) -> String {
+        guard let address else { return "unknown" }
+        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
+            return String(address[address.index(after: address.startIndex)..<close])
+        }
+        return address.lastIndex(of: ":").map { String(address[..<$0]) } ?? address
     }
 
     private func restResponse(_ request: HTTPRequest, path: String, route: (template: String, major: String),
@@ -73,11 +104,11 @@ extension DiscordSimulator {
             return .discord(401, ["message": "401: Unauthorized", "code": 0])
         }
         if !forcedFailures.isEmpty {
-            let status = forcedFailures[0].status
+            let (status, _, retryAfter) = forcedFailures[0]
             forcedFailures[0].remaining -= 1
             if forcedFailures[0].remaining <= 0 { forcedFailures.removeFirst() }
             if status == 429 {
-                return tooManyRequests(retryAfter: 0.25, global: false, bucket: route.template)
+                return tooManyRequests(retryAfter: retryAfter, global: false, bucket: route.template)
             }
             return .discord(status, ["message": "simulated failure", "code": 0])
         }

@@ -60,9 +60,10 @@ public actor Daemon {
     /// Runs until SIGTERM/SIGINT or `botvisorctl shutdown`; stops every worker first.
     public func run(signals: SignalWatcher) async throws {
         let config = configuration
-        for dir in [config.stateDirectory, config.runtimeDirectory] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-        }
+        // The runtime directory stays reachable by `[control] group` (control.sock is 0660); the state directory,
+        // which holds the tokens and the logs, is the store's to create 0700 (reliability review, row 5b).
+        try FileManager.default.createDirectory(atPath: config.runtimeDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
         let store = try await SupervisorStore(stateDirectory: config.stateDirectory)
         self.store = store
         var authSettings = Authenticator.Settings()
@@ -72,6 +73,10 @@ public actor Daemon {
         let authenticator = try await Authenticator.load(store: store, stateDirectory: config.stateDirectory, settings: authSettings,
                                                          logger: logger.with("component", "auth"))
         self.authenticator = authenticator
+        for change in store.tightened {
+            logger.warning("tightened a state file that others could read", ["path": change.path, "from": String(change.from, radix: 8),
+                                                                            "to": String(change.to, radix: 8)])
+        }
         let ipcPath = "\(config.runtimeDirectory)/ipc.sock"
         // Workers get a minimal environment: never a secret, only what TLS and logging need.
         var workerEnvironment = ["PATH": options.environment["PATH"] ?? "/usr/bin:/bin"]
@@ -82,10 +87,13 @@ public actor Daemon {
                                                     records: store, sessions: store)
         environment.workerArguments = options.workerArguments
         environment.output = outputLogs
-        let fleet = Fleet(repository: store, environment: environment, restart: config.restart, logger: logger)
+        let fleet = Fleet(repository: store, environment: environment, restart: config.restart,
+                          invalidRequestBudget: config.invalidRequestBudget, logger: logger)
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
-        let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
+        let caps = ConnectionCaps(config, logger: logger)
+        let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup,
+                                        maxConnections: caps.control, logger: logger) {
             request, uid in await self.handle(request, uid: uid)
         }
         let audit = AuditTrail(store: store)
@@ -98,6 +106,7 @@ public actor Daemon {
         let hosts = config.allowedHosts.isEmpty
             ? CrossSiteMiddleware.Settings.defaultHosts(listenHost: config.httpListen.host, port: listener.port) : config.allowedHosts
         var serverConfiguration = HTTPServer.Configuration()
+        serverConfiguration.maxConnections = caps.http
         if let certificate = config.tlsCertificate, let key = config.tlsKey {
             do {
                 serverConfiguration.tls = try TLSServerContext(certificateChainFile: certificate, privateKeyFile: key)
@@ -207,7 +216,8 @@ public actor Daemon {
             configuration = fresh
             LoggingSystem.bootstrap(level: LogLevel(name: fresh.logLevel) ?? .info)
             await fleet?.reconfigure(apiBase: fresh.apiBase, heartbeatInterval: fresh.heartbeatInterval,
-                                     heartbeatTimeout: fresh.heartbeatTimeout, stopTimeout: fresh.stopTimeout, restart: fresh.restart)
+                                     heartbeatTimeout: fresh.heartbeatTimeout, stopTimeout: fresh.stopTimeout, restart: fresh.restart,
+                                     invalidRequestBudget: fresh.invalidRequestBudget)
             recorder?.apply(.init(fresh))
             var atNextStart: [String] = []
             if fresh.httpListen != old.httpListen { atNextStart.append("[http] listen") }
@@ -218,8 +228,11 @@ public actor Daemon {
             if fresh.corsOrigins != old.corsOrigins { atNextStart.append("[http] cors_origins") }
             if fresh.tlsCertificate != old.tlsCertificate || fresh.tlsKey != old.tlsKey { atNextStart.append("[http] tls_certificate/tls_key") }
             if fresh.limits != old.limits { atNextStart.append("[limits]") }
+            if fresh.httpMaxConnections != old.httpMaxConnections { atNextStart.append("[http] max_connections") }
+            if fresh.controlMaxConnections != old.controlMaxConnections { atNextStart.append("[control] max_connections") }
+            if fresh.fileDescriptorReserve != old.fileDescriptorReserve { atNextStart.append("[limits] fd_reserve") }
             logger.notice("configuration reloaded", ["file": path, "at_next_start": atNextStart.joined(separator: ",")])
-            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, retention (logs, metrics, audit), "
+            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, invalid-request budget, retention (logs, metrics, audit), "
                 + "sample interval and log level applied"
             if !atNextStart.isEmpty { message += "; \(atNextStart.joined(separator: ", ")) change only at the next start" }
             return .success(message: message)

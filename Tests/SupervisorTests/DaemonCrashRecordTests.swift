@@ -87,4 +87,44 @@ import TestSupport
             }
         }
     }
+
+    /// The worker `kill -9`'d the moment Discord saw its answer, against a real botvisord: the record reaches
+    /// the log once (from the spool, through the replacement), and the resume answers nothing twice.
+    @Test func aWorkerKilledRightAfterAnsweringLeavesItsRecordInTheLogExactlyOnce() async throws {
+        try await DaemonHarness.run(backoffInitial: .zero) { h in
+            try await h.addBot("alpha", token: "tok-answer-kill")
+            try await h.waitFor("alpha", .ready)
+            try await h.waitForHTTP()
+            var users: [String: String] = [:]  // user -> interaction id
+            for round in 0..<3 {
+                let pid = try #require(try await h.status("alpha").pid)
+                let user = "71\(round)"
+                let id = try #require(await h.sim.injectInteraction(bot: "alpha", command: "ping", userID: user))
+                users[user] = id
+                try await eventually(timeout: h.patience, "the answer of round \(round)") {
+                    await h.sim.snapshot().callbacks.contains { $0.interactionID == id && $0.status == 204 }
+                }
+                kill(pid, SIGKILL)
+                try await eventually(timeout: h.patience, "the replacement of round \(round)") {
+                    let s = try await h.status("alpha")
+                    return s.state == .ready && s.pid != nil && s.pid != pid
+                }
+            }
+            var rows: [JSON] = []
+            try await eventually(timeout: h.patience, "every record") {
+                guard let (status, page) = try? await h.api(.get, "/api/v1/logs?bot=alpha&command=ping&limit=100"), status == 200 else { return false }
+                rows = page["logs"]?.array ?? []
+                return Set(rows.compactMap { $0["user_id"]?.string }).isSuperset(of: users.keys)
+            }
+            let stats = await h.sim.snapshot()
+            for (user, id) in users {
+                let mine = rows.filter { $0["user_id"]?.string == user }
+                #expect(mine.count == 1, "\(user): \(mine)")
+                // `interrupted` when the kill fell between the answer and the spool's `finished` line.
+                #expect(["ok", "interrupted"].contains(mine.first?["outcome"]?.string), "\(user): \(mine)")
+                #expect(stats.callbacks.filter { $0.interactionID == id && $0.status == 204 }.count == 1)
+            }
+            #expect(stats.identifies["alpha"] == 1)
+        }
+    }
 }
