@@ -38,6 +38,8 @@ public actor BotRuntime: GatewayEvents {
     public private(set) var replaysIgnored = 0
     /// The gateway position as of the event being dispatched (the session reports it before the event).
     private var position: SessionState?
+    /// What `/stock` answers with (`BotRuntime+Stock.swift`); the supervisor sends it.
+    var stockListing: StockListing?
 
     // Metrics.
     public private(set) var metrics = WorkerMetrics()
@@ -184,6 +186,8 @@ public actor BotRuntime: GatewayEvents {
         var list: [JSON] = [
             ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": ApplicationCommandType.chatInput.json],
             ["name": "help", "description": "What this bot can do", "type": ApplicationCommandType.chatInput.json],
+            ["name": "stock", "description": "What is for sale and how many are left", "type": ApplicationCommandType.chatInput.json,
+             "options": [["name": "category", "description": "Only this category", "type": 3, "required": false]]],
         ]
         for c in config.customCommands {
             list.append(["name": .string(c.name), "description": .string(c.description), "type": ApplicationCommandType.chatInput.json])
@@ -252,6 +256,8 @@ public actor BotRuntime: GatewayEvents {
             }
             let prefixNote = config.prefix.map { "\nPrefix commands work too: \($0)help" } ?? ""
             return ("Commands:\n" + names.joined(separator: "\n") + prefixNote, true)
+        case "stock":
+            return (stockAnswer(category: Self.categoryOption(invocation.options)), true)
         default:
             guard let custom = config.customCommands.first(where: { $0.name == invocation.command }) else {
                 throw CommandFailure(code: .unknownCommand, message: "no command named \(invocation.command)")

@@ -75,6 +75,12 @@ public actor DiscordREST {
             invalid.record(status: status, scope: lower["x-ratelimit-scope"], now: .now)
             limiter.record(route, status: status, headers: lower, retryAfter: json["retry_after"]?.double,
                            global: json["global"]?.bool ?? false, now: .now)
+            // 30046: edits of a message older than an hour are used up. Not a bucket to wait for (Discord does not
+            // say when it resets): the caller decides (a stock display posts a fresh message).
+            if status == 429 && json["code"]?.int == 30046 {
+                lastRTT = ContinuousClock.now - started
+                return DiscordResponse(status: status, body: json)
+            }
             if status == 429 {
                 tooManyRequests += 1
                 logger.warning("rate limited by Discord", ["route": route.template, "retry_after": json["retry_after"]?.double ?? 0])

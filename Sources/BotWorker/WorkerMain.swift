@@ -182,6 +182,14 @@ public enum WorkerMain {
                         let reply = await runtime.sendMessage(channelID: m.channelID, content: m.content, embeds: m.embeds, nonce: m.nonce)
                         await link.send(.reply(reply), replyTo: id)
                     }
+                case .syncDisplay(let sync):
+                    let id = envelope.id
+                    requests.addTask {
+                        let reply = await runtime.syncDisplay(sync)
+                        await link.send(.reply(reply), replyTo: id)
+                    }
+                case .stockListing(let listing):
+                    await runtime.setStockListing(listing)
                 case .heartbeat:
                     await link.send(.heartbeat)
                 default:

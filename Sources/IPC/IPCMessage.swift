@@ -33,6 +33,8 @@ public enum IPCMessage: Sendable {
     case ack(Ack)
     case stop(Stop)
     case sendMessage(SendMessage)
+    case syncDisplay(DisplaySync)
+    case stockListing(StockListing)
     // Both ways.
     case heartbeat
     case reply(Reply)
@@ -50,6 +52,8 @@ public enum IPCMessage: Sendable {
         .message("ack", IPCMessage.ack) { if case .ack(let b) = $0 { b } else { nil } },
         .message("stop", IPCMessage.stop) { if case .stop(let b) = $0 { b } else { nil } },
         .message("send_message", IPCMessage.sendMessage) { if case .sendMessage(let b) = $0 { b } else { nil } },
+        .message("sync_display", IPCMessage.syncDisplay) { if case .syncDisplay(let b) = $0 { b } else { nil } },
+        .message("stock_listing", IPCMessage.stockListing) { if case .stockListing(let b) = $0 { b } else { nil } },
         .message("heartbeat", .heartbeat) { if case .heartbeat = $0 { true } else { false } },
         .message("reply", IPCMessage.reply) { if case .reply(let b) = $0 { b } else { nil } },
     ]

@@ -170,6 +170,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
         m.register(version: 7, name: "last identify per bot", sql: """
             ALTER TABLE bots ADD COLUMN last_identify_ms INTEGER;
             """)
+        // Versions 8 and 9 are taken by work on other branches; 10 is the stock displays' (issue 14).
+        m.register(version: 10, name: "catalogs, products, stock displays", sql: SupervisorStore.stockSchema)
         return m
     }
 

@@ -76,11 +76,13 @@ public actor Daemon {
             request in await self.handle(request)
         }
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
+        let displays = DisplayEngine(store: store, fleet: fleet, logger: logger)
+        await jobs.use(displays)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
                                   responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
-                                                            recorder: recorder))
+                                                            recorder: recorder, displays: displays))
         // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
         // log line, `botvisorctl status --json` or this file instead of reserving a port and releasing it.
         let httpAddress = Configuration.ListenAddress(host: config.httpListen.host, port: http.port)
@@ -98,6 +100,7 @@ public actor Daemon {
             group.addTask { await recorder.run() }
             group.addTask { await self.reportStatus(fleet: fleet) }
             group.addTask { await jobs.resumeInterrupted() }
+            group.addTask { await displays.run() }
             group.addTask {
                 while let sig = try? await signals.next() {
                     if sig == SIGHUP {
@@ -114,6 +117,7 @@ public actor Daemon {
             // Stop accepting work, leave running jobs for the next start, stop every worker
             // in parallel, then close the sockets.
             await jobs.shutdown()
+            await displays.shutdown()
             await fleet.shutdown()
             ipc.close()
             control.close()
