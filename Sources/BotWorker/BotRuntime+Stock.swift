@@ -65,6 +65,13 @@ extension BotRuntime {
         return Reply(ok: true, result: ["message_ids": ids.joined(separator: ",")])
     }
 
+    /// `/stock [category]` as registered with Discord (option type 3 is STRING).
+    static let stockCommand: JSON = ["name": "stock", "description": "What is for sale and how many are left", "type": ApplicationCommandType.chatInput.json,
+                                     "options": [["name": "category", "description": "Only this category", "type": 3, "required": false]]]
+
+    /// A configured custom command named `stock` replaces the built-in one.
+    var hasCustomStock: Bool { config.customCommands.contains { $0.name == "stock" } }
+
     /// Keeps the listing `/stock` answers from.
     public func setStockListing(_ listing: StockListing) {
         stockListing = listing

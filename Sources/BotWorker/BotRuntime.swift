@@ -186,9 +186,9 @@ public actor BotRuntime: GatewayEvents {
         var list: [JSON] = [
             ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": ApplicationCommandType.chatInput.json],
             ["name": "help", "description": "What this bot can do", "type": ApplicationCommandType.chatInput.json],
-            ["name": "stock", "description": "What is for sale and how many are left", "type": ApplicationCommandType.chatInput.json,
-             "options": [["name": "category", "description": "Only this category", "type": 3, "required": false]]],
         ]
+        // `/stock` is built in unless the bot configures a command of that name (its own wins).
+        if !hasCustomStock { list.append(Self.stockCommand) }
         for c in config.customCommands {
             list.append(["name": .string(c.name), "description": .string(c.description), "type": ApplicationCommandType.chatInput.json])
         }
@@ -256,7 +256,7 @@ public actor BotRuntime: GatewayEvents {
             }
             let prefixNote = config.prefix.map { "\nPrefix commands work too: \($0)help" } ?? ""
             return ("Commands:\n" + names.joined(separator: "\n") + prefixNote, true)
-        case "stock":
+        case "stock" where !hasCustomStock:
             return (stockAnswer(category: Self.categoryOption(invocation.options)), true)
         default:
             guard let custom = config.customCommands.first(where: { $0.name == invocation.command }) else {

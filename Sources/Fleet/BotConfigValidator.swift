@@ -13,7 +13,7 @@ public struct BotConfigValidator: Sendable {
     public static let knownFields: Set<String> = ["name", "token", "application_id", "intents", "prefix", "custom_commands", "enabled",
                                                   "anti_spam_commands", "anti_spam_window_seconds", "command_timeout_seconds"]
     /// Commands every worker answers itself.
-    public static let builtInCommands: Set<String> = ["ping", "help", "stock"]
+    public static let builtInCommands: Set<String> = ["ping", "help"]
     /// Discord allows 100 global chat-input commands per application.
     public static let maximumCustomCommands = 100
 

@@ -42,12 +42,14 @@ struct DaemonHarness {
     static func run(budget: Int = 5, backoffInitial: Duration = .milliseconds(100), workerPath: String? = nil,
                     heartbeatInterval: Duration = .seconds(10),
                     workerHeartbeatTimeout: Duration = .seconds(30), extraConfig: String = "",
+                    simulator: (inout DiscordSimulator.Configuration) -> Void = { _ in },
                     _ body: (DaemonHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var configuration = DiscordSimulator.Configuration()
             configuration.heartbeatInterval = heartbeatInterval
             configuration.heartbeatGrace = .seconds(30)
             configuration.interactionDeadline = .seconds(30)
+            simulator(&configuration)
             let sim = try DiscordSimulator(configuration: configuration)
             try """
                 [http]
