@@ -22,7 +22,7 @@ package enum DisplaysAPI {
         router.post("/api/v1/displays") { request, _ in
             try APIQuery.check(request, allows: [])
             let display = try await store.createDisplay(try JobsAPI.object(request), bots: Set(await fleet.names))
-            await displays.schedule(display.id)
+            await displays.displayChanged(display)
             return .json(display, status: .created, headers: ["Location": "/api/v1/displays/\(display.id)", "ETag": CatalogsAPI.etag(display.version)])
         }
         router.get("/api/v1/displays/{id}") { request, _ in
@@ -37,7 +37,7 @@ package enum DisplaysAPI {
             if let moved {
                 await displays.retire(bot: moved.bot, channelID: moved.channel_id, messageIDs: moved.message_ids, displayID: moved.id)
             }
-            await displays.schedule(display.id)
+            await displays.displayChanged(display)
             return .json(display, headers: ["ETag": CatalogsAPI.etag(display.version)])
         }
         router.delete("/api/v1/displays/{id}") { request, _ in

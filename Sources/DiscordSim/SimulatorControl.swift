@@ -79,7 +79,7 @@ extension DiscordSimulator {
             deleteChannel(p[1])
             return .discord(200, ["ok": true])
         case (.get, let p) where p.count == 3 && p[0] == "channels" && p[2] == "messages":
-            return .discord(200, .array(messages(in: p[1]).map { ["id": .string($0.id), "content": .string($0.content), "author_id": .string($0.authorID)] }))
+            return .discord(200, .array(messages(in: p[1]).map { ["id": .string($0.id), "content": .string($0.content), "author_id": .string($0.authorID), "embeds": $0.embeds] }))
         default:
             return .discord(404, ["error": "unknown control route"])
         }

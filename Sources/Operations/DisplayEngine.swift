@@ -101,6 +101,12 @@ public actor DisplayEngine {
         for bot in Set(displays.map(\.bot)) { await sendListing(bot: bot) }
     }
 
+    /// A display was created or changed: sync it, and give its bot's worker a fresh `/stock` listing.
+    package func displayChanged(_ display: Display) async {
+        schedule(display.id)
+        await sendListing(bot: display.bot)
+    }
+
     /// Queues a sync of the display (coalesced with any already queued).
     package func schedule(_ id: Int64) {
         dirty.insert(id)
@@ -164,12 +170,11 @@ public actor DisplayEngine {
         let bodies: [JSON]
         let stored: [DisplayMessage]
         do {
-            display = try await store.display(id)
+            let snapshot = try await store.displaySnapshot(id)
+            display = snapshot.display
             if display.state == .broken, let error = display.error { return (.failed(error.code, error.message), false) }
-            let catalog = try await store.catalog(display.catalog_id)
-            let products = try await store.products(catalog: display.catalog_id)
-            bodies = DisplayRenderer.render(display, catalog: catalog, products: products)
-            stored = try await store.displayMessages(id)
+            bodies = DisplayRenderer.render(display, catalog: snapshot.catalog, products: snapshot.products)
+            stored = snapshot.messages
         } catch let error as StockError {
             return (.failed(error.code, error.message), false)
         } catch {
@@ -236,13 +241,7 @@ public actor DisplayEngine {
     /// Sends the bot's worker its `/stock` listing when it changed.
     private func sendListing(bot: String) async {
         guard let supervisor = try? await fleet.supervisor(named: bot) else { return }
-        var shown: [(Catalog, Display, [Product])] = []
-        var seen: Set<Int64> = []
-        for display in (try? await store.displays(bot: bot)) ?? [] where seen.insert(display.catalog_id).inserted {
-            guard let catalog = try? await store.catalog(display.catalog_id),
-                  let products = try? await store.products(catalog: display.catalog_id) else { continue }
-            shown.append((catalog, display, products))
-        }
+        guard let shown = try? await store.listingSnapshot(bot: bot) else { return }
         let listing = DisplayRenderer.listing(catalogs: shown)
         guard listings[bot] != listing else { return }
         listings[bot] = listing

@@ -446,3 +446,34 @@ extension SupervisorStore {
         }
     }
 }
+
+extension SupervisorStore {
+    /// Everything one sync of a display needs, in one read on the reader connection (it sees every commit,
+    /// https://www.sqlite.org/wal.html, and never queues behind a write).
+    package func displaySnapshot(_ id: Int64) async throws -> (display: Display, catalog: Catalog, products: [Product], messages: [DisplayMessage]) {
+        try await reader.read { db in
+            let display = try Self.display(id, db: db)
+            let catalog = try Self.catalog(display.catalog_id, db: db)
+            let products = try db.query("SELECT * FROM products WHERE catalog_id = ?", [display.catalog_id]).map(Self.product)
+            let messages = try db.query("SELECT slot, message_id, rendered_hash FROM stock_display_messages WHERE display_id = ? ORDER BY slot", [id]).map {
+                DisplayMessage(slot: try $0.decode(0), messageID: try $0.decode(1), renderedHash: try $0.decode(2))
+            }
+            return (display, catalog, products, messages)
+        }
+    }
+
+    /// The catalogs a bot's displays show (each once, with its first display's options), for `/stock`.
+    package func listingSnapshot(bot: String) async throws -> [(Catalog, Display, [Product])] {
+        try await reader.read { db in
+            var seen: Set<Int64> = []
+            var out: [(Catalog, Display, [Product])] = []
+            for row in try db.query("SELECT * FROM stock_displays WHERE bot = ? ORDER BY id", [bot]) {
+                let display = try Self.display(row, db: db)
+                guard seen.insert(display.catalog_id).inserted else { continue }
+                let products = try db.query("SELECT * FROM products WHERE catalog_id = ? ORDER BY sort_order, name, sku", [display.catalog_id]).map(Self.product)
+                out.append((try Self.catalog(display.catalog_id, db: db), display, products))
+            }
+            return out
+        }
+    }
+}
