@@ -17,11 +17,19 @@ public enum ControlCommand: String, Sendable, Codable, CaseIterable {
     case backup
     /// A bot's recent worker output and command records after a cursor (`botvisorctl logs`).
     case logs
+    /// Stock: list products, show or hide SKUs, set a quantity (`botvisorctl stock ...`).
+    case stockList = "stock.list"
+    case stockShow = "stock.show"
+    case stockHide = "stock.hide"
+    case stockSet = "stock.set"
+    /// Stock displays: list them, re-render them (`botvisorctl display ...`).
+    case displayList = "display.list"
+    case displayRefresh = "display.refresh"
 
     /// Routine reads (a `watch botvisorctl status`, `logs -f` polling) that the daemon logs at debug, not info.
     public var isRoutine: Bool {
         switch self {
-        case .status, .botList, .logs: true
+        case .status, .botList, .logs, .stockList, .displayList: true
         default: false
         }
     }

@@ -105,6 +105,8 @@ extension Daemon {
                 }
             case .logs:
                 return try await logs(request, fleet: fleet, store: store)
+            case .stockList, .stockShow, .stockHide, .stockSet, .displayList, .displayRefresh:
+                return try await handleStock(request, store: store, fleet: fleet)
             }
         } catch let error as FleetError {
             return .failure(error.code, error.message)

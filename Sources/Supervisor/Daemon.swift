@@ -38,6 +38,8 @@ public actor Daemon {
     private let notifier: SystemdNotifier
     var fleet: Fleet?
     var store: SupervisorStore?
+    /// Keeps stock displays current (`botvisorctl display refresh` waits on it).
+    var displays: DisplayEngine?
     private var recorder: MetricsRecorder?
     /// Each bot's recent worker output, for `botvisorctl logs`.
     let outputLogs = WorkerOutputLogs()
@@ -77,6 +79,7 @@ public actor Daemon {
         }
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let displays = DisplayEngine(store: store, fleet: fleet, logger: logger)
+        self.displays = displays
         await jobs.use(displays)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
