@@ -53,7 +53,7 @@ package enum CatalogsAPI {
             try APIQuery.check(request, allows: ["category", "visible"])
             var products = try await store.products(catalog: try catalogID(request))
             if let category = APIQuery.value(request, "category") { products = products.filter { $0.category == category } }
-            if let visible = request.query("visible") {
+            if let visible = APIQuery.value(request, "visible") {
                 guard let wanted = Bool(visible) else { throw APIError.parameter("visible must be true or false") }
                 products = products.filter { $0.visible == wanted }
             }

@@ -13,7 +13,7 @@ package enum DisplaysAPI {
         router.get("/api/v1/displays") { request, _ in
             try APIQuery.check(request, allows: ["catalog_id", "bot"])
             var catalog: Int64?
-            if let text = request.query("catalog_id") {
+            if let text = APIQuery.value(request, "catalog_id") {
                 guard let id = Int64(text), id > 0 else { throw APIError.parameter("catalog_id must be a catalog id") }
                 catalog = id
             }

@@ -23,6 +23,15 @@ import TestSupport
         include-name = ["POST /api/v1/bots", "PATCH /api/v1/bots/{name}", "POST /api/v1/bots/{name}/validate",
                         "POST /api/v1/bulk/start", "POST /api/v1/bulk/stop", "POST /api/v1/bulk/restart", "POST /api/v1/bulk/messages"]
         checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429"]
+
+        # Stock: a display names an existing bot, a product SKU is unique in its catalog, a sync names every SKU once
+        # and only existing ones, a bulk selector must match products, and If-Match must be the current version.
+        [[operations]]
+        include-name = ["POST /api/v1/catalogs/{id}/products", "PATCH /api/v1/catalogs/{id}/products/{sku}",
+                        "DELETE /api/v1/catalogs/{id}/products/{sku}", "PATCH /api/v1/catalogs/{id}", "DELETE /api/v1/catalogs/{id}",
+                        "PUT /api/v1/catalogs/{id}/stock", "POST /api/v1/displays", "PATCH /api/v1/displays/{id}", "DELETE /api/v1/displays/{id}",
+                        "POST /api/v1/bulk/products/visibility", "POST /api/v1/bulk/displays/refresh"]
+        checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "404", "409", "412", "422"]
         """
 
     func run(_ h: DaemonHarness, _ arguments: [String]) async throws -> (Int32, String) {
