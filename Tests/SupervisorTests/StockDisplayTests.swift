@@ -321,6 +321,23 @@ extension DaemonHarness {
             #expect(answer.data["flags"]?.int == 64)
             let text = answer.data["content"]?.string ?? ""
             #expect(text.contains("Product brie") && text.contains("Sold out") && !text.contains("Product feta") && !text.contains("Product ham"), "\(text)")
+
+            // The same through the real botvisorctl: set a quantity, hide a product, list displays as JSON.
+            func ctl(_ args: [String]) async throws -> ProcessResult {
+                try await runProcess(productPath("botvisorctl"), ["--config", h.config] + args)
+            }
+            let set = try await ctl(["stock", "set", "brie", "4"])
+            #expect(set.status == 0 && set.stdout.contains("brie: 4"), "\(set.stderr)")
+            let hide = try await ctl(["stock", "hide", "ham"])
+            #expect(hide.status == 0, "\(hide.stderr)")
+            try await h.waitForOneMessage("8401", "brie back, ham hidden") { $0.contains("Product brie") && $0.contains("4 left") && !$0.contains("Product ham") }
+            let missing = try await ctl(["stock", "hide", "caviar"])
+            #expect(missing.status == 1 && missing.stderr.contains("PRODUCT_NOT_FOUND"), "\(missing.stderr)")
+            let list = try await ctl(["display", "list", "--json"])
+            let displays = try JSON.parse(Array(list.stdout.utf8))["displays"]?.array ?? []
+            #expect(list.status == 0 && displays.count == 1 && displays.first?["state"]?.string == "ok", "\(list.stdout)")
+            let refresh = try await ctl(["display", "refresh", "--all"])
+            #expect(refresh.status == 0, "\(refresh.stderr)")
         }
     }
 }
