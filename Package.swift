@@ -46,9 +46,9 @@ let package = Package(
         // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
         .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore", "JSON"]),
         // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
-        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging", "Auth", "IOCore"]),
+        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging", "Auth", "IOCore", "JSON"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
-        .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
+        .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging", "Discord", "JSON"]),
         // API: the HTTP routes, their errors, authentication and roles, OpenAPI, Prometheus exposition and response caches.
         .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo"]),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).

@@ -16,7 +16,7 @@ package enum APIRouter {
     package static func make(fleet: Fleet, store: SupervisorStore, authenticator: Authenticator, jobs: JobRunner? = nil,
                      apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
                      recorder: MetricsRecorder? = nil, audit: AuditTrail? = nil, limits: RateLimits? = nil,
-                     crossSite: CrossSiteMiddleware.Settings? = nil) -> Router {
+                     crossSite: CrossSiteMiddleware.Settings? = nil, displays: DisplayEngine? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.use(ErrorMiddleware(logger: Logger(label: "api")))
@@ -31,7 +31,11 @@ package enum APIRouter {
         AuthAPI.register(on: &router, authenticator: authenticator)
         MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
-        JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))
+        let jobs = jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs"))
+        JobsAPI.register(on: &router, fleet: fleet, jobs: jobs)
+        let displays = displays ?? DisplayEngine(store: store, fleet: fleet, logger: Logger(label: "displays"))
+        CatalogsAPI.register(on: &router, fleet: fleet, store: store, displays: displays)
+        DisplaysAPI.register(on: &router, fleet: fleet, store: store, displays: displays, jobs: jobs)
         let openAPI = OpenAPIDocument.make().bytes
         router.get("/api/v1/openapi.json") { request, _ in
             try APIQuery.check(request, allows: [])

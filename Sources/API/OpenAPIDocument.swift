@@ -10,7 +10,7 @@ import Store
 package enum OpenAPIDocument {
     package static let errorCodes = [ErrorCode.notFound, .methodNotAllowed, .botNotFound, .invalidParameter, .invalidCursor, .invalidQuery,
                                      .internal, .badRequest, .rateLimited, .unsupportedMediaType, .misdirectedRequest, .originNotAllowed]
-        .map(\.rawValue) + OpenAPIManagement.errorCodes + OpenAPIAuth.errorCodes
+        .map(\.rawValue) + OpenAPIManagement.errorCodes + OpenAPIAuth.errorCodes + OpenAPIStock.errorCodes
 
     /// A cursor as the API writes it (`<position>_<id>`); every string matching this is a position the server accepts.
     /// An empty value is the same as leaving the parameter out (true of every query parameter).
@@ -45,7 +45,9 @@ package enum OpenAPIDocument {
          "schema": ["type": "string", "pattern": .string(cursorPattern)]],
     ]
 
-    package static func make() -> JSON { addingCommonResponses(to: addingAudit(to: OpenAPIAuth.merge(into: OpenAPIManagement.merge(into: base())))) }
+    package static func make() -> JSON {
+        addingCommonResponses(to: addingAudit(to: OpenAPIStock.merge(into: OpenAPIAuth.merge(into: OpenAPIManagement.merge(into: base())))))
+    }
 
     package static func base() -> JSON {
         func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }

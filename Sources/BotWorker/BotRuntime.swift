@@ -38,6 +38,8 @@ public actor BotRuntime: GatewayEvents {
     public private(set) var replaysIgnored = 0
     /// The gateway position as of the event being dispatched (the session reports it before the event).
     private var position: SessionState?
+    /// What `/stock` answers with (`BotRuntime+Stock.swift`); the supervisor sends it.
+    var stockListing: StockListing?
 
     // Metrics.
     public private(set) var metrics = WorkerMetrics()
@@ -186,6 +188,8 @@ public actor BotRuntime: GatewayEvents {
             ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": ApplicationCommandType.chatInput.json],
             ["name": "help", "description": "What this bot can do", "type": ApplicationCommandType.chatInput.json],
         ]
+        // `/stock` is built in unless the bot configures a command of that name (its own wins).
+        if !hasCustomStock { list.append(Self.stockCommand) }
         for c in config.customCommands {
             list.append(["name": .string(c.name), "description": .string(c.description), "type": ApplicationCommandType.chatInput.json])
         }
@@ -253,6 +257,8 @@ public actor BotRuntime: GatewayEvents {
             }
             let prefixNote = config.prefix.map { "\nPrefix commands work too: \($0)help" } ?? ""
             return ("Commands:\n" + names.joined(separator: "\n") + prefixNote, true)
+        case "stock" where !hasCustomStock:
+            return (stockAnswer(category: Self.categoryOption(invocation.options)), true)
         default:
             guard let custom = config.customCommands.first(where: { $0.name == invocation.command }) else {
                 throw CommandFailure(code: .unknownCommand, message: "no command named \(invocation.command)")

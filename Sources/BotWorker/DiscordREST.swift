@@ -101,6 +101,13 @@ public actor DiscordREST {
             let json = (try? JSON.parse(response.body)) ?? .null
             let status = response.status.code
             invalid.record(status: status, scope: lower["x-ratelimit-scope"], now: .now)
+            // 30046: the edits of a message older than an hour are used up. Not the route's bucket: its retry_after
+            // must not stop every edit in the channel. The caller decides (a stock display posts a fresh message).
+            if status == 429 && json["code"]?.int == 30046 {
+                limiter.record(route, status: 400, headers: lower, retryAfter: nil, global: false, now: .now)
+                lastRTT = ContinuousClock.now - started
+                return DiscordResponse(status: status, body: json)
+            }
             limiter.record(route, status: status, headers: lower, retryAfter: json["retry_after"]?.double,
                            global: json["global"]?.bool ?? false, now: .now)
             if status == 429 {

@@ -35,7 +35,9 @@ public struct CommandLineParser {
         public init(_ description: String) { self.description = description }
     }
 
-    public static let commands = ["status", "start", "stop", "restart", "reload", "shutdown", "bot", "backup", "logs", "user", "token", "key", "audit", "help"]
+    public static let commands = ["status", "start", "stop", "restart", "reload", "shutdown", "bot", "backup", "logs", "user", "token", "key", "audit", "stock", "display", "help"]
+    public static let stockSubcommands = ["list", "show", "hide", "set"]
+    public static let displaySubcommands = ["list", "refresh"]
     public static let botSubcommands = ["add", "set", "list", "enable", "disable", "remove"]
     public static let userSubcommands = ["add", "list", "passwd", "disable", "enable", "delete"]
     public static let tokenSubcommands = ["create", "list", "revoke"]
@@ -253,6 +255,58 @@ public struct CommandLineParser {
                     request.intents = n
                 }
                 parsed.request = request
+            }
+        case "stock":
+            guard let sub = args.first else { throw UsageError("stock needs a subcommand: \(stockSubcommands.joined(separator: ", "))") }
+            args.removeFirst()
+            guard stockSubcommands.contains(sub) else {
+                throw UsageError("unknown stock subcommand \(sub)" + (suggestion(for: sub, among: stockSubcommands).map { "; did you mean \($0)?" } ?? ""))
+            }
+            var catalog: Int64?
+            if let text = try option("--catalog") {
+                guard let id = Int64(text), id > 0 else { throw UsageError("--catalog takes a catalog id, got \(text)") }
+                catalog = id
+            }
+            let words = try names(for: "stock \(sub)")
+            switch sub {
+            case "list":
+                guard words.isEmpty else { throw UsageError("stock list takes no arguments besides --catalog ID") }
+                parsed.request = ControlRequest(command: .stockList, catalog: catalog)
+            case "show", "hide":
+                guard !words.isEmpty else { throw UsageError("stock \(sub) needs one or more SKUs") }
+                parsed.request = ControlRequest(command: sub == "show" ? .stockShow : .stockHide, skus: words, catalog: catalog)
+            default:
+                guard words.count == 2 else { throw UsageError("stock set needs SKU QTY (a number, or unlimited)") }
+                var request = ControlRequest(command: .stockSet, skus: [words[0]], catalog: catalog)
+                if words[1] == "unlimited" {
+                    request.unlimited = true
+                } else {
+                    // The daemon checks the range (as the HTTP API does); a value that is not a number cannot travel.
+                    guard let n = Int64(words[1]) else { throw UsageError("quantity: an integer from 0 to 1000000000, or unlimited") }
+                    request.quantity = n
+                }
+                parsed.request = request
+            }
+        case "display":
+            guard let sub = args.first else { throw UsageError("display needs a subcommand: \(displaySubcommands.joined(separator: ", "))") }
+            args.removeFirst()
+            guard displaySubcommands.contains(sub) else {
+                throw UsageError("unknown display subcommand \(sub)" + (suggestion(for: sub, among: displaySubcommands).map { "; did you mean \($0)?" } ?? ""))
+            }
+            let all = flag("--all")
+            let words = try names(for: "display \(sub)")
+            if sub == "list" {
+                guard words.isEmpty, !all else { throw UsageError("display list takes no arguments") }
+                parsed.request = ControlRequest(command: .displayList)
+            } else {
+                if all && !words.isEmpty { throw UsageError("display refresh takes display ids or --all, not both") }
+                if !all && words.isEmpty { throw UsageError("display refresh needs display ids or --all") }
+                var ids: [Int64] = []
+                for word in words {
+                    guard let id = Int64(word), id > 0 else { throw UsageError("display refresh takes display ids, got \(word)") }
+                    ids.append(id)
+                }
+                parsed.request = ControlRequest(command: .displayRefresh, all: all ? true : nil, displays: all ? nil : ids)
             }
         default:
             throw unknownCommand(command)

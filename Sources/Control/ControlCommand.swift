@@ -34,11 +34,19 @@ public enum ControlCommand: String, Sendable, Codable, CaseIterable {
     case auditVerify = "audit.verify"
     /// The newest audit rows, filtered (`botvisorctl audit list`).
     case auditList = "audit.list"
+    /// Stock: list products, show or hide SKUs, set a quantity (`botvisorctl stock ...`).
+    case stockList = "stock.list"
+    case stockShow = "stock.show"
+    case stockHide = "stock.hide"
+    case stockSet = "stock.set"
+    /// Stock displays: list them, re-render them (`botvisorctl display ...`).
+    case displayList = "display.list"
+    case displayRefresh = "display.refresh"
 
     /// Routine reads (a `watch botvisorctl status`, `logs -f` polling) that the daemon logs at debug, not info.
     public var isRoutine: Bool {
         switch self {
-        case .status, .botList, .logs, .userList, .tokenList, .auditList: true
+        case .status, .botList, .logs, .userList, .tokenList, .auditList, .stockList, .displayList: true
         default: false
         }
     }

@@ -42,6 +42,9 @@ public actor DiscordSimulator {
         public var invalidRequestWindow: Duration = .seconds(600)
         /// How long a ban lasts (Discord: about an hour; short here so a test can see it end).
         public var banDuration: Duration = .seconds(60)
+        /// Edits allowed per message per hour once the message is older than an hour; past it PATCH answers
+        /// 429 with code 30046 (docs/discord-protocol.md §3.2: the limit exists, Discord does not publish it).
+        public var oldMessageEditsPerHour = 10
         public init() {}
     }
 
@@ -85,6 +88,12 @@ public actor DiscordSimulator {
         public var authorID: String
         public var content: String
         public var embeds: JSON
+        /// How far the message was backdated (`ageMessage`): its age is its id's time plus this.
+        public var backdatedMilliseconds: Int64 = 0
+        /// When each edit was made while the message was older than an hour (the 30046 limit).
+        var oldEdits: [ContinuousClock.Instant] = []
+        /// Unix milliseconds of the message's creation, as its snowflake says (backdating included).
+        public var createdAtUnixMilliseconds: Int64 { (Snowflake.unixMilliseconds(of: id) ?? 0) - backdatedMilliseconds }
     }
 
     /// An interaction callback as received.
@@ -115,6 +124,9 @@ public actor DiscordSimulator {
         public var tooManyRequests = 0
         /// Message creates answered with an earlier message because of `enforce_nonce`.
         public var nonceDuplicates = 0
+        /// Edits refused with 30046 (old message, edit limit reached); not counted in `tooManyRequests`,
+        /// which counts rate-limit 429s only.
+        public var oldMessageEditsRefused = 0
         public var violations: [String] = []
         /// Heartbeats that came more than a quarter interval late but inside the grace: not violations (Discord
         /// accepts them), but a sign of a starved client; only tests about heartbeat timing look at them.
@@ -138,6 +150,8 @@ public actor DiscordSimulator {
     var nextConnectionID: UInt64 = 1
     var interactions: [String: Interaction] = [:]
     var messagesByChannel: [String: [Message]] = [:]
+    /// Channels deleted with `deleteChannel`.
+    var deletedChannels: Set<String> = []
     /// "author:nonce" -> the message created with it, for `enforce_nonce`.
     var messagesByNonce: [String: (Message, ContinuousClock.Instant)] = [:]
     var commands: [String: JSON] = [:]
@@ -200,6 +214,28 @@ public actor DiscordSimulator {
     }
 
     public func bot(named name: String) -> Bot? { bots[name] }
+
+    /// Makes a message `milliseconds` older than it is, as if it had been posted that long before.
+    @discardableResult
+    public func ageMessage(channel: String, id: String, milliseconds: Int64) -> Bool {
+        guard let i = messagesByChannel[channel]?.firstIndex(where: { $0.id == id }) else { return false }
+        messagesByChannel[channel]![i].backdatedMilliseconds += milliseconds
+        return true
+    }
+
+    /// Deletes a message, as a moderator would in the client.
+    @discardableResult
+    public func deleteMessage(channel: String, id: String) -> Bool {
+        guard let i = messagesByChannel[channel]?.firstIndex(where: { $0.id == id }) else { return false }
+        messagesByChannel[channel]!.remove(at: i)
+        return true
+    }
+
+    /// Deletes a channel: every later request to it answers 404 Unknown Channel (10003).
+    public func deleteChannel(_ channel: String) {
+        deletedChannels.insert(channel)
+        messagesByChannel[channel] = nil
+    }
 
     /// Makes the gateway refuse `token` (4004) while REST still answers it, as for a token reset mid-flight.
     public func forgetToken(_ token: String) { revokedTokens.insert(token) }

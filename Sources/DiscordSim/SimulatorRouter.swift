@@ -71,8 +71,14 @@ extension DiscordSimulator {
         }
         let response = await restResponse(request, path: path, route: route, bot: botName, isInteraction: isInteraction)
         stats.restCalls.append(RESTCall(bot: botName, method: request.method.rawValue, path: path, status: response.status.code))
-        if response.status.code == 429 { stats.tooManyRequests += 1 }
         let code = response.status.code
+        if response.status.code == 429 {
+            if case .bytes(let bytes) = response.body, (try? JSON.parse(bytes))?["code"]?.int == 30046 {
+                stats.oldMessageEditsRefused += 1
+            } else {
+                stats.tooManyRequests += 1
+            }
+        }
         if code == 401 || code == 403 || (code == 429 && response.headers["X-RateLimit-Scope"] != "shared") {
             stats.invalidRequests[client, default: 0] += 1
             var window = invalidByClient[client, default: []].filter { now - $0 < configuration.invalidRequestWindow }
@@ -220,7 +226,12 @@ extension DiscordSimulator {
         case (.post, 3, "channels") where parts[2] == "messages":
             return createMessage(channel: parts[1], body: body, author: bot.flatMap { bots[$0]?.userID } ?? "0", bot: bot)
         case (.patch, 4, "channels") where parts[2] == "messages":
+            if let refusal = channelRefusal(parts[1]) { return refusal }
             return editMessage(channel: parts[1], id: parts[3], body: body)
+        case (.delete, 4, "channels") where parts[2] == "messages":
+            if let refusal = channelRefusal(parts[1]) { return refusal }
+            guard deleteMessage(channel: parts[1], id: parts[3]) else { return .discord(404, ["message": "Unknown Message", "code": 10008]) }
+            return HTTPResponse(status: .noContent, headers: ["Via": "1.1 google"])
         case (.get, 4, "channels") where parts[2] == "messages":
             guard let m = messagesByChannel[parts[1]]?.first(where: { $0.id == parts[3] }) else {
                 return .discord(404, ["message": "Unknown Message", "code": 10008])
@@ -268,8 +279,7 @@ extension DiscordSimulator {
             if errors.map(\.code) == ["50006"] { return .discord(400, ["message": "Cannot send an empty message", "code": 50006]) }
             return .discord(400, MessageLimits.invalidFormBody(errors))
         }
-        if channel.hasPrefix("404") { return .discord(404, ["message": "Unknown Channel", "code": 10003]) }
-        if channel.hasPrefix("403") { return .discord(403, ["message": "Missing Permissions", "code": 50013]) }
+        if let refusal = channelRefusal(channel, posting: true) { return refusal }
         let nonce = body["nonce"]?.string ?? body["nonce"]?.int.map(String.init)
         if let nonce, nonce.count > 25 {
             return .discord(400, MessageLimits.invalidFormBody([.init(path: "nonce", code: "BASE_TYPE_MAX_LENGTH", message: "Must be 25 or fewer in length.")]))
@@ -287,9 +297,30 @@ extension DiscordSimulator {
         return .discord(200, messageJSON(m))
     }
 
+    /// Channels whose id starts with 404 do not exist, with 403 the bot may not write in them (Missing Access
+    /// for edits and deletes, Missing Permissions for posts), and deleted ones are unknown.
+    private func channelRefusal(_ channel: String, posting: Bool = false) -> HTTPResponse? {
+        if channel.hasPrefix("404") || deletedChannels.contains(channel) { return .discord(404, ["message": "Unknown Channel", "code": 10003]) }
+        if channel.hasPrefix("403") {
+            return posting ? .discord(403, ["message": "Missing Permissions", "code": 50013]) : .discord(403, ["message": "Missing Access", "code": 50001])
+        }
+        return nil
+    }
+
     private func editMessage(channel: String, id: String, body: JSON) -> HTTPResponse {
         guard var list = messagesByChannel[channel], let i = list.firstIndex(where: { $0.id == id }) else {
             return .discord(404, ["message": "Unknown Message", "code": 10008])
+        }
+        // Edits of messages older than an hour have their own hidden limit (docs/discord-protocol.md §3.2).
+        if Snowflake.nowUnixMilliseconds() - list[i].createdAtUnixMilliseconds > 3_600_000 {
+            let now = ContinuousClock.now
+            list[i].oldEdits = list[i].oldEdits.filter { now - $0 < .seconds(3600) }
+            if list[i].oldEdits.count >= configuration.oldMessageEditsPerHour {
+                messagesByChannel[channel] = list
+                return .discord(429, ["message": "Maximum number of edits to messages older than 1 hour reached. Try again later",
+                                      "code": 30046, "retry_after": 3600, "global": false])
+            }
+            list[i].oldEdits.append(now)
         }
         var merged = ["content": JSON.string(list[i].content), "embeds": list[i].embeds]
         if let c = body["content"] { merged["content"] = c }

@@ -200,6 +200,22 @@ public actor BotSupervisor {
         try? await connection.send(.invalidRequestAllowance(InvalidRequestAllowance(allowance: allowance)))
     }
 
+    /// Brings a stock display up to date through the worker's rate-limited REST client.
+    /// Throws `BotNotRunning` when no worker is connected.
+    public func syncDisplay(_ sync: DisplaySync, timeout: Duration) async throws -> Reply {
+        guard let connection, state == .ready || state == .resuming || state == .connecting else { throw BotNotRunning(state: state) }
+        let envelope = try await connection.request(.syncDisplay(sync), timeout: timeout)
+        guard case .reply(let reply) = envelope.message else { throw IPCError.closed }
+        return reply
+    }
+
+    /// Gives the worker the listing its `/stock` command answers with (one-way; dropped when no worker is connected,
+    /// the next hello brings a fresh one).
+    public func sendStockListing(_ listing: StockListing) async {
+        guard let connection else { return }
+        try? await connection.send(.stockListing(listing))
+    }
+
     /// Milliseconds since the worker's last gateway dispatch: its last report plus the time since.
     package func lastDispatchAgeMillis(now: ContinuousClock.Instant = .now) -> Double? {
         guard let age = metrics?.lastDispatchAgeMillis, let at = metricsReceivedAt else { return nil }
@@ -291,7 +307,8 @@ public actor BotSupervisor {
             metrics = m
             metricsReceivedAt = .now
             return .other
-        case .heartbeat, .reply, .hello, .welcome, .configure, .ack, .stop, .sendMessage, .discordGet, .invalidRequestAllowance:
+        case .heartbeat, .reply, .hello, .welcome, .configure, .ack, .stop, .sendMessage, .discordGet, .invalidRequestAllowance,
+             .syncDisplay, .stockListing:
             return .other
         }
     }

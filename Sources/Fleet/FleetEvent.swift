@@ -16,14 +16,21 @@ public enum FleetEvent: Sendable, Equatable {
     case jobProgress(job: String, seq: Int?, state: String)
     case botAdded(bot: String)
     case botRemoved(bot: String)
+    /// Products of a catalog changed (stock, visibility or anything else a display shows).
+    case stockChanged(catalog: Int64, skus: [String])
+    /// A stock display's messages on Discord now show its current rendering.
+    case displayUpdated(display: Int64, bot: String, messageIDs: [String])
+    /// Discord refused a stock display for good (unknown channel, no access); `code` is Discord's.
+    case displayBroken(display: Int64, bot: String, code: String, message: String)
 
     /// The bot the event is about, if any.
     public var bot: String? {
         switch self {
         case .botStateChanged(let bot, _, _, _, _), .workerExited(let bot, _, _, _), .sessionHandedOver(let bot),
-             .commandRecordsCommitted(let bot, _), .botAdded(let bot), .botRemoved(let bot):
+             .commandRecordsCommitted(let bot, _), .botAdded(let bot), .botRemoved(let bot), .displayUpdated(_, let bot, _),
+             .displayBroken(_, let bot, _, _):
             bot
-        case .metricsSampled, .jobProgress:
+        case .metricsSampled, .jobProgress, .stockChanged:
             nil
         }
     }

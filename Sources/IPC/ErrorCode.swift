@@ -113,6 +113,15 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     /// before a command finished.
     public static let interrupted: ErrorCode = "INTERRUPTED"
 
+    // MARK: Stock (catalogs, products, displays)
+
+    public static let catalogNotFound: ErrorCode = "CATALOG_NOT_FOUND"
+    public static let productNotFound: ErrorCode = "PRODUCT_NOT_FOUND"
+    public static let productExists: ErrorCode = "PRODUCT_EXISTS"
+    public static let displayNotFound: ErrorCode = "DISPLAY_NOT_FOUND"
+    /// `If-Match` named a version that is no longer current (someone else changed it first).
+    public static let versionMismatch: ErrorCode = "VERSION_MISMATCH"
+
     // MARK: Commands (command records)
 
     /// A user exceeded the bot's per-user command limit; an API client exceeded its `[limits]` (429).

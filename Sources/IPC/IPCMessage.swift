@@ -37,6 +37,8 @@ public enum IPCMessage: Sendable {
     case discordGet(DiscordGet)
     /// How many invalid requests (10 minutes) the worker may reach before it holds its REST calls.
     case invalidRequestAllowance(InvalidRequestAllowance)
+    case syncDisplay(DisplaySync)
+    case stockListing(StockListing)
     // Both ways.
     case heartbeat
     case reply(Reply)
@@ -58,6 +60,8 @@ public enum IPCMessage: Sendable {
         .message("invalid_request_allowance", IPCMessage.invalidRequestAllowance) {
             if case .invalidRequestAllowance(let b) = $0 { b } else { nil }
         },
+        .message("sync_display", IPCMessage.syncDisplay) { if case .syncDisplay(let b) = $0 { b } else { nil } },
+        .message("stock_listing", IPCMessage.stockListing) { if case .stockListing(let b) = $0 { b } else { nil } },
         .message("heartbeat", .heartbeat) { if case .heartbeat = $0 { true } else { false } },
         .message("reply", IPCMessage.reply) { if case .reply(let b) = $0 { b } else { nil } },
     ]

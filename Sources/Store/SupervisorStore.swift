@@ -202,6 +202,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                 removed_at_ms INTEGER NOT NULL
             );
             """)
+        // Versions 8 and 9 are taken by work on other branches; 10 is the stock displays' (issue 14).
+        m.register(version: 10, name: "catalogs, products, stock displays", sql: SupervisorStore.stockSchema)
         return m
     }
 

@@ -169,6 +169,8 @@ extension Daemon {
                               requestID: row.entry.requestID, details: row.entry.details)
                 }
                 return reply
+            case .stockList, .stockShow, .stockHide, .stockSet, .displayList, .displayRefresh:
+                return try await handleStock(request, store: store, fleet: fleet)
             }
         } catch let error as FleetError {
             return .failure(error.code, error.message)

@@ -42,6 +42,8 @@ public actor Daemon {
     var store: SupervisorStore?
     /// Accounts, tokens and the JWT keys: the HTTP API's authentication, managed over the control socket too.
     var authenticator: Authenticator?
+    /// Keeps stock displays current (`botvisorctl display refresh` waits on it).
+    var displays: DisplayEngine?
     private var recorder: MetricsRecorder?
     /// The audit log: HTTP changes and refusals (`AuditMiddleware`) and control-socket changes.
     var audit: AuditTrail?
@@ -99,6 +101,9 @@ public actor Daemon {
         let audit = AuditTrail(store: store)
         self.audit = audit
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
+        let displays = DisplayEngine(store: store, fleet: fleet, logger: logger)
+        self.displays = displays
+        await jobs.use(displays)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
         // Bound first: the default allowed Host names carry the port, which port 0 leaves to the kernel.
@@ -121,7 +126,8 @@ public actor Daemon {
                               responder: APIRouter.make(fleet: fleet, store: store, authenticator: authenticator, jobs: jobs, apiBase: config.apiBase,
                                                         recorder: recorder, audit: audit, limits: limits,
                                                         crossSite: CrossSiteMiddleware.Settings(allowedHosts: hosts,
-                                                                                                corsOrigins: config.corsOrigins)))
+                                                                                                corsOrigins: config.corsOrigins),
+                                                        displays: displays))
         // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
         // log line, `botvisorctl status --json` or this file instead of reserving a port and releasing it.
         let httpAddress = Configuration.ListenAddress(host: config.httpListen.host, port: http.port)
@@ -140,6 +146,7 @@ public actor Daemon {
             group.addTask { await self.reportStatus(fleet: fleet) }
             group.addTask { await jobs.resumeInterrupted() }
             group.addTask { await self.auditUpkeep(audit) }
+            group.addTask { await displays.run() }
             group.addTask {
                 while let sig = try? await signals.next() {
                     if sig == SIGHUP {
@@ -156,6 +163,7 @@ public actor Daemon {
             // Stop accepting work, leave running jobs for the next start, stop every worker
             // in parallel, then close the sockets.
             await jobs.shutdown()
+            await displays.shutdown()
             await fleet.shutdown()
             ipc.close()
             control.close()

@@ -35,6 +35,11 @@ let usage = """
       key rotate                       a new JWT signing key (the previous one verifies until its tokens expire)
       audit verify                     walk the audit log's hash chain; name the first row altered or removed
       audit list [--actor A] [--action X] [--lines N]   the newest audit rows
+      stock list [--catalog ID]        products: quantity, visibility, category
+      stock show|hide SKU... [--catalog ID]   show or hide products on every display
+      stock set SKU QTY [--catalog ID] set a quantity (a number, or unlimited)
+      display list                     stock displays: bot, channel, state, messages, Discord's error
+      display refresh ID... | --all    re-render displays (a broken one is tried once more)
       help [COMMAND]                   this text, or one command's
 
     The socket is --socket PATH, else $BOTVISOR_SOCKET, else the runtime
@@ -48,6 +53,8 @@ let usage = """
     """
 
 let commandHelp: [String: String] = [
+    "stock": "usage: botvisorctl stock list [--catalog ID]\n       botvisorctl stock show|hide SKU... [--catalog ID]\n       botvisorctl stock set SKU QTY [--catalog ID]\nLists products, shows or hides them on every display of their catalog, or sets a quantity (QTY a number, or unlimited).\nWithout --catalog a SKU is looked up in every catalog (set needs it to be in one).",
+    "display": "usage: botvisorctl display list\n       botvisorctl display refresh ID... | --all\nLists stock displays with their state and Discord's error when broken, or re-renders them now (waits for Discord's answer).",
     "status": "usage: botvisorctl status [NAME...] [--json]\nShows each bot's state, pid, uptime, restarts, last exit reason, gateway RTT and memory.\nExits 3 when a bot shown is failed, auth_failed or config_failed (it needs an operator), 1 when a NAME is unknown.",
     "start": "usage: botvisorctl start NAME... | --all\nStarts bots; a failed, auth_failed or config_failed bot is started again by hand this way.\nOne result line per bot; exits 1 if any failed.",
     "stop": "usage: botvisorctl stop NAME... | --all\nStops bots: SIGTERM, a drain, then SIGKILL after the stop timeout.\nOne result line per bot; exits 1 if any failed.",
@@ -341,6 +348,18 @@ if reply.ok, let tokens = reply.tokens {
         print(row([t.id, t.name, t.role, date(t.expiresAt), status], widths))
     }
     exit(0)
+}
+if let stock = reply.stock {
+    if let message = reply.message { print(message) }
+    print(StockTable.render(stock))
+    exit(reply.ok ? 0 : 1)
+}
+if let displays = reply.displays {
+    for result in reply.results ?? [] where !result.ok {
+        FileDescriptorSink(fd: 2).write(line: "botvisorctl: \(result.name): \(describe(result.error))\n")
+    }
+    print(StockTable.render(displays))
+    exit(reply.ok ? 0 : 1)
 }
 if let bots = reply.bots, !bots.isEmpty || reply.ok {
     print(StatusTable.render(bots))

@@ -32,6 +32,14 @@ import TestSupport
         checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "404", "409", "422", "429"]
         # Each of these may hash a password (PBKDF2 at 600,000 iterations, one at a time): fewer examples.
         generation.max-examples = 5
+        # Stock: a display names an existing bot, a product SKU is unique in its catalog, a sync names every SKU once
+        # and only existing ones, a bulk selector must match products, and If-Match must be the current version.
+        [[operations]]
+        include-name = ["POST /api/v1/catalogs/{id}/products", "PATCH /api/v1/catalogs/{id}/products/{sku}",
+                        "DELETE /api/v1/catalogs/{id}/products/{sku}", "PATCH /api/v1/catalogs/{id}", "DELETE /api/v1/catalogs/{id}",
+                        "PUT /api/v1/catalogs/{id}/stock", "POST /api/v1/displays", "PATCH /api/v1/displays/{id}", "DELETE /api/v1/displays/{id}",
+                        "POST /api/v1/bulk/products/visibility", "POST /api/v1/bulk/displays/refresh"]
+        checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "404", "409", "412", "422"]
         """
 
     /// Runs schemathesis as an admin: every request (and the fetch of the document) carries an admin API token
