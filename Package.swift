@@ -49,8 +49,10 @@ let package = Package(
         .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
         .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
-        // API: the HTTP routes, their errors, OpenAPI, Prometheus exposition and response caches.
-        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo"]),
+        // API: the HTTP routes, their errors, OpenAPI, Prometheus exposition, response caches, the live event
+        // feed (WebSocket and SSE) and the dashboard's static files.
+        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "HTTP", "WebSocket", "Storage", "IPC", "Logging", "Discord", "JSON",
+                                            "BuildInfo", "IOCore"]),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
         .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API",
                                                   "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim"]),

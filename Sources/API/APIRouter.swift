@@ -12,13 +12,15 @@ import Store
 package enum APIRouter {
     package static func make(fleet: Fleet, store: SupervisorStore, jobs: JobRunner? = nil,
                      apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
-                     recorder: MetricsRecorder? = nil) -> Router {
+                     recorder: MetricsRecorder? = nil, feed: EventFeed? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.use(ErrorMiddleware(logger: Logger(label: "api")))
         MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
         JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))
+        EventsAPI.register(on: &router, feed: feed ?? EventFeed())
+        Dashboard.register(on: &router)
         let openAPI = OpenAPIDocument.make().bytes
         router.get("/api/v1/openapi.json") { request, _ in
             try APIQuery.check(request, allows: [])

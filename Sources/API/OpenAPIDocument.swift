@@ -9,7 +9,7 @@ import Store
 /// A test checks that every route the router serves is described here.
 package enum OpenAPIDocument {
     package static let errorCodes = [ErrorCode.notFound, .methodNotAllowed, .botNotFound, .invalidParameter, .invalidCursor, .invalidQuery,
-                                     .internal].map(\.rawValue) + OpenAPIManagement.errorCodes
+                                     .internal].map(\.rawValue) + OpenAPIManagement.errorCodes + eventErrorCodes
 
     /// A cursor as the API writes it (`<position>_<id>`); every string matching this is a position the server accepts.
     /// An empty value is the same as leaving the parameter out (true of every query parameter).
@@ -44,7 +44,7 @@ package enum OpenAPIDocument {
          "schema": ["type": "string", "pattern": .string(cursorPattern)]],
     ]
 
-    package static func make() -> JSON { addingCommonResponses(to: OpenAPIManagement.merge(into: base())) }
+    package static func make() -> JSON { addingCommonResponses(to: addingEvents(to: OpenAPIManagement.merge(into: base()))) }
 
     package static func base() -> JSON {
         func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }

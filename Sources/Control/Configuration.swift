@@ -4,6 +4,8 @@ import FoundationEssentials
 /// botvisord's configuration, read from an INI-style file (see etc/botvisor.conf).
 public struct Configuration: Sendable, Equatable {
     public var httpListen = ListenAddress(host: "127.0.0.1", port: 8750)
+    /// Clients following `/api/v1/events` at once (`[http] max_event_clients`); the next one gets 503.
+    public var maxEventClients = 100
     public var stateDirectory: String
     public var runtimeDirectory: String
     /// Group that may use the control socket (mode 0660); nil keeps the daemon's group.
@@ -102,7 +104,7 @@ public struct Configuration: Sendable, Equatable {
 
     /// Every section and its keys.
     package static let keys: [String: [String]] = [
-        "http": ["listen"],
+        "http": ["listen", "max_event_clients"],
         "paths": ["state_dir", "runtime_dir"],
         "control": ["group"],
         "discord": ["api_base"],
@@ -119,6 +121,7 @@ public struct Configuration: Sendable, Equatable {
     private mutating func set(section: String, key: String, value: String) throws {
         switch (section, key) {
         case ("http", "listen"): httpListen = try Configuration.listenAddress(value)
+        case ("http", "max_event_clients"): maxEventClients = try Configuration.positiveInt(value)
         case ("paths", "state_dir"): stateDirectory = try Configuration.path(value)
         case ("paths", "runtime_dir"): runtimeDirectory = try Configuration.path(value)
         case ("control", "group"): controlGroup = value.isEmpty ? nil : value

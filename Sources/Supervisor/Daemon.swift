@@ -78,9 +78,12 @@ public actor Daemon {
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
+        var feedSettings = EventFeed.Settings()
+        feedSettings.maxClients = config.maxEventClients
+        let feed = EventFeed(settings: feedSettings, logger: logger.with("socket", "events"))
         let http = try HTTPServer(host: config.httpListen.host, port: config.httpListen.port, logger: logger.with("socket", "http"),
                                   responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
-                                                            recorder: recorder))
+                                                            recorder: recorder, feed: feed))
         // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
         // log line, `botvisorctl status --json` or this file instead of reserving a port and releasing it.
         let httpAddress = Configuration.ListenAddress(host: config.httpListen.host, port: http.port)
@@ -96,6 +99,7 @@ public actor Daemon {
             group.addTask { await control.run() }
             group.addTask { await http.run(); await recorder.setHealthy("http", false) }
             group.addTask { await recorder.run() }
+            group.addTask { await feed.run(following: fleet.events) }
             group.addTask { await self.reportStatus(fleet: fleet) }
             group.addTask { await jobs.resumeInterrupted() }
             group.addTask {
@@ -117,6 +121,8 @@ public actor Daemon {
             await fleet.shutdown()
             ipc.close()
             control.close()
+            // Live feed clients are told the daemon is going away (1001) instead of holding the HTTP shutdown.
+            feed.shutdown()
             await http.shutdown()
             try? FileManager.default.removeItem(atPath: httpAddressFile)
             await store.close()
@@ -163,6 +169,7 @@ public actor Daemon {
             recorder?.apply(.init(fresh))
             var atNextStart: [String] = []
             if fresh.httpListen != old.httpListen { atNextStart.append("[http] listen") }
+            if fresh.maxEventClients != old.maxEventClients { atNextStart.append("[http] max_event_clients") }
             if fresh.stateDirectory != old.stateDirectory { atNextStart.append("[paths] state_dir") }
             if fresh.runtimeDirectory != old.runtimeDirectory { atNextStart.append("[paths] runtime_dir") }
             if fresh.controlGroup != old.controlGroup { atNextStart.append("[control] group") }
