@@ -65,7 +65,7 @@ extension DashboardAssets {
         <form id="search-form" class="toolbar">
           <input name="q" placeholder="full-text search">
           <input name="bot" placeholder="bot">
-          <select name="outcome"><option value="">any outcome</option><option>success</option><option>error</option><option>timeout</option></select>
+          <select name="outcome"><option value="">any outcome</option><option>ok</option><option>error</option><option>timeout</option><option>rate_limited</option><option>expired</option><option>interrupted</option></select>
           <button type="submit">Search</button>
           <button type="button" id="live-button">Live</button>
         </form>

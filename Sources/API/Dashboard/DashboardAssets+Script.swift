@@ -224,7 +224,7 @@ extension DashboardAssets {
 
     function commandRow(r) {
       const time = new Date(r.started_at).toLocaleTimeString();
-      const row = el("tr", { class: r.outcome === "success" ? "" : "failed", dataset: { id: r.id } },
+      const row = el("tr", { class: r.outcome === "ok" ? "" : "failed", dataset: { id: r.id } },
         el("td", {}, time), el("td", {}, r.bot), el("td", {}, r.command), el("td", {}, r.user_id),
         el("td", { class: "options" }, JSON.stringify(r.options)),
         el("td", {}, r.outcome + (r.error_code ? " " + r.error_code : "")),

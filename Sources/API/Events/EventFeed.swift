@@ -84,8 +84,13 @@ public final class EventFeed: Sendable {
     public var nextEventID: UInt64 { state.withLock { $0.nextEventID } }
 
     /// Per client: events queued and missed, for tests and `/metrics`.
-    package var clientQueues: [(queued: Int, missed: Int, ending: Bool)] {
-        state.withLock { s in s.clients.keys.sorted().map { id in let c = s.clients[id]!; return (c.queuedEvents, c.missed, c.ending) } }
+    package var clientQueues: [(id: Int, queued: Int, missed: Int, ending: Bool)] {
+        state.withLock { s in s.clients.keys.sorted().map { id in let c = s.clients[id]!; return (id, c.queuedEvents, c.missed, c.ending) } }
+    }
+
+    /// One client's queue: events queued and missed, and whether it is being closed (tests).
+    package func queueState(of id: Int) -> (queued: Int, missed: Int, ending: Bool)? {
+        state.withLock { s in s.clients[id].map { ($0.queuedEvents, $0.missed, $0.ending) } }
     }
 
     // MARK: Publishing
