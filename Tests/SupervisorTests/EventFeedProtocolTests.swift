@@ -19,6 +19,7 @@ import TestSupport
         let fleet: Fleet
         let feed: EventFeed
         let port: Int
+        let router: Router
 
         /// Publishes command records (`bot:outcome:command` each) as one committed batch per bot.
         func commands(_ specs: [String], optionBytes: Int = 0) {
@@ -42,14 +43,15 @@ import TestSupport
                                                         workerEnvironment: [:], records: store, sessions: store)
             let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
             let feed = EventFeed(settings: settings, logger: Logger(label: "events"))
-            let server = try HTTPServer(port: 0, responder: APIRouter.make(fleet: fleet, store: store, feed: feed))
+            let router = APIRouter.make(fleet: fleet, store: store, feed: feed)
+            let server = try HTTPServer(port: 0, responder: router)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await fleet.run() }
                 group.addTask { await feed.run(following: fleet.events) }
                 group.addTask { await server.run() }
                 try await eventually(timeout: .seconds(30), "the feed follows the fleet") { fleet.events.subscriberCount >= 1 }
                 do {
-                    try await body(Server(fleet: fleet, feed: feed, port: server.port))
+                    try await body(Server(fleet: fleet, feed: feed, port: server.port, router: router))
                 } catch {
                     feed.shutdown()
                     await server.shutdown()
@@ -277,6 +279,84 @@ import TestSupport
                 }
             }
             #expect(passed, "\(log.joined(separator: "\n"))")
+        }
+    }
+
+    @Test(.enabled(if: Peer.curl.isAvailable, Peer.curl.missing))
+    func curlFollowsTheFeedAsServerSentEventsAndResumesFromLastEventID() async throws {
+        try await Self.withServer(EventFeed.Settings()) { server in
+            let start = server.feed.nextEventID
+            server.commands(["b1:ok:one", "b1:error:two", "b2:ok:three"])
+            try await eventually(timeout: .seconds(30), "numbered") { server.feed.nextEventID == start + 3 }
+            async let curl = runProcess(Peer.curl.path!, ["-sN", "-H", "Accept: text/event-stream", "-H", "Last-Event-ID: \(start)",
+                                                          "http://127.0.0.1:\(server.port)/api/v1/events?topics=commands&bot=b1"],
+                                        timeout: .seconds(60))
+            try await eventually(timeout: .seconds(30), "curl connected and drained") {
+                server.feed.clientQueues.count == 1 && server.feed.clientQueues[0].queued == 0
+            }
+            server.commands(["b2:ok:skipped", "b1:ok:live"])
+            try await eventually(timeout: .seconds(30), "the live event sent") {
+                server.feed.nextEventID == start + 5 && server.feed.clientQueues.first?.queued == 0
+            }
+            // The stream ends when the daemon shuts the feed down, and curl with it.
+            server.feed.shutdown()
+            let result = try await curl
+            #expect(result.status == 0, "\(result.stderr)")
+            let ids = result.stdout.split(separator: "\n").filter { $0.hasPrefix("id: ") }.map { UInt64($0.dropFirst(4))! }
+            // After Last-Event-ID: the second record (b1), not the first (at that id) nor b2's; then the live one.
+            #expect(ids == [start + 1, start + 4], "\(result.stdout)")
+            let data = result.stdout.split(separator: "\n").filter { $0.hasPrefix("data: ") }.compactMap { try? JSON.parse(String($0.dropFirst(6))) }
+            #expect(data.map { $0["type"]?.string ?? "" } == ["hello", "command", "command", "closed"], "\(result.stdout)")
+            #expect(data.compactMap { $0["data"]?["command"]?.string } == ["two", "live"])
+            #expect(result.stdout.hasPrefix("retry: "))
+        }
+    }
+
+    /// Sets the principal as the auth middleware will.
+    struct AsRole: HTTPMiddleware {
+        var role: String
+        func handle(_ request: HTTPRequest, context: RequestContext, next: Next) async throws -> HTTPResponse {
+            var context = context
+            context.principal = Principal(subject: "someone", role: role)
+            return try await next(request, context)
+        }
+    }
+
+    @Test func theAuditTopicIsForAdminsAndAnUnsentResponseFreesItsClientSlot() async throws {
+        try await Self.withServer(EventFeed.Settings()) { server in
+            func get(_ role: String, _ target: String) async -> HTTPStatus {
+                var router = server.router
+                router.use(AsRole(role: role))
+                var request = HTTPRequest(method: .get, target: target)
+                request.headers.set("Accept", "text/event-stream")
+                return await router.respond(to: request).status
+            }
+            #expect(await get("viewer", "/api/v1/events?topics=audit") == .forbidden)
+            #expect(await get("viewer", "/api/v1/events?topics=bots,nosuch") == .badRequest)
+            #expect(await get("viewer", "/api/v1/events?topics=bots&outcome=ok") == .badRequest)
+            #expect(await get("admin", "/api/v1/events?topics=audit") == .ok)
+            // That response was never sent: its client slot is free again.
+            try await eventually(timeout: .seconds(10), "the slot released") { server.feed.clientCount == 0 }
+        }
+        // Without a network: the route, the parser and the feed decide it.
+        let feed = EventFeed()
+        let viewer = try #require(feed.register(role: "viewer", topics: [:], lastEventID: nil))
+        #expect(throws: EventFeedError(.topicForbidden, "role viewer may not follow audit")) {
+            try feed.handle(#"{"op":"subscribe","topic":"audit"}"#, from: viewer)
+        }
+        try feed.handle(#"{"op":"subscribe","topic":"commands"}"#, from: viewer)
+        let admin = try #require(feed.register(role: "admin", topics: [:], lastEventID: nil))
+        try feed.handle(#"{"op":"subscribe","topic":"audit"}"#, from: admin)
+        // No principal (authentication not configured): everything.
+        let anyone = try #require(feed.register(role: nil, topics: [:], lastEventID: nil))
+        try feed.handle(#"{"op":"subscribe","topic":"audit"}"#, from: anyone)
+        // SSE's default topics follow the role.
+        var request = HTTPRequest(method: .get, target: "/api/v1/events")
+        request.headers.set("Accept", "text/event-stream")
+        #expect(try EventsAPI.parse(request, role: "viewer", defaultToAll: true).0.keys.contains(.audit) == false)
+        #expect(try EventsAPI.parse(request, role: "admin", defaultToAll: true).0.keys.contains(.audit) == true)
+        #expect(throws: APIError(.forbidden, .topicForbidden, "role operator may not follow audit")) {
+            try EventsAPI.parse(HTTPRequest(method: .get, target: "/api/v1/events?topics=bots,audit"), role: "operator", defaultToAll: true)
         }
     }
 }
