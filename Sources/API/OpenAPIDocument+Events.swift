@@ -41,7 +41,8 @@ extension OpenAPIDocument {
             "/": ["get": ["summary": "The dashboard (HTML; its scripts and styles come from /assets)", "responses": ["200": html]]],
             "/assets/{file}": ["get": [
                 "summary": "A dashboard file (app.js, app.css), shipped in the binary",
-                "parameters": [["name": "file", "in": "path", "required": true, "schema": ["type": "string"]]],
+                "parameters": [["name": "file", "in": "path", "required": true,
+                                "schema": ["type": "string", "enum": .array(Dashboard.files.keys.sorted().map(JSON.string))]]],
                 "responses": ["200": ["description": "The file", "content": ["text/javascript": ["schema": ["type": "string"]],
                                                                              "text/css": ["schema": ["type": "string"]]]],
                               "404": error]]],

@@ -344,6 +344,9 @@ extension DashboardAssets {
     }
 
     async function start() {
+      // Operators and admins see the start/stop/restart controls; the API refuses a viewer's call anyway (403).
+      if (state.role) sessionStorage.setItem("botvisor.role", state.role); else state.role = sessionStorage.getItem("botvisor.role");
+      document.body.classList.toggle("viewer", state.role === "viewer");
       show(location.hash.slice(1) || "fleet");
       await reloadAll();
       if (!state.socket) connect();
