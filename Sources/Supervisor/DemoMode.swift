@@ -62,11 +62,13 @@ enum DemoMode {
                 FileDescriptorSink(fd: 1).write(line: """
 
                     botvisor demo: 3 bots on a built-in Discord simulator (state in \(dir), removed on exit).
+                    Dashboard: http://\(http)/
                     Try:
                       swift run botvisorctl --socket \(control) status
                       swift run botvisorctl --socket \(control) restart shop-bot    # resumes, no new identify
                       curl -s http://\(http)/api/v1/monitoring/health
                       curl -s http://\(http)/api/v1/bots/shop-bot
+                      curl -N -H 'Accept: text/event-stream' 'http://\(http)/api/v1/events?topics=bots,commands'
                     Ctrl-C stops everything.
 
                     """)
