@@ -6,7 +6,8 @@ import TestSupport
 @testable import Supervisor
 
 /// The dashboard in a real browser: headless Chromium driven by Selenium (PyPI) against a real botvisord
-/// whose workers talk to the Discord simulator. `.ci/run` installs Debian's `chromium` and `chromium-driver`.
+/// whose workers talk to the Discord simulator. Pages: fleet (live states through a restart), commands (the live
+/// feed, untrusted text), bot (SVG charts), jobs. `.ci/run` installs Debian's `chromium` and `chromium-driver`.
 @Suite(.serialized, .heavy) struct DashboardBrowserTests {
     static let chromium = ["chromium", "chromium-browser"].map { Peer($0, install: "apt-get install chromium chromium-driver") }.first { $0.isAvailable }
     static let chromedriver = Peer("chromedriver", install: "apt-get install chromium-driver")
@@ -74,6 +75,13 @@ import TestSupport
         # The page itself needs nothing the Content-Security-Policy forbids.
         violations = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
         assert not violations, violations
+
+        # The bot page draws its charts from the series API as SVG (a line, or "no samples" when empty).
+        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="bot"]').click()
+        wait.until(lambda _: len(driver.find_elements(By.CSS_SELECTOR, "#bot-charts .chart svg")) == 5)
+        # The jobs page lists jobs (none yet) without an error.
+        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="jobs"]').click()
+        wait.until(lambda _: driver.find_element(By.ID, "jobs").is_displayed())
 
         driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="fleet"]').click()
         wait.until(lambda _: state("alpha") == "ready")
