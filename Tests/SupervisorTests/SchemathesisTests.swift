@@ -33,7 +33,8 @@ import TestSupport
                                                                "run", "http://127.0.0.1:\(h.httpPort)/api/v1/openapi.json",
                                                                "--max-examples", "25", "--request-timeout", "30", "--seed", "20261127",
                                                                "--workers", "2", "--no-color"] + arguments,
-                                          timeout: .seconds(300))
+                                          // A run took 414 s on a 2-core machine shared with four other builds (29 operations).
+                                          timeout: .seconds(900))
         return (result.status, result.stdout + result.stderr)
     }
 
