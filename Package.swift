@@ -49,8 +49,9 @@ let package = Package(
         .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging", "Auth", "IOCore", "JSON"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
         .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging", "Discord", "JSON"]),
-        // API: the HTTP routes, their errors, authentication and roles, OpenAPI, Prometheus exposition and response caches.
-        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo"]),
+        // API: the HTTP routes, their errors, authentication and roles, OpenAPI, Prometheus exposition, response caches,
+        // the live event feed (WebSocket and SSE) and the dashboard's static files.
+        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "WebSocket", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo", "IOCore"]),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
         .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API", "Auth",
                                                   "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim", "TLS"]),

@@ -16,7 +16,8 @@ package enum APIRouter {
     package static func make(fleet: Fleet, store: SupervisorStore, authenticator: Authenticator, jobs: JobRunner? = nil,
                      apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
                      recorder: MetricsRecorder? = nil, audit: AuditTrail? = nil, limits: RateLimits? = nil,
-                     crossSite: CrossSiteMiddleware.Settings? = nil, displays: DisplayEngine? = nil) -> Router {
+                     crossSite: CrossSiteMiddleware.Settings? = nil, displays: DisplayEngine? = nil,
+                     feed: EventFeed? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.use(ErrorMiddleware(logger: Logger(label: "api")))
@@ -36,6 +37,8 @@ package enum APIRouter {
         let displays = displays ?? DisplayEngine(store: store, fleet: fleet, logger: Logger(label: "displays"))
         CatalogsAPI.register(on: &router, fleet: fleet, store: store, displays: displays)
         DisplaysAPI.register(on: &router, fleet: fleet, store: store, displays: displays, jobs: jobs)
+        EventsAPI.register(on: &router, feed: feed ?? EventFeed())
+        Dashboard.register(on: &router)
         let openAPI = OpenAPIDocument.make().bytes
         router.get("/api/v1/openapi.json") { request, _ in
             try APIQuery.check(request, allows: [])

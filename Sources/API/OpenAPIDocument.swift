@@ -10,7 +10,7 @@ import Store
 package enum OpenAPIDocument {
     package static let errorCodes = [ErrorCode.notFound, .methodNotAllowed, .botNotFound, .invalidParameter, .invalidCursor, .invalidQuery,
                                      .internal, .badRequest, .rateLimited, .unsupportedMediaType, .misdirectedRequest, .originNotAllowed]
-        .map(\.rawValue) + OpenAPIManagement.errorCodes + OpenAPIAuth.errorCodes + OpenAPIStock.errorCodes
+        .map(\.rawValue) + OpenAPIManagement.errorCodes + OpenAPIAuth.errorCodes + OpenAPIStock.errorCodes + eventErrorCodes
 
     /// A cursor as the API writes it (`<position>_<id>`); every string matching this is a position the server accepts.
     /// An empty value is the same as leaving the parameter out (true of every query parameter).
@@ -46,7 +46,7 @@ package enum OpenAPIDocument {
     ]
 
     package static func make() -> JSON {
-        addingCommonResponses(to: addingAudit(to: OpenAPIStock.merge(into: OpenAPIAuth.merge(into: OpenAPIManagement.merge(into: base())))))
+        addingCommonResponses(to: addingEvents(to: addingAudit(to: OpenAPIStock.merge(into: OpenAPIAuth.merge(into: OpenAPIManagement.merge(into: base()))))))
     }
 
     package static func base() -> JSON {

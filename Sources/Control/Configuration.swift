@@ -4,6 +4,8 @@ import FoundationEssentials
 /// botvisord's configuration, read from an INI-style file (see etc/botvisor.conf).
 public struct Configuration: Sendable, Equatable {
     public var httpListen = ListenAddress(host: "127.0.0.1", port: 8750)
+    /// Clients following `/api/v1/events` at once (`[http] max_event_clients`); the next one gets 503.
+    public var maxEventClients = 100
     public var stateDirectory: String
     public var runtimeDirectory: String
     /// Group that may use the control socket (mode 0660); nil keeps the daemon's group.
@@ -155,7 +157,7 @@ public struct Configuration: Sendable, Equatable {
 
     /// Every section and its keys.
     package static let keys: [String: [String]] = [
-        "http": ["listen", "max_connections", "allowed_hosts", "cors_origins", "tls_certificate", "tls_key"],
+        "http": ["listen", "max_connections", "allowed_hosts", "cors_origins", "tls_certificate", "tls_key", "max_event_clients"],
         "limits": ["enabled", "api", "lifecycle", "bulk", "max_tracked", "fd_reserve"],
         "audit": ["retention"],
         "paths": ["state_dir", "runtime_dir"],
@@ -191,6 +193,7 @@ public struct Configuration: Sendable, Equatable {
             limits.maxTracked = try Configuration.positiveInt(value)
             guard limits.maxTracked <= 1_000_000 else { throw ValueError(message: "expected at most 1000000, got `\(value)`") }
         case ("audit", "retention"): auditRetention = try Configuration.duration(value)
+        case ("http", "max_event_clients"): maxEventClients = try Configuration.positiveInt(value)
         case ("paths", "state_dir"): stateDirectory = try Configuration.path(value)
         case ("paths", "runtime_dir"): runtimeDirectory = try Configuration.path(value)
         case ("control", "group"): controlGroup = value.isEmpty ? nil : value

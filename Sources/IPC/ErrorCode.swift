@@ -104,6 +104,15 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     public static let configInvalid: ErrorCode = "CONFIG_INVALID"
     public static let controlClosed: ErrorCode = "CONTROL_CLOSED"
 
+    // MARK: The live feed
+
+    /// `GET /api/v1/events` was asked for neither a WebSocket upgrade nor `text/event-stream`.
+    public static let upgradeRequired: ErrorCode = "UPGRADE_REQUIRED"
+    /// `[http] max_event_clients` clients are following the feed already.
+    public static let tooManyEventClients: ErrorCode = "TOO_MANY_EVENT_CLIENTS"
+    /// The caller's role may not follow that topic (`audit` is for admins).
+    public static let topicForbidden: ErrorCode = "TOPIC_FORBIDDEN"
+
     // MARK: Jobs
 
     public static let jobNotFound: ErrorCode = "JOB_NOT_FOUND"

@@ -106,6 +106,9 @@ public actor Daemon {
         await jobs.use(displays)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
+        var feedSettings = EventFeed.Settings()
+        feedSettings.maxClients = config.maxEventClients
+        let feed = EventFeed(settings: feedSettings, logger: logger.with("socket", "events"))
         // Bound first: the default allowed Host names carry the port, which port 0 leaves to the kernel.
         let listener = try SocketListener.tcp(host: config.httpListen.host, port: config.httpListen.port)
         let hosts = config.allowedHosts.isEmpty
@@ -127,7 +130,7 @@ public actor Daemon {
                                                         recorder: recorder, audit: audit, limits: limits,
                                                         crossSite: CrossSiteMiddleware.Settings(allowedHosts: hosts,
                                                                                                 corsOrigins: config.corsOrigins),
-                                                        displays: displays))
+                                                        displays: displays, feed: feed))
         // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
         // log line, `botvisorctl status --json` or this file instead of reserving a port and releasing it.
         let httpAddress = Configuration.ListenAddress(host: config.httpListen.host, port: http.port)
@@ -143,6 +146,7 @@ public actor Daemon {
             group.addTask { await control.run() }
             group.addTask { await http.run(); await recorder.setHealthy("http", false) }
             group.addTask { await recorder.run() }
+            group.addTask { await feed.run(following: fleet.events) }
             group.addTask { await self.reportStatus(fleet: fleet) }
             group.addTask { await jobs.resumeInterrupted() }
             group.addTask { await self.auditUpkeep(audit) }
@@ -167,6 +171,8 @@ public actor Daemon {
             await fleet.shutdown()
             ipc.close()
             control.close()
+            // Live feed clients are told the daemon is going away (1001) instead of holding the HTTP shutdown.
+            feed.shutdown()
             await http.shutdown()
             await audit.flushRateLimited()
             try? FileManager.default.removeItem(atPath: httpAddressFile)
@@ -229,6 +235,7 @@ public actor Daemon {
             recorder?.apply(.init(fresh))
             var atNextStart: [String] = []
             if fresh.httpListen != old.httpListen { atNextStart.append("[http] listen") }
+            if fresh.maxEventClients != old.maxEventClients { atNextStart.append("[http] max_event_clients") }
             if fresh.stateDirectory != old.stateDirectory { atNextStart.append("[paths] state_dir") }
             if fresh.runtimeDirectory != old.runtimeDirectory { atNextStart.append("[paths] runtime_dir") }
             if fresh.controlGroup != old.controlGroup { atNextStart.append("[control] group") }

@@ -68,6 +68,7 @@ enum DemoMode {
                 FileDescriptorSink(fd: 1).write(line: """
 
                     botvisor demo: 3 bots on a built-in Discord simulator (state in \(dir), removed on exit).
+                    Dashboard: http://\(http)/
                     An admin API token for this demo (valid for a day, gone when the demo stops):
                       export BOTVISOR_TOKEN=\(token)
                     Try:
@@ -76,6 +77,7 @@ enum DemoMode {
                       curl -s http://\(http)/api/v1/monitoring/health
                       curl -s -H "Authorization: Bearer $BOTVISOR_TOKEN" http://\(http)/api/v1/bots/shop-bot
                       curl -s -H "Authorization: Bearer $BOTVISOR_TOKEN" http://\(http)/api/v1/auth/me
+                      curl -N -H "Authorization: Bearer $BOTVISOR_TOKEN" -H 'Accept: text/event-stream' 'http://\(http)/api/v1/events?topics=bots,commands'
                     Ctrl-C stops everything.
 
                     """)

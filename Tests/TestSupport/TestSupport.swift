@@ -148,9 +148,15 @@ public final class BackgroundProcess: Sendable {
     public let child: ChildProcess
     private let lines = LineReader()
 
-    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    /// With `stdin`, `writeLine` talks to the process (a scripted peer that waits for the test's go-ahead).
+    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Bool = false) throws {
         child = try ChildProcess(path: path, arguments: arguments,
-                                 environment: environment ?? ProcessInfo.processInfo.environment, output: .merged)
+                                 environment: environment ?? ProcessInfo.processInfo.environment, output: .merged, stdin: stdin)
+    }
+
+    /// Writes one line to the process's stdin (started with `stdin: true`).
+    public func writeLine(_ line: String) async throws {
+        try await child.input!.write(Array((line + "\n").utf8), deadline: .now + .seconds(10))
     }
 
     public var pid: Int32 { child.pid }
