@@ -65,6 +65,33 @@ public struct AccessPolicy: Sendable {
         "POST /api/v1/tokens": .role(.admin),
         "POST /api/v1/tokens/{id}/revoke": .role(.admin),
         "GET /api/v1/audit": .role(.admin),
+        "GET /api/v1/limits": .role(.admin),
+        // The dashboard's static files: the page logs in with the API itself; it holds no data.
+        "GET /": .anyone,
+        "GET /assets/{file}": .anyone,
+        // The live feed: the feed itself narrows topics by role (audit is admin's).
+        "GET /api/v1/events": .role(.viewer),
+        // Stock (issue 14): viewers read; operators change stock and visibility and refresh displays;
+        // admins manage catalogs, products and displays.
+        "GET /api/v1/catalogs": .role(.viewer),
+        "GET /api/v1/catalogs/{id}": .role(.viewer),
+        "GET /api/v1/catalogs/{id}/products": .role(.viewer),
+        "GET /api/v1/catalogs/{id}/products/{sku}": .role(.viewer),
+        "GET /api/v1/displays": .role(.viewer),
+        "GET /api/v1/displays/{id}": .role(.viewer),
+        "PATCH /api/v1/catalogs/{id}/products/{sku}": .role(.operator),
+        "PUT /api/v1/catalogs/{id}/stock": .role(.operator),
+        "POST /api/v1/displays/{id}/refresh": .role(.operator),
+        "POST /api/v1/bulk/products/visibility": .role(.operator),
+        "POST /api/v1/bulk/displays/refresh": .role(.operator),
+        "POST /api/v1/catalogs": .role(.admin),
+        "PATCH /api/v1/catalogs/{id}": .role(.admin),
+        "DELETE /api/v1/catalogs/{id}": .role(.admin),
+        "POST /api/v1/catalogs/{id}/products": .role(.admin),
+        "DELETE /api/v1/catalogs/{id}/products/{sku}": .role(.admin),
+        "POST /api/v1/displays": .role(.admin),
+        "PATCH /api/v1/displays/{id}": .role(.admin),
+        "DELETE /api/v1/displays/{id}": .role(.admin),
     ]
 
     public var publicMetrics: Bool
