@@ -30,7 +30,6 @@ package struct AuthMiddleware: HTTPMiddleware {
                                             "required": required.rawValue, "route": context.route ?? request.path])
             throw APIError(.forbidden, .forbidden, "this needs the \(required.rawValue) role; \(principal.subject) has \(principal.role)")
         }
-        var context = context
         context.principal = principal
         return try await next(request, context)
     }

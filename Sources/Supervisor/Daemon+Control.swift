@@ -35,7 +35,9 @@ extension Daemon {
         case .tokenCreate: .tokenCreate
         case .tokenRevoke: .tokenRevoke
         case .keyRotate: .keyRotate
-        case .status, .botList, .logs, .userList, .tokenList, .auditVerify, .auditList: nil
+        case .stockShow, .stockHide, .stockSet: .stockChange
+        case .displayRefresh: .displayRefresh
+        case .status, .botList, .logs, .userList, .tokenList, .auditVerify, .auditList, .stockList, .displayList: nil
         }
         guard let action else { return reply }
         if request.all == true { details["all"] = "true" }

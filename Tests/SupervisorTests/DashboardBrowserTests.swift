@@ -94,7 +94,7 @@ import TestSupport
     @Test(.enabled(if: browserPresent, missing))
     func theFleetPageFollowsARestartLiveAndCommandsShowUntrustedTextAsText() async throws {
         // The browser is here: a missing Selenium is a broken setup, not a reason to skip.
-        try #require(Self.selenium.isAvailable, "selenium is not installed: pip install selenium (or run .ci/run)")
+        try #require(await Self.selenium.available(), "selenium is not installed: pip install selenium (or run .ci/run)")
         try await DaemonHarness.run { h in
             try await h.waitForHTTP()
             try await h.createBot("alpha", token: "tok-alpha")

@@ -20,6 +20,9 @@ import TestSupport
         let feed: EventFeed
         let port: Int
         let router: Router
+        let authenticator: Authenticator
+        /// An admin API token: every request to the feed carries one, as a client of the daemon's would.
+        let token: String
 
         /// Publishes command records (`bot:outcome:command` each) as one committed batch per bot.
         func commands(_ specs: [String], optionBytes: Int = 0) {
@@ -43,7 +46,9 @@ import TestSupport
                                                         workerEnvironment: [:], records: store, sessions: store)
             let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
             let feed = EventFeed(settings: settings, logger: Logger(label: "events"))
-            let router = APIRouter.make(fleet: fleet, store: store, feed: feed)
+            let auth = try await TestAuth.authenticator(store: store, dir: dir)
+            let token = try await TestAuth.token(auth)
+            let router = APIRouter.make(fleet: fleet, store: store, authenticator: auth, feed: feed)
             let server = try HTTPServer(port: 0, responder: router)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await fleet.run() }
@@ -51,7 +56,7 @@ import TestSupport
                 group.addTask { await server.run() }
                 try await eventually(timeout: .seconds(30), "the feed follows the fleet") { fleet.events.subscriberCount >= 1 }
                 do {
-                    try await body(Server(fleet: fleet, feed: feed, port: server.port, router: router))
+                    try await body(Server(fleet: fleet, feed: feed, port: server.port, router: router, authenticator: auth, token: token))
                 } catch {
                     feed.shutdown()
                     await server.shutdown()
@@ -101,12 +106,18 @@ import TestSupport
         assert line.startswith("OK"), line
         return line[3:]
 
+    # The admin token comes over stdin, never argv; every connection sends it as a bearer token.
+    TOKEN = need("token")
+
+    def connect(url, **options):
+        return websockets.connect(url, additional_headers={"Authorization": "Bearer " + TOKEN}, **options)
+
     async def recv(ws):
         return json.loads(await asyncio.wait_for(ws.recv(), 60))
 
     async def main():
         # Subscribe with filters: only b1's failed commands, and the bots topic.
-        async with websockets.connect(URL) as a:
+        async with connect(URL) as a:
             hello = await recv(a)
             assert hello["type"] == "hello" and hello["data"]["topics"] == [], hello
             await a.send(json.dumps({"op": "subscribe", "topic": "commands", "filter": {"bot": "b1", "outcome": "error"}}))
@@ -141,7 +152,7 @@ import TestSupport
 
         # Replay: what was published while disconnected comes first after a reconnect with the last id.
         need("commands b1:ok:r1 b1:ok:r2 b2:error:r3")
-        async with websockets.connect(URL + "?topics=commands&last_event_id=%d" % last) as a:
+        async with connect(URL + "?topics=commands&last_event_id=%d" % last) as a:
             assert (await recv(a))["type"] == "hello"
             replayed = [await recv(a) for _ in range(3)]
             assert [m["data"]["command"] for m in replayed] == ["r1", "r2", "r3"], replayed
@@ -149,7 +160,7 @@ import TestSupport
             last = replayed[-1]["id"]
         # The same from a subscribe message's last_event_id.
         need("commands b1:ok:s1")
-        async with websockets.connect(URL) as a:
+        async with connect(URL) as a:
             assert (await recv(a))["type"] == "hello"
             await a.send(json.dumps({"op": "subscribe", "topic": "commands", "last_event_id": last}))
             assert (await recv(a))["type"] == "subscribed"
@@ -159,15 +170,15 @@ import TestSupport
 
         # A gap longer than the replay buffer: a reset instead of a partial replay.
         need("flood 300 0")
-        async with websockets.connect(URL + "?topics=commands&last_event_id=%d" % last) as a:
+        async with connect(URL + "?topics=commands&last_event_id=%d" % last) as a:
             assert (await recv(a))["type"] == "hello"
             m = await recv(a)
             assert m["type"] == "reset", m
 
         # A stalled client: lagged, then 1008; a client beside it gets every event.
-        stalled = await websockets.connect(URL + "?topics=commands")
+        stalled = await connect(URL + "?topics=commands")
         stalled_id = (await recv(stalled))["data"]["client"]
-        healthy = await websockets.connect(URL + "?topics=commands", max_queue=None)
+        healthy = await connect(URL + "?topics=commands", max_queue=None)
         assert (await recv(healthy))["type"] == "hello"
         received = []
         async def follow():
@@ -197,9 +208,9 @@ import TestSupport
 
         # The client limit: the next one is refused with 503 and the error shape.
         need("idle")
-        clients = [await websockets.connect(URL) for _ in range(int(need("limit")))]
+        clients = [await connect(URL) for _ in range(int(need("limit")))]
         try:
-            await websockets.connect(URL)
+            await connect(URL)
             assert False, "connected past the limit"
         except websockets.exceptions.InvalidStatus as e:
             assert e.response.status_code == 503, e.response.status_code
@@ -207,14 +218,14 @@ import TestSupport
         for c in clients:
             await c.close()
         need("idle")
-        async with websockets.connect(URL) as a:
+        async with connect(URL) as a:
             assert (await recv(a))["type"] == "hello"
         print("PASS", flush=True)
 
     asyncio.run(main())
     """#
 
-    @Test(.enabled(if: websockets.isAvailable, websockets.missing))
+    @Test(.enabled(websockets.missing) { await websockets.available() })
     func aPythonClientSubscribesFiltersResumesIsToldToResetLagsAndMeetsTheLimit() async throws {
         var settings = EventFeed.Settings()
         settings.maxClients = 4
@@ -228,6 +239,8 @@ import TestSupport
             let (passed, log) = try await Self.runPeer(Self.protocolScript, arguments: ["ws://127.0.0.1:\(server.port)/api/v1/events"]) { action in
                 let words = action.split(separator: " ").map(String.init)
                 switch words[0] {
+                case "token":
+                    return server.token
                 case "commands", "state":
                     let start = server.feed.nextEventID
                     var count = 0
@@ -288,9 +301,10 @@ import TestSupport
             let start = server.feed.nextEventID
             server.commands(["b1:ok:one", "b1:error:two", "b2:ok:three"])
             try await eventually(timeout: .seconds(30), "numbered") { server.feed.nextEventID == start + 3 }
-            async let curl = runProcess(Peer.curl.path!, ["-sN", "-H", "Accept: text/event-stream", "-H", "Last-Event-ID: \(start)",
+            // The token reaches curl as a config file on stdin (`-K -`), never argv.
+            async let curl = runProcess(Peer.curl.path!, ["-sN", "-K", "-", "-H", "Accept: text/event-stream", "-H", "Last-Event-ID: \(start)",
                                                           "http://127.0.0.1:\(server.port)/api/v1/events?topics=commands&bot=b1"],
-                                        timeout: .seconds(60))
+                                        stdin: "header = \"Authorization: Bearer \(server.token)\"\n", timeout: .seconds(60))
             try await eventually(timeout: .seconds(30), "curl connected and drained") {
                 server.feed.clientQueues.count == 1 && server.feed.clientQueues[0].queued == 0
             }
@@ -312,24 +326,16 @@ import TestSupport
         }
     }
 
-    /// Sets the principal as the auth middleware will.
-    struct AsRole: HTTPMiddleware {
-        var role: String
-        func handle(_ request: HTTPRequest, context: RequestContext, next: Next) async throws -> HTTPResponse {
-            var context = context
-            context.principal = Principal(subject: "someone", role: role)
-            return try await next(request, context)
-        }
-    }
-
     @Test func theAuditTopicIsForAdminsAndAnUnsentResponseFreesItsClientSlot() async throws {
         try await Self.withServer(EventFeed.Settings()) { server in
+            // A token per role, as the auth middleware sees callers.
+            let tokens = ["viewer": try await TestAuth.token(server.authenticator, role: "viewer", name: "viewer"),
+                          "admin": server.token]
             func get(_ role: String, _ target: String) async -> HTTPStatus {
-                var router = server.router
-                router.use(AsRole(role: role))
                 var request = HTTPRequest(method: .get, target: target)
                 request.headers.set("Accept", "text/event-stream")
-                return await router.respond(to: request).status
+                request.headers.set("Authorization", "Bearer \(tokens[role]!)")
+                return await server.router.respond(to: request).status
             }
             #expect(await get("viewer", "/api/v1/events?topics=audit") == .forbidden)
             #expect(await get("viewer", "/api/v1/events?topics=bots,nosuch") == .badRequest)

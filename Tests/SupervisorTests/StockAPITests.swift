@@ -11,7 +11,7 @@ import TestSupport
 @Suite struct StockAPITests {
     let bots = BotsAPITests()
 
-    func send(_ router: Router, _ method: HTTPMethod, _ target: String, _ body: JSON? = nil, headers: HTTPHeaders = [:]) async -> (HTTPStatus, JSON, HTTPHeaders) {
+    func send(_ router: SignedInRouter, _ method: HTTPMethod, _ target: String, _ body: JSON? = nil, headers: HTTPHeaders = [:]) async -> (HTTPStatus, JSON, HTTPHeaders) {
         var request = HTTPRequest(method: method, target: target)
         for (name, value) in headers { request.headers.add(name, value) }
         if let body { request.body = body.bytes }
@@ -20,7 +20,7 @@ import TestSupport
         return (response.status, (try? JSON.parse(bytes)) ?? .null, response.headers)
     }
 
-    func catalog(_ router: Router) async throws -> Int {
+    func catalog(_ router: SignedInRouter) async throws -> Int {
         let (status, catalog, _) = await send(router, .post, "/api/v1/catalogs", ["name": "Fruit stand", "currency": "EUR"])
         #expect(status == .created)
         return try #require(catalog["id"]?.int)

@@ -15,7 +15,7 @@ public struct EventTopic: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
     public static let metrics = EventTopic("metrics")
     /// Bulk job progress and per-item results.
     public static let jobs = EventTopic("jobs")
-    /// Stock display changes (none are published yet).
+    /// Stock changes and stock displays updated or broken.
     public static let stock = EventTopic("stock")
     /// Audit events; admins only (none are published yet).
     public static let audit = EventTopic("audit")

@@ -71,6 +71,14 @@ public struct FeedEvent: Sendable, Equatable {
         case .jobProgress(let job, let seq, let state):
             return one(.jobs, seq == nil ? "job.state" : "job.item",
                        ["job": .string(job), "seq": seq.map { .number(Double($0)) } ?? .null, "state": .string(state)])
+        case .stockChanged(let catalog, let skus):
+            return one(.stock, "stock.changed", ["catalog": .number(Double(catalog)), "skus": .array(skus.map(JSON.string))])
+        case .displayUpdated(let display, let bot, let messageIDs):
+            return one(.stock, "display.updated", ["display": .number(Double(display)), "bot": .string(bot),
+                                                   "message_ids": .array(messageIDs.map(JSON.string))], bot: bot)
+        case .displayBroken(let display, let bot, let code, let message):
+            return one(.stock, "display.broken", ["display": .number(Double(display)), "bot": .string(bot),
+                                                  "code": .string(code), "message": .string(message)], bot: bot)
         }
     }
 
