@@ -57,6 +57,7 @@ public struct AccessPolicy: Sendable {
         "POST /api/v1/auth/refresh": .credentialInBody,
         "POST /api/v1/auth/logout": .role(.viewer),
         "GET /api/v1/auth/me": .role(.viewer),
+        "POST /api/v1/auth/ws-ticket": .role(.viewer),
         "GET /api/v1/users": .role(.admin),
         "POST /api/v1/users": .role(.admin),
         "PATCH /api/v1/users/{name}": .role(.admin),

@@ -29,6 +29,12 @@ package enum AuthAPI {
             try await auth.logout(claims: claims, refreshToken: try body?.optionalString("refresh_token"))
             return HTTPResponse(status: .noContent)
         }
+        router.post("/api/v1/auth/ws-ticket") { request, context in
+            try APIQuery.check(request, allows: [])
+            guard let principal = context.principal else { throw Authenticator.unauthorized(.authRequired, "this route needs a bearer token") }
+            return .json(["ticket": .string(auth.issueTicket(for: principal)),
+                          "expires_in": .number(Double(Authenticator.ticketLifetime.components.seconds))])
+        }
         router.get("/api/v1/auth/me") { request, _ in
             try APIQuery.check(request, allows: [])
             let (principal, credential) = try auth.authenticate(authorization: request.headers["Authorization"])

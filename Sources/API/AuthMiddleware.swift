@@ -24,7 +24,16 @@ package struct AuthMiddleware: HTTPMiddleware {
         case .anyone, .credentialInBody: return try await next(request, context)
         case .role(let role): required = role
         }
-        let (principal, _) = try authenticator.authenticate(authorization: request.headers["Authorization"])
+        let principal: Principal
+        if request.headers["Authorization"] == nil, context.route == "/api/v1/events", let ticket = request.query("ticket") {
+            // A browser's WebSocket cannot carry the header: a single-use ticket from /auth/ws-ticket stands in.
+            guard let redeemed = authenticator.redeemTicket(ticket) else {
+                throw Authenticator.unauthorized(.tokenInvalid, "the ticket is unknown, spent or expired; ask /api/v1/auth/ws-ticket for another")
+            }
+            principal = redeemed
+        } else {
+            (principal, _) = try authenticator.authenticate(authorization: request.headers["Authorization"])
+        }
         guard let role = Role(rawValue: principal.role), role.allows(required) else {
             logger.notice("access denied", ["request_id": context.requestID, "subject": principal.subject, "role": principal.role,
                                             "required": required.rawValue, "route": context.route ?? request.path])

@@ -63,6 +63,8 @@ public final class Authenticator: Sendable {
     let store: SupervisorStore
     let keyFile: String
     let state: Mutex<State>
+    /// Live-feed tickets not yet redeemed (`Authenticator+Tickets.swift`).
+    let tickets = Mutex<[String: (principal: Principal, expires: ContinuousClock.Instant)]>([:])
     let logger: Logger
     /// Unix seconds (injected in tests to mint tokens that expired or are not yet valid).
     let now: @Sendable () -> Int64

@@ -35,6 +35,10 @@ package enum OpenAPIAuth {
                 "summary": "End the login: the access token presented, and the refresh token's family when given, stop working",
                 "requestBody": ["required": false, "content": ["application/json": ["schema": ref("Logout")]]],
                 "responses": ["204": ["description": "Logged out"], "422": error]]],
+            "/api/v1/auth/ws-ticket": ["post": [
+                "summary": "A single-use ticket, valid 30 s, that opens GET /api/v1/events?ticket=... once as this principal (browsers cannot set headers on a WebSocket)",
+                "responses": ["200": json(["type": "object", "required": ["ticket", "expires_in"], "additionalProperties": false,
+                                           "properties": ["ticket": ["type": "string"], "expires_in": ["type": "integer"]]], "The ticket")]]],
             "/api/v1/auth/me": ["get": [
                 "summary": "Who the bearer token speaks for", "responses": ["200": json(ref("Me"), "The principal")]]],
             "/api/v1/users": [

@@ -32,6 +32,7 @@ extension OpenAPIDocument {
                     ["name": "outcome", "in": "query", "required": false, "description": "Keep only commands with this outcome",
                      "schema": ["type": "string", "enum": .array([""] + CommandOutcome.allCases.map { .string($0.rawValue) })]],
                     query("command", "Keep only this command"),
+                    query("ticket", "A single-use ticket from POST /api/v1/auth/ws-ticket, for clients that cannot send Authorization (browsers' WebSocket)"),
                 ],
                 "responses": [
                     "101": ["description": "Switched to WebSocket"],

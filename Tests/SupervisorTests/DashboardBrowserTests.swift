@@ -1,4 +1,5 @@
 import Foundation
+import Control
 import Glibc
 import JSON
 import Testing
@@ -40,6 +41,14 @@ import TestSupport
     try:
         wait = WebDriverWait(driver, 90, poll_frequency=0.05)
         driver.get(url)
+
+        # Every route but health needs a token: the page shows its sign-in form, and an operator signs in.
+        wait.until(lambda _: driver.find_element(By.ID, "login").is_displayed())
+        user, password = need("credentials").split(" ", 1)
+        form = driver.find_element(By.ID, "login-form")
+        form.find_element(By.NAME, "username").send_keys(user)
+        form.find_element(By.NAME, "password").send_keys(password)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
         def state(bot):
             cells = driver.find_elements(By.CSS_SELECTOR, '#fleet-table tr[data-bot="%s"] .state' % bot)
@@ -104,11 +113,17 @@ import TestSupport
             let shot = FileManager.default.temporaryDirectory.appendingPathComponent("dashboard-\(getpid()).png").path
             defer { try? FileManager.default.removeItem(atPath: shot) }
             var killed: Int32?
+            // An operator account, made over the control socket as `botvisorctl user add` makes it.
+            let password = "correct horse battery staple"
+            let added = try await h.ctl(ControlRequest(command: .userAdd, name: "olivia", role: "operator", password: password))
+            #expect(added.ok, "\(String(describing: added.error))")
             let (passed, log) = try await EventFeedProtocolTests.runPeer(
                 Self.script, arguments: ["http://127.0.0.1:\(h.httpPort)/", shot, Self.chromium!.path!, Self.chromedriver.path!]
             ) { action in
                 let words = action.split(separator: " ", maxSplits: 2).map(String.init)
                 switch words[0] {
+                case "credentials":
+                    return "olivia \(password)"
                 case "kill":
                     let pid = try #require(try await h.status(words[1]).pid)
                     kill(pid, SIGKILL)

@@ -146,12 +146,25 @@ public func withTemporaryDirectory<T>(_ body: (String) async throws -> T) async 
 /// A long-running child process (a peer server), killed with its process group when stopped.
 public final class BackgroundProcess: Sendable {
     public let child: ChildProcess
-    private let lines = LineReader()
+    /// Every line the process printed and the test has not read yet, and whether its output ended.
+    /// A task reads the output from the start, whether or not the test ever asks for a line: a process
+    /// whose pipe nobody drains blocks on its next write once the pipe holds 64 KiB (a daemon that logs
+    /// every request would stop answering in the middle of a test).
+    private let output = Mutex<(lines: [String], next: Int, ended: Bool)>(([], 0, false))
 
     /// With `stdin`, `writeLine` talks to the process (a scripted peer that waits for the test's go-ahead).
     public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Bool = false) throws {
         child = try ChildProcess(path: path, arguments: arguments,
                                  environment: environment ?? ProcessInfo.processInfo.environment, output: .merged, stdin: stdin)
+        let stream = child.output!
+        let output = self.output
+        Task.detached {
+            let reader = LineReader()
+            while let line = try? await reader.next(from: stream, deadline: nil) {
+                output.withLock { $0.lines.append(line) }
+            }
+            output.withLock { $0.ended = true }
+        }
     }
 
     /// Writes one line to the process's stdin (started with `stdin: true`).
@@ -161,9 +174,23 @@ public final class BackgroundProcess: Sendable {
 
     public var pid: Int32 { child.pid }
 
-    /// The next line the process prints (stdout and stderr merged), or nil at end of output.
+    /// The next line the process printed (stdout and stderr merged), or nil at end of output.
     public func readLine(deadline: Deadline? = .now + .seconds(30)) async throws -> String? {
-        try await lines.next(from: child.output!, deadline: deadline)
+        while true {
+            let (line, ended): (String?, Bool) = output.withLock { o in
+                guard o.next < o.lines.count else { return (nil, o.ended) }
+                defer {
+                    o.next += 1
+                    // Read lines are dropped now and then, not one by one.
+                    if o.next >= 4096 { o.lines.removeFirst(o.next); o.next = 0 }
+                }
+                return (o.lines[o.next], false)
+            }
+            if let line { return line }
+            if ended { return nil }
+            if let deadline, Deadline.now >= deadline { throw DeadlineExceeded() }
+            try await Task.sleep(for: .milliseconds(10))
+        }
     }
 
     /// Reads lines until one satisfies `predicate`; returns it.

@@ -55,8 +55,8 @@ extension DashboardAssets {
           const reply = await fetch("/api/v1/auth/login", { method: "POST", headers: { "Content-Type": "application/json" },
             body: JSON.stringify({ username: form.username.value, password: form.password.value }) });
           const body = await reply.json().catch(() => null);
-          if (!reply.ok || !body || !body.token) throw new Error((body && body.error && body.error.message) || "sign in failed");
-          state.token = body.token;
+          if (!reply.ok || !body || !body.access_token) throw new Error((body && body.error && body.error.message) || "sign in failed");
+          state.token = body.access_token;
           if (body.role) state.role = body.role;
         }
         sessionStorage.setItem("botvisor.token", state.token);
@@ -318,7 +318,7 @@ extension DashboardAssets {
       if (state.lastEventID != null) url.searchParams.set("last_event_id", String(state.lastEventID));
       if (state.token) {
         // Browsers cannot set headers on a WebSocket: a short-lived ticket stands in for the token.
-        const ticket = await api("/api/v1/auth/ws-ticket", { method: "POST" });
+        const ticket = await api("/api/v1/auth/ws-ticket", { method: "POST", body: {} });
         url.searchParams.set("ticket", ticket.ticket);
       }
       return url;

@@ -7,7 +7,7 @@ import WebSocket
 /// `GET /api/v1/events`: the live feed over WebSocket (RFC 6455, our own server side) or, for
 /// `Accept: text/event-stream`, as Server-Sent Events (WHATWG HTML §9.2). Both carry the same JSON events.
 package enum EventsAPI {
-    package static let parameters = ["topics", "last_event_id", "bot", "guild", "outcome", "command"]
+    package static let parameters = ["topics", "last_event_id", "bot", "guild", "outcome", "command", "ticket"]
 
     package static func register(on router: inout Router, feed: EventFeed) {
         router.get("/api/v1/events") { request, context in
