@@ -46,14 +46,15 @@ let package = Package(
         // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
         .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore", "JSON"]),
         // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
-        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging", "Auth"]),
+        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging", "Auth", "IOCore", "JSON"]),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
-        .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging"]),
-        // API: the HTTP routes, their errors, OpenAPI, Prometheus exposition and response caches.
-        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "HTTP", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo", "Auth"]),
+        .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging", "Discord", "JSON"]),
+        // API: the HTTP routes, their errors, authentication and roles, OpenAPI, Prometheus exposition, response caches,
+        // the live event feed (WebSocket and SSE) and the dashboard's static files.
+        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "WebSocket", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo", "IOCore"]),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
-        .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API",
-                                                  "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim", "Auth", "TLS"]),
+        .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API", "Auth",
+                                                  "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim", "TLS"]),
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
@@ -78,7 +79,7 @@ let package = Package(
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
         .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "IPC", "IOCore", "Logging"]),
-        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport", "BuildInfo", "Logging", "Auth"]),
+        .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Auth", "Crypto", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport", "BuildInfo", "Logging"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord", "JSON"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"]),
         .testTarget(name: "BotWorkerTests", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "HTTP", "WebSocket", "TLS", "IPC", "IOCore", "TestSupport"]),

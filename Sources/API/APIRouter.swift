@@ -11,10 +11,13 @@ import Store
 
 /// The HTTP API: monitoring (`MonitoringAPI`), bot status and command-log search.
 package enum APIRouter {
-    package static func make(fleet: Fleet, store: SupervisorStore, jobs: JobRunner? = nil,
+    /// Every route, behind `AuthMiddleware`: there is no router without authentication (tests get an
+    /// `Authenticator` and a token from `TestAuth`, the daemon from its state directory).
+    package static func make(fleet: Fleet, store: SupervisorStore, authenticator: Authenticator, jobs: JobRunner? = nil,
                      apiBase: String = "https://discord.com/api/v10", client: HTTPClient = HTTPClient(),
                      recorder: MetricsRecorder? = nil, audit: AuditTrail? = nil, limits: RateLimits? = nil,
-                     crossSite: CrossSiteMiddleware.Settings? = nil) -> Router {
+                     crossSite: CrossSiteMiddleware.Settings? = nil, displays: DisplayEngine? = nil,
+                     feed: EventFeed? = nil) -> Router {
         var router = Router()
         router.use(RequestIDMiddleware())
         router.use(ErrorMiddleware(logger: Logger(label: "api")))
@@ -22,12 +25,20 @@ package enum APIRouter {
         if let audit { router.use(AuditMiddleware(audit)) }
         if let crossSite { router.use(CrossSiteMiddleware(crossSite)) }
         if let limits { router.use(RateLimitMiddleware(limits, scope: .address)) }
-        // Authentication and roles go here: after the address limit, before the principal limit.
+        // Authentication and roles: after the address limit, before the principal limit.
+        router.use(AuthMiddleware(authenticator: authenticator, policy: AccessPolicy(publicMetrics: authenticator.settings.publicMetrics)))
         if let limits { router.use(RateLimitMiddleware(limits, scope: .principal)) }
         AuditAPI.register(on: &router, store: store, limits: limits)
+        AuthAPI.register(on: &router, authenticator: authenticator)
         MonitoringAPI.register(on: &router, fleet: fleet, store: store, recorder: recorder ?? MetricsRecorder(fleet: fleet, store: store))
         BotsAPI.register(on: &router, fleet: fleet, apiBase: apiBase, client: client)
-        JobsAPI.register(on: &router, fleet: fleet, jobs: jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs")))
+        let jobs = jobs ?? JobRunner(store: store, fleet: fleet, logger: Logger(label: "jobs"))
+        JobsAPI.register(on: &router, fleet: fleet, jobs: jobs)
+        let displays = displays ?? DisplayEngine(store: store, fleet: fleet, logger: Logger(label: "displays"))
+        CatalogsAPI.register(on: &router, fleet: fleet, store: store, displays: displays)
+        DisplaysAPI.register(on: &router, fleet: fleet, store: store, displays: displays, jobs: jobs)
+        EventsAPI.register(on: &router, feed: feed ?? EventFeed())
+        Dashboard.register(on: &router)
         let openAPI = OpenAPIDocument.make().bytes
         router.get("/api/v1/openapi.json") { request, _ in
             try APIQuery.check(request, allows: [])
@@ -39,7 +50,7 @@ package enum APIRouter {
             let daemon = PrometheusExposition.DaemonFigures(process: ProcessSampler.currentProcess(), databaseBytes: store.databaseSizeBytes(),
                                                             now: Double(WallClock.now().seconds))
             let text = PrometheusExposition.render(statuses: (try? await fleet.statuses()) ?? [], commands: commands, histograms: histograms,
-                                                   daemon: daemon)
+                                                   daemon: daemon, invalidRequests: await fleet.invalidRequests)
             return HTTPResponse(headers: ["Content-Type": "text/plain; version=0.0.4; charset=utf-8"], bytes: Array(text.utf8))
         }
         router.get("/api/v1/logs") { request, _ in try await logs(request, store: store) { _ in } }

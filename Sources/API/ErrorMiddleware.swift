@@ -44,6 +44,16 @@ extension APIError {
             self.init(status, error.code, error.message)
         case let error as JobError:
             self.init(error)
+        case let error as StockError:
+            let status: HTTPStatus = switch error.kind {
+            case .validation, .idempotencyKeyReused: .unprocessableContent
+            case .catalogNotFound, .productNotFound, .displayNotFound: .notFound
+            case .productExists: .conflict
+            // RFC 9110 §13.1.1: a failed If-Match is 412; the current version goes back as the ETag.
+            case .versionMismatch: .preconditionFailed
+            }
+            self.init(status, error.code, error.message, fields: error.fields.map { .init($0.field, $0.message) },
+                      headers: error.currentVersion.map { ["ETag": "\"\($0)\""] } ?? [:])
         case let error as JSONBodyError:
             self.init(.badRequest, .invalidJSON, error.message)
         case let error as HTTPError:

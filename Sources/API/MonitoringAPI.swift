@@ -58,6 +58,22 @@ package struct HealthReport: Codable, Sendable, Equatable {
     package var ipc: Component
     package var http: Component
     package var bots: [Bot]
+    /// Discord's invalid-request budget (401/403/429 in 10 minutes, shared by every bot on the host).
+    package struct InvalidRequests: Codable, Sendable, Equatable {
+        package var used: Int
+        package var budget: Int
+        /// `ok`, `warning` (half spent) or `pausing` (80% spent: the bots that spend it are paused).
+        package var level: String
+        /// Bots whose REST calls wait until their invalid requests age out.
+        package var paused_bots: [String]
+        package init(_ status: InvalidRequestStatus) {
+            used = status.used
+            budget = status.budget
+            level = status.level.rawValue
+            paused_bots = status.pausedBots
+        }
+    }
+    package var discord_invalid_requests: InvalidRequests?
 
     /// `down` when botvisord cannot do its job: the database refuses writes, the IPC socket
     /// is gone, or bots are enabled and none is ready. `degraded` when some enabled bot is
@@ -67,6 +83,11 @@ package struct HealthReport: Codable, Sendable, Equatable {
         let ready = wanted.filter { $0.state == .ready }.count
         if !database || !ipc || !http || (!wanted.isEmpty && ready == 0) { return "down" }
         return ready == wanted.count ? "ok" : "degraded"
+    }
+
+    /// A paused bot answers nothing that needs Discord's REST API: the host is degraded, and says why.
+    package static func overall(_ status: String, invalidRequests: InvalidRequestStatus) -> String {
+        status == "ok" && !invalidRequests.pausedBots.isEmpty ? "degraded" : status
     }
     package init(status: String, uptime_seconds: Double, database: Database, ipc: Component, http: Component, bots: [Bot]) {
         self.status = status
@@ -223,10 +244,13 @@ package enum MonitoringAPI {
         var probeError: String?
         if case .failure(let error) = probe { probeError = "\(error)" }
         let ipc = await recorder.isHealthy("ipc"), http = await recorder.isHealthy("http")
-        let overall = HealthReport.overall(database: probeError == nil, ipc: ipc, http: http, bots: bots)
-        let report = HealthReport(status: overall, uptime_seconds: (ContinuousClock.now - recorder.startedAt).seconds,
+        let invalid = await fleet.invalidRequests
+        let overall = HealthReport.overall(HealthReport.overall(database: probeError == nil, ipc: ipc, http: http, bots: bots),
+                                           invalidRequests: invalid)
+        var report = HealthReport(status: overall, uptime_seconds: (ContinuousClock.now - recorder.startedAt).seconds,
                                   database: .init(writable: probeError == nil, error: probeError, size_bytes: store.databaseBytes),
                                   ipc: .init(healthy: ipc), http: .init(healthy: http), bots: bots)
+        report.discord_invalid_requests = .init(invalid)
         return .json(report, status: overall == "down" ? .serviceUnavailable : .ok)
     }
 

@@ -20,7 +20,8 @@ extension OpenAPIDocument {
             "/api/v1/monitoring/health": ["get": [
                 "summary": "Overall health: the database takes writes, IPC and HTTP serve, and each bot's gateway",
                 "description": .string("down (503) when the database refuses writes, the IPC socket is gone, or bots are enabled and none is ready; "
-                                       + "degraded when some enabled bot is not ready; ok otherwise. Readable without a token. \(cached)"),
+                                       + "degraded when some enabled bot is not ready, or bots are paused to keep the host under Discord's "
+                                       + "invalid-request budget (discord_invalid_requests); ok otherwise. Readable without a token. \(cached)"),
                 "responses": ["200": json(ref("Health"), "ok or degraded"), "503": json(ref("Health"), "down")]]],
             "/api/v1/monitoring/metrics": ["get": [
                 "summary": "botvisord's own figures and each bot's over a window",
@@ -66,7 +67,12 @@ extension OpenAPIDocument {
                     "required": ["name", "state", "enabled", "gateway_connected", "restarts_in_window", "restarts"], "properties": [
                     "name": ["type": "string"], "state": state, "enabled": ["type": "boolean"], "gateway_connected": ["type": "boolean"],
                     "heartbeat_rtt_ms": optionalNumber, "last_dispatch_age_ms": optionalNumber, "restarts_in_window": integer,
-                    "restarts": integer, "uptime_seconds": optionalNumber, "reason": ["type": ["string", "null"]]]]]]],
+                    "restarts": integer, "uptime_seconds": optionalNumber, "reason": ["type": ["string", "null"]]]]],
+                "discord_invalid_requests": ["type": "object", "required": ["used", "budget", "level", "paused_bots"],
+                    "description": .string("401/403/429 answers from Discord in the last 10 minutes, summed over the workers: the host "
+                                           + "shares one budget (10,000 by default). At 80% the bots still spending it are paused."),
+                    "properties": ["used": integer, "budget": integer, "level": ["type": "string", "enum": ["ok", "warning", "pausing"]],
+                                   "paused_bots": ["type": "array", "items": ["type": "string"]]]]]],
             "MetricsSummary": ["type": "object", "required": ["window_seconds", "generated_at", "system", "bots"], "properties": [
                 "window_seconds": integer, "generated_at": integer,
                 "system": ["type": "object", "properties": [

@@ -10,7 +10,7 @@ import Store
 package enum OpenAPIDocument {
     package static let errorCodes = [ErrorCode.notFound, .methodNotAllowed, .botNotFound, .invalidParameter, .invalidCursor, .invalidQuery,
                                      .internal, .badRequest, .rateLimited, .unsupportedMediaType, .misdirectedRequest, .originNotAllowed]
-        .map(\.rawValue) + OpenAPIManagement.errorCodes
+        .map(\.rawValue) + OpenAPIManagement.errorCodes + OpenAPIAuth.errorCodes + OpenAPIStock.errorCodes + eventErrorCodes
 
     /// A cursor as the API writes it (`<position>_<id>`); every string matching this is a position the server accepts.
     /// An empty value is the same as leaving the parameter out (true of every query parameter).
@@ -45,7 +45,9 @@ package enum OpenAPIDocument {
          "schema": ["type": "string", "pattern": .string(cursorPattern)]],
     ]
 
-    package static func make() -> JSON { addingCommonResponses(to: addingAudit(to: OpenAPIManagement.merge(into: base()))) }
+    package static func make() -> JSON {
+        addingCommonResponses(to: addingEvents(to: addingAudit(to: OpenAPIStock.merge(into: OpenAPIAuth.merge(into: OpenAPIManagement.merge(into: base()))))))
+    }
 
     package static func base() -> JSON {
         func ref(_ name: String) -> JSON { ["$ref": .string("#/components/schemas/\(name)")] }
@@ -72,7 +74,9 @@ package enum OpenAPIDocument {
         return addingMonitoring(to: [
             "openapi": "3.1.0",
             "info": ["title": "botvisor", "version": "0.1.0",
-                     "description": .string("Every response carries X-Request-Id. Error codes: \(errorCodes.joined(separator: ", ")).")],
+                     "description": .string("Every response carries X-Request-Id. Error codes: \(errorCodes.joined(separator: ", ")). "
+                                            + "Past `[http] max_connections` open connections, a new one is answered 503 "
+                                            + "TOO_MANY_CONNECTIONS with Retry-After before any request is read, and closed.")],
             "paths": [
                 "/api/v1/bots": ["get": ["summary": "Every bot's status", "responses": ["200": json(["type": "array", "items": ref("BotStatus")], "Bots")]]],
                 "/api/v1/bots/{name}": ["get": ["summary": "One bot's status",

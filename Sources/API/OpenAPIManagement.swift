@@ -66,7 +66,11 @@ package enum OpenAPIManagement {
                            "responses": ["204": ["description": "Deleted"], "404": error]],
             ],
             "/api/v1/bots/{name}/validate": ["post": [
-                "summary": "Check the token with Discord (GET /users/@me, /applications/@me)", "parameters": [name],
+                "summary": "Check the token with Discord (GET /users/@me, /applications/@me)",
+                "description": .string("Through the bot's own rate limiter: its worker makes the calls when it runs; otherwise botvisord "
+                                       + "does, one check per bot at a time. An answer (a refusal too) is reused for 5 s, so a burst "
+                                       + "of calls is one look at Discord."),
+                "parameters": [name],
                 "responses": ["200": json(ref("TokenCheck"), "Discord accepted the token"), "404": error,
                               "422": error, "502": error, "503": error]]],
             "/api/v1/bots/{name}/start": lifecycle("Start the bot's worker", "202"),

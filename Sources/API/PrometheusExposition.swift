@@ -26,7 +26,7 @@ package enum PrometheusExposition {
     }
 
     package static func render(statuses: [BotStatus], commands: [CommandCount], histograms: [Histogram],
-                               daemon: DaemonFigures? = nil) -> String {
+                               daemon: DaemonFigures? = nil, invalidRequests: InvalidRequestStatus? = nil) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
@@ -71,6 +71,17 @@ package enum PrometheusExposition {
         for s in statuses { if let b = s.memoryBytes { sample("botvisor_worker_resident_bytes", [("bot", s.name)], Double(b)) } }
         family("botvisor_discord_429_total", "counter", "429 responses from Discord, as reported by the current worker.")
         for s in statuses { sample("botvisor_discord_429_total", [("bot", s.name)], Double(s.metrics?.rest429 ?? 0)) }
+        family("botvisor_discord_invalid_requests", "gauge",
+               "401/403/429 answers from Discord in the last 10 minutes, as reported by the current worker (the host shares a budget).")
+        for s in statuses { sample("botvisor_discord_invalid_requests", [("bot", s.name)], Double(s.metrics?.invalidRequests ?? 0)) }
+        if let invalidRequests {
+            family("botvisor_discord_invalid_requests_used", "gauge", "Invalid requests the whole host spent in the last 10 minutes.")
+            sample("botvisor_discord_invalid_requests_used", [], Double(invalidRequests.used))
+            family("botvisor_discord_invalid_request_budget", "gauge", "Discord's invalid-request budget per 10 minutes for this host.")
+            sample("botvisor_discord_invalid_request_budget", [], Double(invalidRequests.budget))
+            family("botvisor_bot_discord_paused", "gauge", "1 while a bot's REST calls are held to keep the host under the invalid-request budget.")
+            for s in statuses { sample("botvisor_bot_discord_paused", [("bot", s.name)], invalidRequests.pausedBots.contains(s.name) ? 1 : 0) }
+        }
         family("botvisor_gateway_resumes_total", "counter", "Gateway resumes by the current worker.")
         for s in statuses { sample("botvisor_gateway_resumes_total", [("bot", s.name)], Double(s.metrics?.resumes ?? 0)) }
         family("botvisor_gateway_identifies_total", "counter", "Gateway identifies by the current worker.")

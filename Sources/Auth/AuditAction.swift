@@ -12,6 +12,7 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let authLogout = AuditAction("auth.logout")
     public static let tokenCreate = AuditAction("token.create")
     public static let tokenRevoke = AuditAction("token.revoke")
+    public static let keyRotate = AuditAction("key.rotate")
     /// `user.create`, `user.update`, `user.delete`, `user.passwd` ...
     public static func user(_ verb: String) -> AuditAction { AuditAction("user.\(verb)") }
     public static let botCreate = AuditAction("bot.create")
@@ -25,6 +26,9 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     /// `bulk.start`, `bulk.stop`, `bulk.restart`, `bulk.messages`.
     public static func bulk(_ verb: String) -> AuditAction { AuditAction("bulk.\(verb)") }
     public static let jobCancel = AuditAction("job.cancel")
+    /// Stock (issue 14): a product's quantity or visibility changed, displays re-rendered.
+    public static let stockChange = AuditAction("stock.change")
+    public static let displayRefresh = AuditAction("display.refresh")
     public static let configReload = AuditAction("config.reload")
     public static let backup = AuditAction("backup")
     public static let shutdown = AuditAction("shutdown")

@@ -38,6 +38,8 @@ public actor BotRuntime: GatewayEvents {
     public private(set) var replaysIgnored = 0
     /// The gateway position as of the event being dispatched (the session reports it before the event).
     private var position: SessionState?
+    /// What `/stock` answers with (`BotRuntime+Stock.swift`); the supervisor sends it.
+    var stockListing: StockListing?
 
     // Metrics.
     public private(set) var metrics = WorkerMetrics()
@@ -127,6 +129,7 @@ public actor BotRuntime: GatewayEvents {
         m.restCalls = await rest.calls
         m.rest429 = await rest.tooManyRequests
         m.invalidRequests = await rest.invalidRequestCount()
+        m.restPaused = await rest.paused
         m.lastDispatchAgeMillis = lastDispatchAt.map { Double((ContinuousClock.now - $0).components.attoseconds / 1_000_000_000_000_000) + Double((ContinuousClock.now - $0).components.seconds) * 1000 }
         return m
     }
@@ -185,6 +188,8 @@ public actor BotRuntime: GatewayEvents {
             ["name": "ping", "description": "Gateway heartbeat and REST round trip times", "type": ApplicationCommandType.chatInput.json],
             ["name": "help", "description": "What this bot can do", "type": ApplicationCommandType.chatInput.json],
         ]
+        // `/stock` is built in unless the bot configures a command of that name (its own wins).
+        if !hasCustomStock { list.append(Self.stockCommand) }
         for c in config.customCommands {
             list.append(["name": .string(c.name), "description": .string(c.description), "type": ApplicationCommandType.chatInput.json])
         }
@@ -252,6 +257,8 @@ public actor BotRuntime: GatewayEvents {
             }
             let prefixNote = config.prefix.map { "\nPrefix commands work too: \($0)help" } ?? ""
             return ("Commands:\n" + names.joined(separator: "\n") + prefixNote, true)
+        case "stock" where !hasCustomStock:
+            return (stockAnswer(category: Self.categoryOption(invocation.options)), true)
         default:
             guard let custom = config.customCommands.first(where: { $0.name == invocation.command }) else {
                 throw CommandFailure(code: .unknownCommand, message: "no command named \(invocation.command)")
@@ -468,6 +475,21 @@ public actor BotRuntime: GatewayEvents {
     }
 
     /// Sends a message through the rate-limited REST client (bulk messaging over IPC).
+    /// A GET with the bot's token through its rate limiter, for botvisord (`POST /bots/{name}/validate`):
+    /// `result` holds `status` and `body` (JSON text).
+    public func discordGet(path: String) async -> Reply {
+        // Only what validate reads; never a path the supervisor was not meant to reach with this token.
+        guard ["/users/@me", "/applications/@me"].contains(path) else {
+            return Reply(ok: false, errorCode: .badRequest, message: "not a path botvisord reads: \(path)")
+        }
+        do {
+            let response = try await rest.send(.get, path)
+            return Reply(ok: true, result: ["status": String(response.status), "body": String(decoding: response.body.bytes, as: UTF8.self)])
+        } catch {
+            return Reply(ok: false, errorCode: .discordUnreachable, message: "\(error)")
+        }
+    }
+
     public func sendMessage(channelID: String, content: String?, embeds: String?, nonce: String? = nil) async -> Reply {
         var body: [String: JSON] = [:]
         if let nonce {

@@ -44,11 +44,39 @@ public actor DiscordREST {
 
     public func invalidRequestCount() -> Int { invalid.count(now: .now) }
 
+    /// How many invalid requests (last 10 minutes) this bot may reach before its calls wait: set by botvisord,
+    /// which shares Discord's per-IP budget among the fleet (`InvalidRequestBudget`). nil: no allowance.
+    private var allowance: Int?
+    /// Calls are held because the allowance is reached.
+    public private(set) var paused = false
+
+    public func setInvalidRequestAllowance(_ allowance: Int?) {
+        self.allowance = allowance
+    }
+
+    /// Waits while the bot's invalid requests of the last 10 minutes reach its allowance: the next 401, 403 or
+    /// 429 could push the whole host toward a Cloudflare ban (docs/discord-protocol.md §3.1).
+    private func waitForAllowance() async throws {
+        while let allowance, invalid.count(now: .now) >= allowance {
+            if !paused {
+                paused = true
+                logger.warning("holding REST calls: the invalid-request allowance is reached",
+                               ["invalid_requests": invalid.count(now: .now), "allowance": allowance])
+            }
+            try await Reactor.shared.sleep(until: .now + .milliseconds(250))
+        }
+        if paused {
+            paused = false
+            logger.notice("REST calls resume: the invalid-request allowance has room again")
+        }
+    }
+
     /// Sends a request; waits as the rate limits require. Throws only on transport failure after retries.
     public func send(_ method: HTTPMethod, _ path: String, body: JSON? = nil, authorized: Bool = true) async throws -> DiscordResponse {
         let route = RESTRoute(method: method.rawValue, path: path)
         var serverErrors = 0
         while true {
+            try await waitForAllowance()
             // Wait for the buckets and the global limit before sending (never provoke a 429).
             while case .waitUntil(let until) = limiter.reserve(route, now: .now) {
                 try await Reactor.shared.sleep(until: until)
@@ -73,6 +101,13 @@ public actor DiscordREST {
             let json = (try? JSON.parse(response.body)) ?? .null
             let status = response.status.code
             invalid.record(status: status, scope: lower["x-ratelimit-scope"], now: .now)
+            // 30046: the edits of a message older than an hour are used up. Not the route's bucket: its retry_after
+            // must not stop every edit in the channel. The caller decides (a stock display posts a fresh message).
+            if status == 429 && json["code"]?.int == 30046 {
+                limiter.record(route, status: 400, headers: lower, retryAfter: nil, global: false, now: .now)
+                lastRTT = ContinuousClock.now - started
+                return DiscordResponse(status: status, body: json)
+            }
             limiter.record(route, status: status, headers: lower, retryAfter: json["retry_after"]?.double,
                            global: json["global"]?.bool ?? false, now: .now)
             if status == 429 {

@@ -182,6 +182,19 @@ public enum WorkerMain {
                         let reply = await runtime.sendMessage(channelID: m.channelID, content: m.content, embeds: m.embeds, nonce: m.nonce)
                         await link.send(.reply(reply), replyTo: id)
                     }
+                case .discordGet(let get):
+                    let id = envelope.id
+                    requests.addTask { await link.send(.reply(await runtime.discordGet(path: get.path)), replyTo: id) }
+                case .invalidRequestAllowance(let a):
+                    await runtime.rest.setInvalidRequestAllowance(a.allowance)
+                case .syncDisplay(let sync):
+                    let id = envelope.id
+                    requests.addTask {
+                        let reply = await runtime.syncDisplay(sync)
+                        await link.send(.reply(reply), replyTo: id)
+                    }
+                case .stockListing(let listing):
+                    await runtime.setStockListing(listing)
                 case .heartbeat:
                     await link.send(.heartbeat)
                 default:

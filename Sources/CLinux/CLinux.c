@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <string.h>
 #include <pthread.h>
+#include <malloc.h>
+#include <dirent.h>
+#include <sys/resource.h>
 
 const uint32_t BV_EPOLLIN = EPOLLIN;
 const uint32_t BV_EPOLLOUT = EPOLLOUT;
@@ -146,6 +149,30 @@ int bv_pidfd_reap(int pidfd, int *code, int *signaled) {
 }
 
 int bv_set_parent_death_signal(int sig) { return prctl(PR_SET_PDEATHSIG, sig); }
+
+int bv_malloc_trim(void) { return malloc_trim(0); }
+
+long bv_raise_nofile_limit(void) {
+    struct rlimit limit;
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+    if (limit.rlim_cur < limit.rlim_max) {
+        limit.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &limit) != 0) getrlimit(RLIMIT_NOFILE, &limit);
+    }
+    return limit.rlim_cur == RLIM_INFINITY ? 1L << 30 : (long)limit.rlim_cur;
+}
+
+int bv_open_descriptor_count(void) {
+    DIR *dir = opendir("/proc/self/fd");
+    if (!dir) return -1;
+    int n = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] != '.') n++;
+    }
+    closedir(dir);
+    return n - 1; /* the directory's own descriptor */
+}
 int bv_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 static int bv_signal_pipe_write_fd = -1;

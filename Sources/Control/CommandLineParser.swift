@@ -1,3 +1,5 @@
+import IOCore
+
 /// botvisorctl's arguments, parsed without touching the socket or the files they name, so every usage
 /// rule is a unit test: unknown options are errors (never bot names), a mistyped command gets a
 /// "did you mean", `--all` takes no names.
@@ -22,6 +24,9 @@ public struct CommandLineParser {
         public var commandsFile: String?
         /// `logs -f`: poll until interrupted.
         public var follow = false
+        /// `user add` / `user passwd`: botvisorctl reads the password from the terminal (echo off, asked
+        /// twice) or, when stdin is not a terminal, its first line; never from argv.
+        public var readPassword = false
     }
 
     /// A usage mistake, with the message to print (exit status 2).
@@ -30,8 +35,12 @@ public struct CommandLineParser {
         public init(_ description: String) { self.description = description }
     }
 
-    public static let commands = ["status", "start", "stop", "restart", "reload", "shutdown", "bot", "backup", "logs", "audit", "help"]
+    public static let commands = ["status", "start", "stop", "restart", "reload", "shutdown", "bot", "backup", "logs", "user", "token", "key", "audit", "stock", "display", "help"]
+    public static let stockSubcommands = ["list", "show", "hide", "set"]
+    public static let displaySubcommands = ["list", "refresh"]
     public static let botSubcommands = ["add", "set", "list", "enable", "disable", "remove"]
+    public static let userSubcommands = ["add", "list", "passwd", "disable", "enable", "delete"]
+    public static let tokenSubcommands = ["create", "list", "revoke"]
 
     public static func parse(_ arguments: [String]) throws(UsageError) -> Invocation {
         var args = arguments
@@ -77,6 +86,15 @@ public struct CommandLineParser {
             args.remove(at: i)
             return true
         }
+        /// Takes the subcommand word out of args.
+        func subcommand(of word: String, among known: [String]) throws(UsageError) -> String {
+            guard let sub = args.first else { throw UsageError("\(word) needs a subcommand: \(known.joined(separator: ", "))") }
+            args.removeFirst()
+            guard known.contains(sub) else {
+                throw UsageError("unknown \(word) subcommand \(sub)" + (suggestion(for: sub, among: known).map { "; did you mean \($0)?" } ?? ""))
+            }
+            return sub
+        }
         /// What is left must be names: an option here is one this command does not know.
         func names(for what: String) throws(UsageError) -> [String] {
             if let unknown = args.first(where: { $0.hasPrefix("-") && $0 != "-" }) {
@@ -121,6 +139,53 @@ public struct CommandLineParser {
             if bots.isEmpty && !commandsOnly { throw UsageError("logs needs a BOT (or --commands for every bot's command records)") }
             parsed.request = ControlRequest(command: .logs, bots: bots.isEmpty ? nil : bots, limit: limit,
                                             commandsOnly: commandsOnly ? true : nil, failedOnly: failed ? true : nil)
+        case "user":
+            let sub = try subcommand(of: "user", among: userSubcommands)
+            switch sub {
+            case "list":
+                guard try names(for: "user list").isEmpty else { throw UsageError("user list takes no arguments") }
+                parsed.request = ControlRequest(command: .userList)
+            case "add":
+                guard let role = try option("--role") else { throw UsageError("user add needs --role viewer|operator|admin") }
+                if args.contains(where: { $0.hasPrefix("--password") }) {
+                    throw UsageError("passwords never go on the command line: botvisorctl asks for it, or reads stdin's first line")
+                }
+                let users = try names(for: "user add")
+                guard users.count == 1 else { throw UsageError("user add needs exactly one NAME") }
+                parsed.request = ControlRequest(command: .userAdd, name: users[0], role: role)
+                parsed.readPassword = true
+            default: // passwd, disable, enable, delete
+                if args.contains(where: { $0.hasPrefix("--password") }) {
+                    throw UsageError("passwords never go on the command line: botvisorctl asks for it, or reads stdin's first line")
+                }
+                let users = try names(for: "user \(sub)")
+                guard users.count == 1 else { throw UsageError("user \(sub) needs exactly one NAME") }
+                parsed.request = ControlRequest(command: ControlCommand(rawValue: "user.\(sub)")!, name: users[0])
+                parsed.readPassword = sub == "passwd"
+            }
+        case "token":
+            let sub = try subcommand(of: "token", among: tokenSubcommands)
+            switch sub {
+            case "list":
+                guard try names(for: "token list").isEmpty else { throw UsageError("token list takes no arguments") }
+                parsed.request = ControlRequest(command: .tokenList)
+            case "create":
+                guard let role = try option("--role") else { throw UsageError("token create needs --role viewer|operator|admin") }
+                guard let name = try option("--name") else { throw UsageError("token create needs --name NAME (what the token is for)") }
+                let ttlText = try option("--ttl") ?? "90d"
+                let ttl: Duration
+                do { ttl = try Duration.parse(ttlText) } catch { throw UsageError("--ttl: \(error.description)") }
+                guard try names(for: "token create").isEmpty else { throw UsageError("token create takes only --role, --name and --ttl") }
+                parsed.request = ControlRequest(command: .tokenCreate, name: name, role: role, ttlSeconds: ttl.components.seconds)
+            default: // revoke
+                let ids = try names(for: "token revoke")
+                guard ids.count == 1 else { throw UsageError("token revoke needs exactly one ID (see `botvisorctl token list`)") }
+                parsed.request = ControlRequest(command: .tokenRevoke, name: ids[0])
+            }
+        case "key":
+            let sub = try subcommand(of: "key", among: ["rotate"])
+            guard try names(for: "key \(sub)").isEmpty else { throw UsageError("key rotate takes no arguments") }
+            parsed.request = ControlRequest(command: .keyRotate)
         case "audit":
             guard let sub = args.first, ["verify", "list"].contains(sub) else {
                 throw UsageError("audit needs a subcommand: verify, list")
@@ -190,6 +255,58 @@ public struct CommandLineParser {
                     request.intents = n
                 }
                 parsed.request = request
+            }
+        case "stock":
+            guard let sub = args.first else { throw UsageError("stock needs a subcommand: \(stockSubcommands.joined(separator: ", "))") }
+            args.removeFirst()
+            guard stockSubcommands.contains(sub) else {
+                throw UsageError("unknown stock subcommand \(sub)" + (suggestion(for: sub, among: stockSubcommands).map { "; did you mean \($0)?" } ?? ""))
+            }
+            var catalog: Int64?
+            if let text = try option("--catalog") {
+                guard let id = Int64(text), id > 0 else { throw UsageError("--catalog takes a catalog id, got \(text)") }
+                catalog = id
+            }
+            let words = try names(for: "stock \(sub)")
+            switch sub {
+            case "list":
+                guard words.isEmpty else { throw UsageError("stock list takes no arguments besides --catalog ID") }
+                parsed.request = ControlRequest(command: .stockList, catalog: catalog)
+            case "show", "hide":
+                guard !words.isEmpty else { throw UsageError("stock \(sub) needs one or more SKUs") }
+                parsed.request = ControlRequest(command: sub == "show" ? .stockShow : .stockHide, skus: words, catalog: catalog)
+            default:
+                guard words.count == 2 else { throw UsageError("stock set needs SKU QTY (a number, or unlimited)") }
+                var request = ControlRequest(command: .stockSet, skus: [words[0]], catalog: catalog)
+                if words[1] == "unlimited" {
+                    request.unlimited = true
+                } else {
+                    // The daemon checks the range (as the HTTP API does); a value that is not a number cannot travel.
+                    guard let n = Int64(words[1]) else { throw UsageError("quantity: an integer from 0 to 1000000000, or unlimited") }
+                    request.quantity = n
+                }
+                parsed.request = request
+            }
+        case "display":
+            guard let sub = args.first else { throw UsageError("display needs a subcommand: \(displaySubcommands.joined(separator: ", "))") }
+            args.removeFirst()
+            guard displaySubcommands.contains(sub) else {
+                throw UsageError("unknown display subcommand \(sub)" + (suggestion(for: sub, among: displaySubcommands).map { "; did you mean \($0)?" } ?? ""))
+            }
+            let all = flag("--all")
+            let words = try names(for: "display \(sub)")
+            if sub == "list" {
+                guard words.isEmpty, !all else { throw UsageError("display list takes no arguments") }
+                parsed.request = ControlRequest(command: .displayList)
+            } else {
+                if all && !words.isEmpty { throw UsageError("display refresh takes display ids or --all, not both") }
+                if !all && words.isEmpty { throw UsageError("display refresh needs display ids or --all") }
+                var ids: [Int64] = []
+                for word in words {
+                    guard let id = Int64(word), id > 0 else { throw UsageError("display refresh takes display ids, got \(word)") }
+                    ids.append(id)
+                }
+                parsed.request = ControlRequest(command: .displayRefresh, all: all ? true : nil, displays: all ? nil : ids)
             }
         default:
             throw unknownCommand(command)

@@ -4,6 +4,8 @@ import FoundationEssentials
 /// botvisord's configuration, read from an INI-style file (see etc/botvisor.conf).
 public struct Configuration: Sendable, Equatable {
     public var httpListen = ListenAddress(host: "127.0.0.1", port: 8750)
+    /// Clients following `/api/v1/events` at once (`[http] max_event_clients`); the next one gets 503.
+    public var maxEventClients = 100
     public var stateDirectory: String
     public var runtimeDirectory: String
     /// Group that may use the control socket (mode 0660); nil keeps the daemon's group.
@@ -22,6 +24,12 @@ public struct Configuration: Sendable, Equatable {
     /// How often each worker and the supervisor are sampled (`[metrics] sample_interval`).
     public var metricsSampleInterval: Duration = .seconds(10)
     public var logLevel = "info"
+    /// `[auth] public_metrics = yes`: `GET /metrics` without a token (Prometheus scrapers). Off by default.
+    public var publicMetrics = false
+    /// `[auth] access_token_ttl`: how long an access token (JWT) from login or refresh lives. 15 minutes by default.
+    public var accessTokenLifetime: Duration = .seconds(15 * 60)
+    /// `[auth] refresh_token_ttl`: how long a refresh token lives unused. 30 days by default.
+    public var refreshTokenLifetime: Duration = .seconds(30 * 86_400)
     /// Host names the HTTP API answers for (`[http] allowed_hosts`); empty: the listen address and the
     /// loopback names with the bound port.
     public var allowedHosts: [String] = []
@@ -59,6 +67,16 @@ public struct Configuration: Sendable, Equatable {
         public var maxTracked = 10_000
         public init() {}
     }
+    /// HTTP connections served at once (`[http] max_connections`); one more is answered 503 with Retry-After.
+    public var httpMaxConnections = 1024
+    /// Control-socket connections served at once (`[control] max_connections`); one more gets an error line.
+    public var controlMaxConnections = 64
+    /// Descriptors kept free for workers, IPC, SQLite and the spool whatever the connections take
+    /// (`[limits] fd_reserve`): the connection caps are lowered to fit under RLIMIT_NOFILE minus this.
+    public var fileDescriptorReserve = 512
+    /// Discord's invalid-request budget for this host (`[discord] invalid_request_budget`): 401, 403 and 429
+    /// answers in 10 minutes, shared by every bot on the IP.
+    public var invalidRequestBudget = 10_000
 
     /// Defaults, with systemd's `STATE_DIRECTORY`/`RUNTIME_DIRECTORY` when set, else `./botvisor-data`.
     public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
@@ -139,16 +157,17 @@ public struct Configuration: Sendable, Equatable {
 
     /// Every section and its keys.
     package static let keys: [String: [String]] = [
-        "http": ["listen", "allowed_hosts", "cors_origins", "tls_certificate", "tls_key"],
-        "limits": ["enabled", "api", "lifecycle", "bulk", "max_tracked"],
+        "http": ["listen", "max_connections", "allowed_hosts", "cors_origins", "tls_certificate", "tls_key", "max_event_clients"],
+        "limits": ["enabled", "api", "lifecycle", "bulk", "max_tracked", "fd_reserve"],
         "audit": ["retention"],
         "paths": ["state_dir", "runtime_dir"],
-        "control": ["group"],
-        "discord": ["api_base"],
+        "control": ["group", "max_connections"],
+        "discord": ["api_base", "invalid_request_budget"],
         "restart": ["backoff_initial", "backoff_max", "budget", "budget_window", "healthy_after",
                     "stop_timeout", "heartbeat_interval", "heartbeat_timeout"],
         "logs": ["retention", "max_db_size", "level"],
         "metrics": ["retention", "sample_interval"],
+        "auth": ["public_metrics", "access_token_ttl", "refresh_token_ttl"],
     ]
 
     package struct ValueError: Error { var message: String
@@ -174,9 +193,14 @@ public struct Configuration: Sendable, Equatable {
             limits.maxTracked = try Configuration.positiveInt(value)
             guard limits.maxTracked <= 1_000_000 else { throw ValueError(message: "expected at most 1000000, got `\(value)`") }
         case ("audit", "retention"): auditRetention = try Configuration.duration(value)
+        case ("http", "max_event_clients"): maxEventClients = try Configuration.positiveInt(value)
         case ("paths", "state_dir"): stateDirectory = try Configuration.path(value)
         case ("paths", "runtime_dir"): runtimeDirectory = try Configuration.path(value)
         case ("control", "group"): controlGroup = value.isEmpty ? nil : value
+        case ("http", "max_connections"): httpMaxConnections = try Configuration.positiveInt(value)
+        case ("control", "max_connections"): controlMaxConnections = try Configuration.positiveInt(value)
+        case ("limits", "fd_reserve"): fileDescriptorReserve = try Configuration.positiveInt(value)
+        case ("discord", "invalid_request_budget"): invalidRequestBudget = try Configuration.positiveInt(value)
         case ("discord", "api_base"):
             guard value.hasPrefix("https://") || value.hasPrefix("http://") else {
                 throw ValueError(message: "expected an http:// or https:// URL, got `\(value)`")
@@ -198,6 +222,22 @@ public struct Configuration: Sendable, Equatable {
             // Raw samples are bucketed into minutes: an interval above a minute would leave minutes empty.
             guard metricsSampleInterval >= .milliseconds(100), metricsSampleInterval <= .seconds(60) else {
                 throw ValueError(message: "expected between 100ms and 60s, got `\(value)`")
+            }
+        case ("auth", "public_metrics"):
+            switch value.lowercased() {
+            case "yes", "true", "on", "1": publicMetrics = true
+            case "no", "false", "off", "0": publicMetrics = false
+            default: throw ValueError(message: "expected yes or no, got `\(value)`")
+            }
+        case ("auth", "access_token_ttl"):
+            accessTokenLifetime = try Configuration.duration(value)
+            guard accessTokenLifetime >= .seconds(60), accessTokenLifetime <= .seconds(86_400) else {
+                throw ValueError(message: "expected between 1m and 24h, got `\(value)`")
+            }
+        case ("auth", "refresh_token_ttl"):
+            refreshTokenLifetime = try Configuration.duration(value)
+            guard refreshTokenLifetime >= .seconds(300), refreshTokenLifetime <= .seconds(365 * 86_400) else {
+                throw ValueError(message: "expected between 5m and 365d, got `\(value)`")
             }
         case ("logs", "level"):
             guard ["trace", "debug", "info", "notice", "warning", "error", "critical"].contains(value) else {

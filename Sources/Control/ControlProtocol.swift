@@ -24,15 +24,42 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     /// For `logs`: command records only, failed ones only.
     public var commandsOnly: Bool?
     public var failedOnly: Bool?
+    /// For `user.*`: the account; for `token.create`: the token's name; for `token.revoke`: its id.
+    public var name: String?
+    /// For `user.add` and `token.create`: viewer, operator or admin.
+    public var role: String?
+    /// For `user.add` and `user.passwd`: read by botvisorctl from a prompt or stdin, never from argv.
+    public var password: String?
+    /// For `token.create`: the lifetime in seconds.
+    public var ttlSeconds: Int64?
     /// For `audit.list`: filters, as `GET /api/v1/audit` takes them.
     public var actor: String?
     public var action: String?
+    /// For `stock show|hide|set`: the SKUs; `catalog` narrows them to one catalog.
+    public var skus: [String]?
+    public var catalog: Int64?
+    /// For `stock set`: the quantity, or `unlimited`.
+    public var quantity: Int64?
+    public var unlimited: Bool?
+    /// For `display refresh`: the displays (none: every display).
+    public var displays: [Int64]?
 
     public init(command: ControlCommand, bots: [String]? = nil, all: Bool? = nil, token: String? = nil, intents: UInt64? = nil,
                 prefix: String? = nil, applicationID: String? = nil, customCommands: [CustomCommand]? = nil,
                 clear: [String]? = nil, path: String? = nil, cursor: LogCursor? = nil, limit: Int? = nil,
-                commandsOnly: Bool? = nil, failedOnly: Bool? = nil) {
+                commandsOnly: Bool? = nil, failedOnly: Bool? = nil, name: String? = nil, role: String? = nil,
+                password: String? = nil, ttlSeconds: Int64? = nil, skus: [String]? = nil, catalog: Int64? = nil,
+                quantity: Int64? = nil, unlimited: Bool? = nil, displays: [Int64]? = nil) {
+        self.skus = skus
+        self.catalog = catalog
+        self.quantity = quantity
+        self.unlimited = unlimited
+        self.displays = displays
         self.command = command
+        self.name = name
+        self.role = role
+        self.password = password
+        self.ttlSeconds = ttlSeconds
         self.bots = bots
         self.all = all
         self.token = token
@@ -49,11 +76,13 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     }
 
     package enum CodingKeys: String, CodingKey {
-        case command, bots, all, token, intents, prefix, clear, path, cursor, limit, actor, action
+        case command, bots, all, token, intents, prefix, clear, path, cursor, limit, actor, action, skus, catalog, quantity, unlimited, displays
         case applicationID = "application_id"
         case customCommands = "custom_commands"
         case commandsOnly = "commands_only"
         case failedOnly = "failed_only"
+        case name, role, password
+        case ttlSeconds = "ttl_seconds"
     }
 }
 
@@ -91,10 +120,18 @@ public struct ControlReply: Codable, Sendable, Equatable {
     public var results: [BotResult]?
     /// For `logs`: what came after the request's cursor, and the cursor to ask from next.
     public var logs: LogsPage?
+    /// For `user.*`: the accounts (never a password or its hash).
+    public var users: [AccountSummary]?
+    /// For `token.*`: the API tokens; after `token.create`, the one made, with its `token` shown this once.
+    public var tokens: [APITokenSummary]?
     /// For `audit.list`: rows, newest first.
     public var audit: [AuditLine]?
     /// For `audit.verify`: what the walk over the hash chain found.
     public var verification: AuditVerification?
+    /// For `stock ...`: the products concerned.
+    public var stock: [StockLine]?
+    /// For `display ...`: the displays concerned.
+    public var displays: [DisplayLine]?
 
     public static func success(message: String? = nil, bots: [BotStatus]? = nil) -> ControlReply {
         ControlReply(ok: true, error: nil, bots: bots, message: message)
@@ -110,7 +147,9 @@ public struct ControlReply: Codable, Sendable, Equatable {
     }
 
     package init(ok: Bool, error: Failure? = nil, bots: [BotStatus]? = nil, message: String? = nil,
-                 results: [BotResult]? = nil, logs: LogsPage? = nil) {
+                 results: [BotResult]? = nil, logs: LogsPage? = nil, stock: [StockLine]? = nil, displays: [DisplayLine]? = nil) {
+        self.stock = stock
+        self.displays = displays
         self.ok = ok
         self.error = error
         self.bots = bots

@@ -35,6 +35,16 @@ public actor DiscordSimulator {
         public var routeLimit = 50
         public var routeWindow: Duration = .seconds(1)
         public var guildsPerBot = 2
+        /// Discord's invalid-request limit: this many 401, 403 and 429 answers (not `X-RateLimit-Scope: shared`)
+        /// per client IP within `invalidRequestWindow`, and every further REST call from that IP gets Cloudflare's
+        /// ban, a bare 429 (https://discord.com/developers/docs/topics/rate-limits#invalid-request-limit-aka-cloudflare-bans).
+        public var invalidRequestLimit = 10_000
+        public var invalidRequestWindow: Duration = .seconds(600)
+        /// How long a ban lasts (Discord: about an hour; short here so a test can see it end).
+        public var banDuration: Duration = .seconds(60)
+        /// Edits allowed per message per hour once the message is older than an hour; past it PATCH answers
+        /// 429 with code 30046 (docs/discord-protocol.md §3.2: the limit exists, Discord does not publish it).
+        public var oldMessageEditsPerHour = 10
         public init() {}
     }
 
@@ -78,6 +88,12 @@ public actor DiscordSimulator {
         public var authorID: String
         public var content: String
         public var embeds: JSON
+        /// How far the message was backdated (`ageMessage`): its age is its id's time plus this.
+        public var backdatedMilliseconds: Int64 = 0
+        /// When each edit was made while the message was older than an hour (the 30046 limit).
+        var oldEdits: [ContinuousClock.Instant] = []
+        /// Unix milliseconds of the message's creation, as its snowflake says (backdating included).
+        public var createdAtUnixMilliseconds: Int64 { (Snowflake.unixMilliseconds(of: id) ?? 0) - backdatedMilliseconds }
     }
 
     /// An interaction callback as received.
@@ -108,11 +124,18 @@ public actor DiscordSimulator {
         public var tooManyRequests = 0
         /// Message creates answered with an earlier message because of `enforce_nonce`.
         public var nonceDuplicates = 0
+        /// Edits refused with 30046 (old message, edit limit reached); not counted in `tooManyRequests`,
+        /// which counts rate-limit 429s only.
+        public var oldMessageEditsRefused = 0
         public var violations: [String] = []
         /// Heartbeats that came more than a quarter interval late but inside the grace: not violations (Discord
         /// accepts them), but a sign of a starved client; only tests about heartbeat timing look at them.
         public var lateHeartbeats: [String] = []
         public var connectionsOpened: [String: Int] = [:]
+        /// Invalid requests (401, 403, 429) answered per client IP, all time.
+        public var invalidRequests: [String: Int] = [:]
+        /// REST calls refused with Cloudflare's ban because their IP spent the invalid-request limit.
+        public var bannedRequests = 0
         public var closeCodesReceived: [String: [Int]] = [:]
     }
 
@@ -127,6 +150,8 @@ public actor DiscordSimulator {
     var nextConnectionID: UInt64 = 1
     var interactions: [String: Interaction] = [:]
     var messagesByChannel: [String: [Message]] = [:]
+    /// Channels deleted with `deleteChannel`.
+    var deletedChannels: Set<String> = []
     /// "author:nonce" -> the message created with it, for `enforce_nonce`.
     var messagesByNonce: [String: (Message, ContinuousClock.Instant)] = [:]
     var commands: [String: JSON] = [:]
@@ -136,7 +161,10 @@ public actor DiscordSimulator {
     /// The last snowflake handed out: ids only grow, even when the clock does not.
     var lastSnowflake: UInt64 = 0
     /// Forced failures for the next REST calls: status and count left.
-    var forcedFailures: [(status: Int, remaining: Int)] = []
+    var forcedFailures: [(status: Int, remaining: Int, retryAfter: Double)] = []
+    /// Per client IP: when each invalid request of the window was answered, and until when it is banned.
+    var invalidByClient: [String: [ContinuousClock.Instant]] = [:]
+    var bannedUntil: [String: ContinuousClock.Instant] = [:]
     var zombies: Set<String> = []
     var revokedTokens: Set<String> = []
     var buckets: [String: (count: Int, resetAt: ContinuousClock.Instant)] = [:]
@@ -186,6 +214,28 @@ public actor DiscordSimulator {
     }
 
     public func bot(named name: String) -> Bot? { bots[name] }
+
+    /// Makes a message `milliseconds` older than it is, as if it had been posted that long before.
+    @discardableResult
+    public func ageMessage(channel: String, id: String, milliseconds: Int64) -> Bool {
+        guard let i = messagesByChannel[channel]?.firstIndex(where: { $0.id == id }) else { return false }
+        messagesByChannel[channel]![i].backdatedMilliseconds += milliseconds
+        return true
+    }
+
+    /// Deletes a message, as a moderator would in the client.
+    @discardableResult
+    public func deleteMessage(channel: String, id: String) -> Bool {
+        guard let i = messagesByChannel[channel]?.firstIndex(where: { $0.id == id }) else { return false }
+        messagesByChannel[channel]!.remove(at: i)
+        return true
+    }
+
+    /// Deletes a channel: every later request to it answers 404 Unknown Channel (10003).
+    public func deleteChannel(_ channel: String) {
+        deletedChannels.insert(channel)
+        messagesByChannel[channel] = nil
+    }
 
     /// Makes the gateway refuse `token` (4004) while REST still answers it, as for a token reset mid-flight.
     public func forgetToken(_ token: String) { revokedTokens.insert(token) }
@@ -333,7 +383,8 @@ public actor DiscordSimulator {
     }
 
     /// The next `count` REST calls answer `status` (429 or 5xx).
-    public func failNextRESTCalls(status: Int, count: Int) { forcedFailures.append((status, count)) }
+    /// The next `count` REST calls answer `status` (a 429 says `retryAfter` seconds).
+    public func failNextRESTCalls(status: Int, count: Int, retryAfter: Double = 0.25) { forcedFailures.append((status, count, retryAfter)) }
 
     func liveConnection(of bot: String) -> GatewayConnection? {
         connections.values.first { $0.bot == bot && $0.sessionID != nil }

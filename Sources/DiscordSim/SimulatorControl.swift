@@ -15,9 +15,12 @@ import JSON
 ///     POST /_sim/bots/{name}/drop           TCP drop without a close frame
 ///     POST /_sim/bots/{name}/zombie?on=true|false
 ///     POST /_sim/bots/{name}/raw            the body is sent as one text frame, as is
-///     POST /_sim/rest/fail                  {"status":429|500,"count":N}
+///     POST /_sim/rest/fail                  {"status":429|500,"count":N,"retry_after":0.25}
 ///     GET  /_sim/stats                      identifies, resumes, REST calls, callbacks, 429s, violations, late heartbeats
 ///     GET  /_sim/channels/{id}/messages     messages delivered to a channel
+///     POST /_sim/channels/{id}/messages/{mid}/age  {"age_ms"}: backdate a message (edits past an hour are limited)
+///     DELETE /_sim/channels/{id}/messages/{mid}    delete a message as a moderator would
+///     DELETE /_sim/channels/{id}                   delete a channel (Unknown Channel from then on)
 extension DiscordSimulator {
     func control(_ request: HTTPRequest) async -> HTTPResponse {
         let parts = request.path.split(separator: "/").map(String.init).dropFirst()  // drop "_sim"
@@ -60,12 +63,23 @@ extension DiscordSimulator {
             return .discord(200, ["ok": true])
         case (.post, ["rest", "fail"]):
             guard let status = body["status"]?.int, let count = body["count"]?.int else { return bad("status and count required") }
-            failNextRESTCalls(status: status, count: count)
+            failNextRESTCalls(status: status, count: count, retryAfter: body["retry_after"]?.double ?? 0.25)
             return .discord(200, ["ok": true])
         case (.get, ["stats"]):
             return .discord(200, statsJSON())
+        case (.post, let p) where p.count == 5 && p[0] == "channels" && p[2] == "messages" && p[4] == "age":
+            guard let age = body["age_ms"]?.int, ageMessage(channel: p[1], id: p[3], milliseconds: Int64(age)) else {
+                return bad("age_ms required and the message must exist")
+            }
+            return .discord(200, ["ok": true])
+        case (.delete, let p) where p.count == 4 && p[0] == "channels" && p[2] == "messages":
+            guard deleteMessage(channel: p[1], id: p[3]) else { return bad("no such message") }
+            return .discord(200, ["ok": true])
+        case (.delete, let p) where p.count == 2 && p[0] == "channels":
+            deleteChannel(p[1])
+            return .discord(200, ["ok": true])
         case (.get, let p) where p.count == 3 && p[0] == "channels" && p[2] == "messages":
-            return .discord(200, .array(messages(in: p[1]).map { ["id": .string($0.id), "content": .string($0.content), "author_id": .string($0.authorID)] }))
+            return .discord(200, .array(messages(in: p[1]).map { ["id": .string($0.id), "content": .string($0.content), "author_id": .string($0.authorID), "embeds": $0.embeds] }))
         default:
             return .discord(404, ["error": "unknown control route"])
         }
@@ -82,6 +96,9 @@ extension DiscordSimulator {
             "callbacks": .array(stats.callbacks.map { ["interaction_id": .string($0.interactionID), "type": .number(Double($0.type)),
                                                       "latency_ms": .number(Double($0.latency.milliseconds)), "status": .number(Double($0.status))] }),
             "too_many_requests": .number(Double(stats.tooManyRequests)),
+            "invalid_requests": counts(stats.invalidRequests),
+            "banned_requests": .number(Double(stats.bannedRequests)),
+            "old_message_edits_refused": .number(Double(stats.oldMessageEditsRefused)),
             "nonce_duplicates": .number(Double(stats.nonceDuplicates)),
             "violations": .array(stats.violations.map { .string($0) }),
             "late_heartbeats": .array(stats.lateHeartbeats.map { .string($0) }),

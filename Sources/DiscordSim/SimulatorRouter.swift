@@ -60,10 +60,47 @@ extension DiscordSimulator {
         let auth = request.headers["Authorization"] ?? ""
         let botName = auth.hasPrefix("Bot ") ? byToken[String(auth.dropFirst(4))] : nil
         let isInteraction = path.hasPrefix("/interactions/") || path.hasPrefix("/webhooks/")
+        let client = Self.clientIP(request.remoteAddress)
+        let now = ContinuousClock.now
+        if let until = bannedUntil[client], now < until {
+            stats.bannedRequests += 1
+            stats.restCalls.append(RESTCall(bot: botName, method: request.method.rawValue, path: path, status: 429))
+            // Cloudflare's answer: no JSON, no `Via` header (docs/discord-protocol.md §3.1).
+            return HTTPResponse(status: HTTPStatus(code: 429), headers: ["Content-Type": "text/plain", "Retry-After": "\(Int(configuration.banDuration.seconds))"],
+                                bytes: Array("error code: 1015".utf8))
+        }
         let response = await restResponse(request, path: path, route: route, bot: botName, isInteraction: isInteraction)
         stats.restCalls.append(RESTCall(bot: botName, method: request.method.rawValue, path: path, status: response.status.code))
-        if response.status.code == 429 { stats.tooManyRequests += 1 }
+        let code = response.status.code
+        if response.status.code == 429 {
+            if case .bytes(let bytes) = response.body, (try? JSON.parse(bytes))?["code"]?.int == 30046 {
+                stats.oldMessageEditsRefused += 1
+            } else {
+                stats.tooManyRequests += 1
+            }
+        }
+        if code == 401 || code == 403 || (code == 429 && response.headers["X-RateLimit-Scope"] != "shared") {
+            stats.invalidRequests[client, default: 0] += 1
+            var window = invalidByClient[client, default: []].filter { now - $0 < configuration.invalidRequestWindow }
+            window.append(now)
+            invalidByClient[client] = window
+            if window.count >= configuration.invalidRequestLimit {
+                bannedUntil[client] = now + configuration.banDuration
+                invalidByClient[client] = []
+                stats.violations.append("\(client) spent the invalid-request limit (\(configuration.invalidRequestLimit) 401/403/429 "
+                                        + "in \(configuration.invalidRequestWindow)): banned")
+            }
+        }
         return response
+    }
+
+    /// The IP of `host:port` or `[v6]:port`: the invalid-request limit is per IP, shared by every bot there.
+    static func clientIP(_ address: String?) -> String {
+        guard let address else { return "unknown" }
+        if address.hasPrefix("["), let close = address.firstIndex(of: "]") {
+            return String(address[address.index(after: address.startIndex)..<close])
+        }
+        return address.lastIndex(of: ":").map { String(address[..<$0]) } ?? address
     }
 
     private func restResponse(_ request: HTTPRequest, path: String, route: (template: String, major: String),
@@ -73,11 +110,11 @@ extension DiscordSimulator {
             return .discord(401, ["message": "401: Unauthorized", "code": 0])
         }
         if !forcedFailures.isEmpty {
-            let status = forcedFailures[0].status
+            let (status, _, retryAfter) = forcedFailures[0]
             forcedFailures[0].remaining -= 1
             if forcedFailures[0].remaining <= 0 { forcedFailures.removeFirst() }
             if status == 429 {
-                return tooManyRequests(retryAfter: 0.25, global: false, bucket: route.template)
+                return tooManyRequests(retryAfter: retryAfter, global: false, bucket: route.template)
             }
             return .discord(status, ["message": "simulated failure", "code": 0])
         }
@@ -189,7 +226,12 @@ extension DiscordSimulator {
         case (.post, 3, "channels") where parts[2] == "messages":
             return createMessage(channel: parts[1], body: body, author: bot.flatMap { bots[$0]?.userID } ?? "0", bot: bot)
         case (.patch, 4, "channels") where parts[2] == "messages":
+            if let refusal = channelRefusal(parts[1]) { return refusal }
             return editMessage(channel: parts[1], id: parts[3], body: body)
+        case (.delete, 4, "channels") where parts[2] == "messages":
+            if let refusal = channelRefusal(parts[1]) { return refusal }
+            guard deleteMessage(channel: parts[1], id: parts[3]) else { return .discord(404, ["message": "Unknown Message", "code": 10008]) }
+            return HTTPResponse(status: .noContent, headers: ["Via": "1.1 google"])
         case (.get, 4, "channels") where parts[2] == "messages":
             guard let m = messagesByChannel[parts[1]]?.first(where: { $0.id == parts[3] }) else {
                 return .discord(404, ["message": "Unknown Message", "code": 10008])
@@ -237,8 +279,7 @@ extension DiscordSimulator {
             if errors.map(\.code) == ["50006"] { return .discord(400, ["message": "Cannot send an empty message", "code": 50006]) }
             return .discord(400, MessageLimits.invalidFormBody(errors))
         }
-        if channel.hasPrefix("404") { return .discord(404, ["message": "Unknown Channel", "code": 10003]) }
-        if channel.hasPrefix("403") { return .discord(403, ["message": "Missing Permissions", "code": 50013]) }
+        if let refusal = channelRefusal(channel, posting: true) { return refusal }
         let nonce = body["nonce"]?.string ?? body["nonce"]?.int.map(String.init)
         if let nonce, nonce.count > 25 {
             return .discord(400, MessageLimits.invalidFormBody([.init(path: "nonce", code: "BASE_TYPE_MAX_LENGTH", message: "Must be 25 or fewer in length.")]))
@@ -256,9 +297,30 @@ extension DiscordSimulator {
         return .discord(200, messageJSON(m))
     }
 
+    /// Channels whose id starts with 404 do not exist, with 403 the bot may not write in them (Missing Access
+    /// for edits and deletes, Missing Permissions for posts), and deleted ones are unknown.
+    private func channelRefusal(_ channel: String, posting: Bool = false) -> HTTPResponse? {
+        if channel.hasPrefix("404") || deletedChannels.contains(channel) { return .discord(404, ["message": "Unknown Channel", "code": 10003]) }
+        if channel.hasPrefix("403") {
+            return posting ? .discord(403, ["message": "Missing Permissions", "code": 50013]) : .discord(403, ["message": "Missing Access", "code": 50001])
+        }
+        return nil
+    }
+
     private func editMessage(channel: String, id: String, body: JSON) -> HTTPResponse {
         guard var list = messagesByChannel[channel], let i = list.firstIndex(where: { $0.id == id }) else {
             return .discord(404, ["message": "Unknown Message", "code": 10008])
+        }
+        // Edits of messages older than an hour have their own hidden limit (docs/discord-protocol.md §3.2).
+        if Snowflake.nowUnixMilliseconds() - list[i].createdAtUnixMilliseconds > 3_600_000 {
+            let now = ContinuousClock.now
+            list[i].oldEdits = list[i].oldEdits.filter { now - $0 < .seconds(3600) }
+            if list[i].oldEdits.count >= configuration.oldMessageEditsPerHour {
+                messagesByChannel[channel] = list
+                return .discord(429, ["message": "Maximum number of edits to messages older than 1 hour reached. Try again later",
+                                      "code": 30046, "retry_after": 3600, "global": false])
+            }
+            list[i].oldEdits.append(now)
         }
         var merged = ["content": JSON.string(list[i].content), "embeds": list[i].embeds]
         if let c = body["content"] { merged["content"] = c }

@@ -97,7 +97,7 @@ extension BotSupervisor {
                     if !records.isEmpty { try await sink.store(records) }
                     // Acknowledge only after the commit: the worker resends anything unacknowledged.
                     try await conn.send(.ack(Ack(ids: ids)))
-                    if !records.isEmpty { fleetEvents.publish(.commandRecordsCommitted(bot: bot, count: records.count)) }
+                    if !records.isEmpty { fleetEvents.publish(.commandRecordsCommitted(bot: bot, records: records)) }
                 } catch {
                     log.error("storing command records failed; the worker will resend them", ["error": error])
                 }

@@ -82,6 +82,8 @@ public actor BotSupervisor {
     var metrics: WorkerMetrics?
     var metricsReceivedAt: ContinuousClock.Instant?
     var memorySample: (pid: pid_t, bytes: Int?, at: ContinuousClock.Instant)?
+    /// The invalid-request allowance last sent, and to which worker.
+    var sentAllowance: (generation: UInt64, value: Int)?
 
     let events: AsyncStream<Event>
     let continuation: AsyncStream<Event>.Continuation
@@ -119,6 +121,13 @@ public actor BotSupervisor {
         await withCheckedContinuation { done in
             continuation.yield(.stop(handover: handover, done: done))
         }
+    }
+
+    /// Writes the session a replacement should resume (the newest position the worker reported) now, and
+    /// returns once it is in SQLite: the daemon's own stop calls it after every worker handed its session over.
+    public func persistSessionNow() async {
+        guard let session = lifecycle.takeSessionForHandover() else { return }
+        await environment.sessions.save(bot: name, session: session)
     }
 
     /// Ends the event loop (after `stop`).
@@ -159,6 +168,52 @@ public actor BotSupervisor {
         let envelope = try await connection.request(.sendMessage(message), timeout: timeout)
         guard case .reply(let reply) = envelope.message else { throw IPCError.closed }
         return reply
+    }
+
+    /// A GET to Discord with this bot's token, made by its worker through the worker's rate limiter, so it
+    /// never competes with the bot's own calls for the same limits (reliability review, row 6d).
+    /// Throws `BotNotRunning` when no worker is connected.
+    public func discordGet(_ path: String, timeout: Duration) async throws -> (status: Int, body: [UInt8]) {
+        guard let connection, state == .ready || state == .resuming || state == .connecting else { throw BotNotRunning(state: state) }
+        let envelope = try await connection.request(.discordGet(DiscordGet(path: path)), timeout: timeout)
+        guard case .reply(let reply) = envelope.message else { throw IPCError.closed }
+        guard reply.ok, let status = reply.result?["status"].flatMap({ Int($0) }) else {
+            throw FleetError(reply.errorCode ?? .discordUnreachable, reply.message ?? "the worker could not ask Discord")
+        }
+        return (status, Array((reply.result?["body"] ?? "").utf8))
+    }
+
+    /// The invalid-request figures of the current worker's last report: its count (10 minutes) and whether
+    /// it holds its REST calls. nil without a connected worker.
+    package var invalidRequestReport: (count: Int, paused: Bool)? {
+        // After its first report: the worker then serves the supervisor (an allowance before its welcome would be lost).
+        guard connection != nil, let metrics else { return nil }
+        return (metrics.invalidRequests, metrics.restPaused ?? false)
+    }
+
+    /// Tells the worker how many invalid requests it may reach (`InvalidRequestBudget`); sent only on change.
+    package func setInvalidRequestAllowance(_ allowance: Int) async {
+        guard let connection else { return }
+        if sentAllowance?.generation == lifecycle.generation, sentAllowance?.value == allowance { return }
+        sentAllowance = (lifecycle.generation, allowance)
+        logger.debug("invalid-request allowance", ["allowance": allowance])
+        try? await connection.send(.invalidRequestAllowance(InvalidRequestAllowance(allowance: allowance)))
+    }
+
+    /// Brings a stock display up to date through the worker's rate-limited REST client.
+    /// Throws `BotNotRunning` when no worker is connected.
+    public func syncDisplay(_ sync: DisplaySync, timeout: Duration) async throws -> Reply {
+        guard let connection, state == .ready || state == .resuming || state == .connecting else { throw BotNotRunning(state: state) }
+        let envelope = try await connection.request(.syncDisplay(sync), timeout: timeout)
+        guard case .reply(let reply) = envelope.message else { throw IPCError.closed }
+        return reply
+    }
+
+    /// Gives the worker the listing its `/stock` command answers with (one-way; dropped when no worker is connected,
+    /// the next hello brings a fresh one).
+    public func sendStockListing(_ listing: StockListing) async {
+        guard let connection else { return }
+        try? await connection.send(.stockListing(listing))
     }
 
     /// Milliseconds since the worker's last gateway dispatch: its last report plus the time since.
@@ -252,7 +307,8 @@ public actor BotSupervisor {
             metrics = m
             metricsReceivedAt = .now
             return .other
-        case .heartbeat, .reply, .hello, .welcome, .configure, .ack, .stop, .sendMessage:
+        case .heartbeat, .reply, .hello, .welcome, .configure, .ack, .stop, .sendMessage, .discordGet, .invalidRequestAllowance,
+             .syncDisplay, .stockListing:
             return .other
         }
     }

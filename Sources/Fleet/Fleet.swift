@@ -17,13 +17,21 @@ public actor Fleet {
     private let logger: Logger
     private let (spawned, spawnedContinuation) = AsyncStream.makeStream(of: BotSupervisor.self)
     private var loaded = false
+    private var stopped = false
+    private var invalidBudget: InvalidRequestBudget
+    /// The fleet's invalid-request figures as of the last evaluation (health, /metrics).
+    public private(set) var invalidRequests: InvalidRequestStatus
+    /// How often the workers' invalid-request counts are summed and allowances sent.
+    public var budgetInterval: Duration = .seconds(1)
     private var loadWaiters: [CheckedContinuation<Void, Never>] = []
 
     /// State changes, exits, commits and more, for every consumer in the daemon.
     public nonisolated let events: FleetEventStream
 
     public init(repository: any BotRepository, environment: BotSupervisor.Environment,
-                restart: RestartPolicy.Settings, logger: Logger) {
+                restart: RestartPolicy.Settings, invalidRequestBudget: Int = 10_000, logger: Logger) {
+        self.invalidBudget = InvalidRequestBudget(budget: invalidRequestBudget)
+        self.invalidRequests = InvalidRequestStatus(used: 0, budget: invalidRequestBudget, level: .ok, pausedBots: [])
         self.repository = repository
         self.environment = environment
         self.restartSettings = restart
@@ -40,9 +48,55 @@ public actor Fleet {
         for waiter in loadWaiters { waiter.resume() }
         loadWaiters.removeAll()
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.guardInvalidRequestBudget() }
             for await supervisor in spawned {
                 group.addTask { await supervisor.run() }
             }
+            group.cancelAll()
+        }
+    }
+
+    /// Sums the workers' invalid requests and hands out allowances (`InvalidRequestBudget`) until `shutdown`.
+    private func guardInvalidRequestBudget() async {
+        while !Task.isCancelled && !stopped {
+            await evaluateInvalidRequestBudget()
+            do { try await Reactor.shared.sleep(until: .now + budgetInterval) } catch { return }
+        }
+    }
+
+    /// One evaluation: reads each connected worker's last report, sends allowances, logs what changed.
+    package func evaluateInvalidRequestBudget() async {
+        var counts: [String: Int] = [:], paused: [String] = []
+        for name in order {
+            guard let report = await supervisors[name]?.invalidRequestReport else { continue }
+            counts[name] = report.count
+            if report.paused { paused.append(name) }
+        }
+        let decision = invalidBudget.evaluate(counts: counts)
+        for (name, allowance) in decision.allowances {
+            await supervisors[name]?.setInvalidRequestAllowance(allowance)
+        }
+        let before = invalidRequests
+        invalidRequests = InvalidRequestStatus(used: decision.used, budget: invalidBudget.budget, level: decision.level, pausedBots: paused)
+        if decision.levelChanged {
+            let used = decision.used, budget = invalidBudget.budget, names = paused.joined(separator: ",")
+            switch decision.level {
+            case .pausing:
+                logger.error("Discord's invalid-request budget is nearly spent; pausing the bots that spend it",
+                             ["used": used, "budget": budget, "paused": names])
+            case .warning:
+                logger.warning("half of Discord's invalid-request budget is spent (401/403/429 in 10 minutes, shared by the host)",
+                               ["used": used, "budget": budget])
+            case .ok:
+                logger.notice("Discord's invalid-request budget has room again", ["used": used, "budget": budget])
+            }
+        }
+        for name in paused where !before.pausedBots.contains(name) {
+            logger.error("bot paused: its REST calls wait until its invalid requests age out", ["bot": name, "used": decision.used,
+                                                                                                "budget": invalidBudget.budget])
+        }
+        for name in before.pausedBots where !paused.contains(name) {
+            logger.notice("bot resumed its REST calls", ["bot": name])
         }
     }
 
@@ -126,12 +180,13 @@ public actor Fleet {
 
     /// Applies reloaded settings to the fleet and every supervisor: the next spawn, tick and crash use them.
     public func reconfigure(apiBase: String, heartbeatInterval: Duration, heartbeatTimeout: Duration, stopTimeout: Duration,
-                            restart: RestartPolicy.Settings) async {
+                            restart: RestartPolicy.Settings, invalidRequestBudget: Int? = nil) async {
         environment.apiBase = apiBase
         environment.heartbeatInterval = heartbeatInterval
         environment.heartbeatTimeout = heartbeatTimeout
         environment.stopTimeout = stopTimeout
         restartSettings = restart
+        if let invalidRequestBudget { invalidBudget.budget = invalidRequestBudget }
         for name in order {
             await supervisors[name]?.reconfigure(environment, restart: restart)
         }
@@ -146,12 +201,34 @@ public actor Fleet {
     }
 
     /// Stops every worker in parallel (each bounded by the stop timeout) and ends all event loops.
-    public func shutdown() async {
+    ///
+    /// With `handover` (the daemon's own stop: SIGTERM, `systemctl restart`, an upgrade) each worker leaves its
+    /// gateway session open at Discord and its newest position is written to SQLite before this returns, so the
+    /// next daemon's workers RESUME: a daemon restart spends no identify (issue 13). Without it, each session is
+    /// closed with 1000 and the next start identifies.
+    public func shutdown(handover: Bool = true) async {
+        stopped = true
         let all = Array(supervisors.values)
         await withDiscardingTaskGroup { group in
-            for s in all { group.addTask { await s.stop() } }
+            for s in all { group.addTask { await s.stop(handover: handover) } }
+        }
+        if handover {
+            // The last positions the workers reported may still be only in memory (written once a tick).
+            await withDiscardingTaskGroup { group in
+                for s in all { group.addTask { await s.persistSessionNow() } }
+            }
         }
         for s in all { s.finish() }
         spawnedContinuation.finish()
     }
+}
+
+/// The host's use of Discord's invalid-request budget (health, /metrics).
+public struct InvalidRequestStatus: Sendable, Equatable {
+    /// 401/403/429 answers in the last 10 minutes, summed over the workers' reports.
+    public var used: Int
+    public var budget: Int
+    public var level: InvalidRequestBudget.Level
+    /// Bots whose workers hold their REST calls.
+    public var pausedBots: [String]
 }

@@ -61,6 +61,13 @@ public struct WorkerLifecycle: Sendable {
 
     public func restartsInWindow(now: Instant) -> Int { policy.restartsInWindow(now: now) }
 
+    /// The session to write before the daemon exits: the one a replacement would resume, when there is one
+    /// (a stop without handover or a refused token cleared it). Marks it written.
+    public mutating func takeSessionForHandover() -> SessionState? {
+        sessionDirty = false
+        return session
+    }
+
     // MARK: Transitions
 
     public mutating func handle(_ input: Input, now: Instant) -> [Action] {

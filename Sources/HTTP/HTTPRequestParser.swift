@@ -50,6 +50,13 @@ public struct HTTPRequestParser: Sendable {
         return try await input.withWritableBytes(body)
     }
 
+    /// Drops the read buffer's storage while no byte of a next request has arrived (an idle connection).
+    public mutating func releaseIdleStorage() {
+        guard isIdle, input.bytes.capacity > 0 else { return }
+        input = ReadBuffer(compactionThreshold: input.compactionThreshold)
+        scanned = 0
+    }
+
     /// True when no byte of a next request has arrived.
     public var isIdle: Bool {
         if case .head = state { return input.start == input.bytes.count }

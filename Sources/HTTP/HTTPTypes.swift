@@ -39,6 +39,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
     public static let methodNotAllowed = HTTPStatus(code: 405)
     public static let requestTimeout = HTTPStatus(code: 408)
     public static let conflict = HTTPStatus(code: 409)
+    public static let preconditionFailed = HTTPStatus(code: 412)
     public static let payloadTooLarge = HTTPStatus(code: 413)
     public static let unsupportedMediaType = HTTPStatus(code: 415)
     public static let misdirectedRequest = HTTPStatus(code: 421)
@@ -71,6 +72,7 @@ public struct HTTPStatus: Hashable, Sendable, CustomStringConvertible {
         case 408: "Request Timeout"
         case 409: "Conflict"
         case 411: "Length Required"
+        case 412: "Precondition Failed"
         case 413: "Content Too Large"
         case 414: "URI Too Long"
         case 415: "Unsupported Media Type"

@@ -7,7 +7,8 @@ public struct RequestContext: Sendable {
     public var requestID: String
     /// The peer's address (`127.0.0.1:53412`), nil when the server did not know it (a request built in a test).
     public var clientAddress: String?
-    /// The pattern of the route that matched (`/api/v1/bots/{name}`); nil until the router matched one.
+    /// The pattern of the route that matches (`/api/v1/bots/{name}`), set by the router before the middleware
+    /// runs; nil when no route matches (a 404 or 405 is coming).
     public var route: String?
     /// Who the request is authenticated as; nil until an authentication middleware fills it.
     ///
@@ -52,7 +53,7 @@ final class PrincipalSlot: Sendable {
     let value = Mutex<Principal?>(nil)
 }
 
-/// An authenticated caller: the subject (a user name, a token id) and the role it acts with
+/// An authenticated caller: the subject (an account name, or `token:<name>` for an API token) and the role it acts with
 /// (`viewer`, `operator`, `admin`; the auth layer owns the vocabulary and checks it).
 public struct Principal: Sendable, Equatable {
     public var subject: String

@@ -52,7 +52,9 @@ public struct Router: HTTPResponder {
             let next = chain
             chain = { request, context in try await m.handle(request, context: context, next: next) }
         }
-        let context = RequestContext(for: request)
+        var context = RequestContext(for: request)
+        // Matched before the middleware runs, so an authorization middleware knows which route's rule applies.
+        context.route = pattern(for: request)
         do {
             return try await chain(request, context)
         } catch let error as any HTTPResponseError {
@@ -61,6 +63,14 @@ public struct Router: HTTPResponder {
             // Nothing in front mapped it: say nothing about it on the wire (an error middleware logs it).
             return HTTPError(.internalServerError, code: "INTERNAL", "the request failed").response(requestID: context.requestID)
         }
+    }
+
+    /// The pattern of the route that will answer `request` (HEAD by its GET route); nil for a 404 or 405.
+    public func pattern(for request: HTTPRequest) -> String? {
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        return routes.first { route in
+            (route.method == request.method || (request.method == .head && route.method == .get)) && Router.match(route.segments, parts) != nil
+        }?.pattern
     }
 
     private func dispatch(_ request: HTTPRequest, _ context: RequestContext) async throws -> HTTPResponse {

@@ -10,9 +10,15 @@ public protocol ByteStream: Sendable {
     func shutdownWrite() async
     /// Closes the stream and fails any waiting read or write with `StreamClosed`. Idempotent.
     func close()
+    /// Returns once a read would not block (or the deadline passes: `DeadlineExceeded`). An idle server
+    /// connection waits here with no read buffer allocated, so a flood of idle connections costs little memory.
+    func waitUntilReadable(deadline: Deadline?) async throws
 }
 
 extension ByteStream {
+    /// Streams that cannot wait without reading (TLS may hold decrypted bytes) return at once.
+    public func waitUntilReadable(deadline: Deadline?) async throws {}
+
     public func read(into buffer: inout [UInt8], maxLength: Int = 16_384) async throws -> Int {
         try await read(into: &buffer, maxLength: maxLength, deadline: nil)
     }

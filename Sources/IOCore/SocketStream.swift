@@ -53,6 +53,11 @@ public final class SocketStream: ByteStream {
         }
     }
 
+    public func waitUntilReadable(deadline: Deadline?) async throws {
+        if isClosed { throw StreamClosed() }
+        try await reactor.waitReadable(fd, deadline: deadline)
+    }
+
     public func write(_ bytes: [UInt8], deadline: Deadline?) async throws {
         var offset = 0
         while offset < bytes.count {

@@ -58,6 +58,28 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     /// botvisord failed; the log line with the same request id says why.
     public static let `internal`: ErrorCode = "INTERNAL"
 
+    // MARK: Authentication and authorization (HTTP API)
+
+    /// No bearer token on a route that needs one (401 with `WWW-Authenticate: Bearer`).
+    public static let authRequired: ErrorCode = "AUTH_REQUIRED"
+    /// The bearer token is not one botvisor accepts: malformed, wrong algorithm or key, bad signature,
+    /// revoked, or its account is disabled or gone (401).
+    public static let tokenInvalid: ErrorCode = "TOKEN_INVALID"
+    /// The bearer or refresh token has expired (401).
+    public static let tokenExpired: ErrorCode = "TOKEN_EXPIRED"
+    /// Authenticated, but the route needs a higher role; the message names it (403).
+    public static let forbidden: ErrorCode = "FORBIDDEN"
+    /// A refresh token was presented a second time: its whole family is revoked (401).
+    public static let refreshReused: ErrorCode = "REFRESH_REUSED"
+    /// Wrong account name or password (401); which of the two is never said.
+    public static let loginFailed: ErrorCode = "LOGIN_FAILED"
+    /// Too many failed logins for the account or the client address (429 with `Retry-After`).
+    public static let loginLocked: ErrorCode = "LOGIN_LOCKED"
+    public static let userNotFound: ErrorCode = "USER_NOT_FOUND"
+    public static let userExists: ErrorCode = "USER_EXISTS"
+    /// No API token with that id.
+    public static let apiTokenNotFound: ErrorCode = "API_TOKEN_NOT_FOUND"
+
     // MARK: Bots and the fleet
 
     public static let botNotFound: ErrorCode = "BOT_NOT_FOUND"
@@ -82,6 +104,15 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     public static let configInvalid: ErrorCode = "CONFIG_INVALID"
     public static let controlClosed: ErrorCode = "CONTROL_CLOSED"
 
+    // MARK: The live feed
+
+    /// `GET /api/v1/events` was asked for neither a WebSocket upgrade nor `text/event-stream`.
+    public static let upgradeRequired: ErrorCode = "UPGRADE_REQUIRED"
+    /// `[http] max_event_clients` clients are following the feed already.
+    public static let tooManyEventClients: ErrorCode = "TOO_MANY_EVENT_CLIENTS"
+    /// The caller's role may not follow that topic (`audit` is for admins).
+    public static let topicForbidden: ErrorCode = "TOPIC_FORBIDDEN"
+
     // MARK: Jobs
 
     public static let jobNotFound: ErrorCode = "JOB_NOT_FOUND"
@@ -90,6 +121,15 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     /// The work stopped before it finished: botvisord stopped before a job item ran, or the worker died
     /// before a command finished.
     public static let interrupted: ErrorCode = "INTERRUPTED"
+
+    // MARK: Stock (catalogs, products, displays)
+
+    public static let catalogNotFound: ErrorCode = "CATALOG_NOT_FOUND"
+    public static let productNotFound: ErrorCode = "PRODUCT_NOT_FOUND"
+    public static let productExists: ErrorCode = "PRODUCT_EXISTS"
+    public static let displayNotFound: ErrorCode = "DISPLAY_NOT_FOUND"
+    /// `If-Match` named a version that is no longer current (someone else changed it first).
+    public static let versionMismatch: ErrorCode = "VERSION_MISMATCH"
 
     // MARK: Commands (command records)
 

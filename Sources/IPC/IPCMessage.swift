@@ -33,6 +33,12 @@ public enum IPCMessage: Sendable {
     case ack(Ack)
     case stop(Stop)
     case sendMessage(SendMessage)
+    /// A GET to Discord with the bot's token, through the worker's rate limiter (`POST /bots/{name}/validate`).
+    case discordGet(DiscordGet)
+    /// How many invalid requests (10 minutes) the worker may reach before it holds its REST calls.
+    case invalidRequestAllowance(InvalidRequestAllowance)
+    case syncDisplay(DisplaySync)
+    case stockListing(StockListing)
     // Both ways.
     case heartbeat
     case reply(Reply)
@@ -50,6 +56,12 @@ public enum IPCMessage: Sendable {
         .message("ack", IPCMessage.ack) { if case .ack(let b) = $0 { b } else { nil } },
         .message("stop", IPCMessage.stop) { if case .stop(let b) = $0 { b } else { nil } },
         .message("send_message", IPCMessage.sendMessage) { if case .sendMessage(let b) = $0 { b } else { nil } },
+        .message("discord_get", IPCMessage.discordGet) { if case .discordGet(let b) = $0 { b } else { nil } },
+        .message("invalid_request_allowance", IPCMessage.invalidRequestAllowance) {
+            if case .invalidRequestAllowance(let b) = $0 { b } else { nil }
+        },
+        .message("sync_display", IPCMessage.syncDisplay) { if case .syncDisplay(let b) = $0 { b } else { nil } },
+        .message("stock_listing", IPCMessage.stockListing) { if case .stockListing(let b) = $0 { b } else { nil } },
         .message("heartbeat", .heartbeat) { if case .heartbeat = $0 { true } else { false } },
         .message("reply", IPCMessage.reply) { if case .reply(let b) = $0 { b } else { nil } },
     ]
@@ -230,6 +242,20 @@ public struct SendMessage: Codable, Sendable, Equatable {
 }
 
 /// The answer to a request (`id` -> `replyTo`).
+/// A GET to Discord the worker makes with its token and its limiter; the reply's `result` holds `status`
+/// and `body` (the response's JSON text).
+public struct DiscordGet: Codable, Sendable, Equatable {
+    public var path: String
+    public init(path: String) { self.path = path }
+}
+
+/// The worker holds its REST calls while its invalid requests of the last 10 minutes reach `allowance`
+/// (Discord's shared invalid-request budget, `InvalidRequestBudget` in the supervisor).
+public struct InvalidRequestAllowance: Codable, Sendable, Equatable {
+    public var allowance: Int
+    public init(allowance: Int) { self.allowance = allowance }
+}
+
 public struct Reply: Codable, Sendable, Equatable {
     public var ok: Bool
     public var errorCode: ErrorCode?

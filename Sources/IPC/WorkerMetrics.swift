@@ -12,6 +12,8 @@ public struct WorkerMetrics: Codable, Sendable, Equatable {
     public var invalidRequests: Int
     /// Milliseconds since the last gateway dispatch, nil before the first.
     public var lastDispatchAgeMillis: Double?
+    /// The worker holds its REST calls: it reached the invalid-request allowance botvisord gave it.
+    public var restPaused: Bool?
 
     public init(gatewayRTTMillis: Double? = nil, events: Int = 0, commands: Int = 0, restCalls: Int = 0, rest429: Int = 0,
                 reconnects: Int = 0, resumes: Int = 0, identifies: Int = 0, invalidRequests: Int = 0,
@@ -35,5 +37,6 @@ public struct WorkerMetrics: Codable, Sendable, Equatable {
         case rest429 = "rest_429"
         case invalidRequests = "invalid_requests"
         case lastDispatchAgeMillis = "last_dispatch_age_ms"
+        case restPaused = "rest_paused"
     }
 }

@@ -132,7 +132,11 @@ public enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleBy
                     guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected :") }
                     index += 1
                     skipWhitespace()
-                    object[key] = try value(depth: depth + 1)
+                    // RFC 8259 §4 leaves duplicate names to the parser; RFC 7493 (I-JSON) §2.3 forbids them. Refused, so
+                    // `{"name":"a","name":"b"}` cannot mean one thing to us and another to a proxy (reliability review 4f).
+                    guard object.updateValue(try value(depth: depth + 1), forKey: key) == nil else {
+                        throw fail("duplicate key \"\(key)\"")
+                    }
                     skipWhitespace()
                     guard index < bytes.count else { throw fail("unexpected end") }
                     if bytes[index] == UInt8(ascii: ",") { index += 1; continue }

@@ -39,6 +39,10 @@ public actor JobRunner {
     package let logger: Logger
     private var tasks: [String: Task<Void, Never>] = [:]
     private var cancelled: Set<String> = []
+    /// Keeps stock displays current; display jobs (`product_visibility`, `display_refresh`) wait on it.
+    package private(set) var displays: DisplayEngine?
+
+    package func use(_ displays: DisplayEngine) { self.displays = displays }
 
     public init(store: SupervisorStore, fleet: Fleet, settings: Settings = Settings(), logger: Logger) {
         self.store = store
@@ -67,7 +71,7 @@ public actor JobRunner {
         do {
             for id in try await store.interruptUnfinishedJobs() {
                 guard let work = try await store.pendingWork(job: id) else { continue }
-                if work.kind == .message {
+                if work.kind == .message || work.kind.isDisplayJob {
                     logger.notice("resuming an interrupted message job", ["job": id, "pending": work.items.count])
                     let lastSend = try await store.lastItemFinish(job: id) ?? 0
                     let window = settings.resumeQuietPeriod
@@ -123,6 +127,8 @@ public actor JobRunner {
             guard let work = try await store.pendingWork(job: id) else { return }
             if work.kind == .message {
                 await sendMessages(job: id, content: work.content, embeds: work.embeds, items: work.items)
+            } else if work.kind.isDisplayJob {
+                await runDisplayJob(job: id, kind: work.kind, content: work.content, items: work.items)
             } else {
                 await runLifecycle(job: id, kind: work.kind, items: work.items)
             }
@@ -216,6 +222,41 @@ public actor JobRunner {
         default:
             if Task.isCancelled { return nil }
             return .init(code: .timeout, message: "the bot did not become ready within \(settings.settleTimeout)")
+        }
+    }
+
+    // MARK: Display jobs
+
+    /// A visibility job first applies its change (again, when resumed: setting the same visibility twice
+    /// changes nothing), then waits for each display's next sync and records its outcome per display.
+    private nonisolated func runDisplayJob(job: String, kind: JobKind, content: String?, items: [JobItem]) async {
+        guard let displays = await displays else {
+            try? await store.finishPendingItems(job: job, state: .error, error: .init(code: .internal, message: "stock displays are not running"))
+            return
+        }
+        if kind == .product_visibility, let content, let change = VisibilityChange(json: content) {
+            do {
+                let changed = try await store.setVisibility(change.selector, visible: change.visible, within: change.catalogs)
+                for (catalog, skus) in changed.sorted(by: { $0.key < $1.key }) {
+                    fleet.events.publish(.stockChanged(catalog: catalog, skus: skus))
+                }
+            } catch {
+                try? await store.finishPendingItems(job: job, state: .error, error: .init(code: .internal, message: "\(error)"))
+                return
+            }
+        }
+        await forEach(items, atOnce: 64, job: job) { item in
+            guard let id = item.display_id else { return }
+            let started = nowMilliseconds()
+            let outcome = await displays.refresh(id, clearingBroken: kind == .display_refresh)
+            if Task.isCancelled { return }
+            switch outcome {
+            case .ok(let ids):
+                try? await self.store.finishItem(job: job, seq: item.seq, state: .ok, messageID: ids.first, startedAt: started)
+            case .failed(let code, let message):
+                try? await self.store.finishItem(job: job, seq: item.seq, state: .error, error: .init(code: code, message: message), startedAt: started)
+            }
+            self.fleet.events.publish(.jobProgress(job: job, seq: item.seq, state: outcome.isOK ? "ok" : "error"))
         }
     }
 

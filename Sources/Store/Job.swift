@@ -7,6 +7,14 @@ import Storage
 /// What a bulk job does to each of its items.
 public enum JobKind: String, Codable, Sendable {
     case start, stop, restart, message
+    /// Show or hide products (the selector and `visible` are in the job's content), then bring every
+    /// display of the catalogs concerned up to date: one item per display.
+    case product_visibility
+    /// Re-render displays: one item per display.
+    case display_refresh
+
+    /// Jobs whose items are stock displays.
+    package var isDisplayJob: Bool { self == .product_visibility || self == .display_refresh }
 }
 
 public enum JobState: String, Codable, Sendable, CaseIterable {
@@ -32,16 +40,19 @@ public struct JobItem: Codable, Sendable, Equatable {
     public var seq: Int
     public var bot: String
     public var channel_id: String?
+    /// The stock display of a display job's item.
+    public var display_id: Int64?
     public var state: JobItemState
     public var message_id: String?
     public var error: Failure?
     /// Unix milliseconds.
     public var started_at: Int64?
     public var finished_at: Int64?
-    package init(seq: Int, bot: String, channel_id: String? = nil, state: JobItemState, message_id: String? = nil, error: Failure? = nil, started_at: Int64? = nil, finished_at: Int64? = nil) {
+    package init(seq: Int, bot: String, channel_id: String? = nil, display_id: Int64? = nil, state: JobItemState, message_id: String? = nil, error: Failure? = nil, started_at: Int64? = nil, finished_at: Int64? = nil) {
         self.seq = seq
         self.bot = bot
         self.channel_id = channel_id
+        self.display_id = display_id
         self.state = state
         self.message_id = message_id
         self.error = error
@@ -109,12 +120,16 @@ package struct JobSpec: Sendable {
     package var content: String?
     package var embeds: String?
     package var targets: [(bot: String, channelID: String?)]
-    package init(kind: JobKind, request: String, content: String? = nil, embeds: String? = nil, targets: [(bot: String, channelID: String?)]) {
+    /// For display jobs: the display of each target, in the same order.
+    package var displayIDs: [Int64]?
+    package init(kind: JobKind, request: String, content: String? = nil, embeds: String? = nil, targets: [(bot: String, channelID: String?)],
+                 displayIDs: [Int64]? = nil) {
         self.kind = kind
         self.request = request
         self.content = content
         self.embeds = embeds
         self.targets = targets
+        self.displayIDs = displayIDs
     }
 }
 

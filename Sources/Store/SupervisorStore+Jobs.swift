@@ -21,9 +21,9 @@ extension SupervisorStore {
                 INSERT INTO jobs (id, kind, state, idempotency_key, request, content, embeds, created_at)
                 VALUES (?, ?, 'queued', ?, ?, ?, ?, ?)
                 """, [id, spec.kind.rawValue, idempotencyKey, spec.request, spec.content, spec.embeds, nowMilliseconds()])
-            let insert = try db.cachedStatement("INSERT INTO job_items (job_id, seq, bot, channel_id, state) VALUES (?, ?, ?, ?, 'pending')")
+            let insert = try db.cachedStatement("INSERT INTO job_items (job_id, seq, bot, channel_id, display_id, state) VALUES (?, ?, ?, ?, ?, 'pending')")
             for (seq, target) in targets.enumerated() {
-                try insert.execute([id, seq, target.bot, target.channelID])
+                try insert.execute([id, seq, target.bot, target.channelID, spec.displayIDs?[seq]])
             }
             return (id, true)
         }
@@ -155,7 +155,7 @@ extension SupervisorStore {
     private static func item(_ row: Row) throws -> JobItem {
         let code: ErrorCode? = try row.decode("error_code", as: String?.self).map(ErrorCode.init(rawValue:))
         return JobItem(seq: try row.decode("seq"), bot: try row.decode("bot"), channel_id: try row.decode("channel_id"),
-                       state: JobItemState(rawValue: try row.decode("state")) ?? .error, message_id: try row.decode("message_id"),
+                       display_id: try row.decode("display_id"), state: JobItemState(rawValue: try row.decode("state")) ?? .error, message_id: try row.decode("message_id"),
                        error: code.map { JobItem.Failure(code: $0, message: (try? row.decode("error_message", as: String?.self) ?? "") ?? "") },
                        started_at: try row.decode("started_at"), finished_at: try row.decode("finished_at"))
     }

@@ -18,6 +18,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
     /// Command records stored since start (duplicates not counted): the ingest rate's counter.
     package let storedRecords: StoredRecordCounter
     private let writer: CommandLogWriter
+    /// The state directory and database files whose modes were looser than 0700/0600 at open, now tightened.
+    public let tightened: [PrivateFiles.Tightened]
 
     /// Upper bounds of the `command_totals` histogram columns `le_0` ... `le_10`, in microseconds
     /// (`PrometheusExposition.buckets`, which must stay in step with migration 5).
@@ -170,6 +172,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
         m.register(version: 7, name: "last identify per bot", sql: """
             ALTER TABLE bots ADD COLUMN last_identify_ms INTEGER;
             """)
+        // Issue 12: who may use the HTTP API (SupervisorStore+Accounts.swift).
+        m.register(version: 8, name: "accounts, API tokens, refresh tokens, revoked access tokens", sql: SupervisorStore.accountsSchema)
         // Issue 12: the tamper-evident audit log (AuditChain). `id` is the chain's sequence; AUTOINCREMENT
         // keeps ids from being reused after retention (https://www.sqlite.org/autoinc.html), so a gap at a
         // broken link means removed rows, and sqlite_sequence remembers the highest id ever written (a
@@ -198,12 +202,16 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
                 removed_at_ms INTEGER NOT NULL
             );
             """)
+        // Versions 8 and 9 are taken by work on other branches; 10 is the stock displays' (issue 14).
+        m.register(version: 10, name: "catalogs, products, stock displays", sql: SupervisorStore.stockSchema)
         return m
     }
 
     public init(stateDirectory: String) async throws {
-        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        // 0700 and 0600 whatever the umask; looser modes found here are tightened and reported (`tightened`).
+        var tightened = try PrivateFiles.secureDirectory(stateDirectory)
+        tightened += try PrivateFiles.secureDatabase("\(stateDirectory)/botvisor.db")
+        self.tightened = tightened
         keyPath = "\(stateDirectory)/token.key"
         cipher = try TokenCipher.loadOrCreateKey(at: keyPath)
         let queue = try await DatabaseQueue(path: "\(stateDirectory)/botvisor.db")
@@ -298,12 +306,16 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
         }
     }
 
+    /// Writes a bot's gateway session. Within one session the position only moves forward: writes come from
+    /// several tasks (ticks, record batches, the daemon's stop), and an older one arriving late must not make a
+    /// replacement resume from before events it already handled.
     public func save(bot: String, session: SessionState?) async {
         _ = try? await queue.write { db in
             if let session {
                 try db.execute("""
                     INSERT INTO gateway_sessions (bot, session_id, resume_url, seq) VALUES (?, ?, ?, ?)
                     ON CONFLICT (bot) DO UPDATE SET session_id = excluded.session_id, resume_url = excluded.resume_url, seq = excluded.seq
+                    WHERE excluded.session_id IS NOT gateway_sessions.session_id OR COALESCE(excluded.seq, -1) >= COALESCE(gateway_sessions.seq, -1)
                     """, [bot, session.sessionID, session.resumeURL, session.sequence])
             } else {
                 try db.execute("DELETE FROM gateway_sessions WHERE bot = ?", [bot])

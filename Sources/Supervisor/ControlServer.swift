@@ -9,18 +9,22 @@ import IOCore
 import Logging
 import Operations
 import Store
+import Synchronization
 
 /// The control socket: JSON requests and replies, one per line. Every request
 /// is logged with the peer's uid (never its secrets).
-struct ControlServer: Sendable {
+final class ControlServer: Sendable {
     let listener: SocketListener
     let logger: Logger
     /// Answers a request from the peer with this uid (SO_PEERCRED).
     let handle: @Sendable (ControlRequest, UInt32) async -> ControlReply
+    let maxConnections: Int
+    private let open = Mutex<Int>(0)
     static let maximumLineLength = 64 * 1024
 
-    init(path: String, group: String?, logger: Logger,
+    init(path: String, group: String?, maxConnections: Int = 64, logger: Logger,
          handle: @escaping @Sendable (ControlRequest, UInt32) async -> ControlReply) throws {
+        self.maxConnections = maxConnections
         listener = try SocketListener.unix(path: path, mode: 0o660)
         if let group {
             guard let entry = getgrnam(group) else {
@@ -38,7 +42,34 @@ struct ControlServer: Sendable {
     }
 
     func run() async {
-        await listener.serve { stream in await self.serve(stream) }
+        let max = maxConnections
+        await listener.serve(prepare: { stream in
+            // Counted before the next accept: a flood cannot slip past the cap between accepts.
+            (stream, open.withLock { n -> Bool in
+                guard n < max else { return false }
+                n += 1
+                return true
+            })
+        }) { (stream, admitted) in
+            guard admitted else {
+                await self.refuse(stream)
+                return
+            }
+            await self.serve(stream)
+            self.open.withLock { $0 -= 1 }
+        }
+    }
+
+    /// One connection too many: an error line, then closed (never read).
+    private func refuse(_ stream: SocketStream) async {
+        defer { stream.close() }
+        logger.debug("control connection refused: too many open", ["max": maxConnections])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard var bytes = try? encoder.encode(ControlReply.failure("TOO_MANY_CONNECTIONS",
+                                                                   "\(maxConnections) control connections are open; try again shortly")) else { return }
+        bytes.append(UInt8(ascii: "\n"))
+        try? await stream.write(Array(bytes), deadline: .now + .milliseconds(500))
     }
 
     func close() { listener.close() }
@@ -60,7 +91,7 @@ struct ControlServer: Sendable {
                     // `watch botvisorctl status` and `logs -f` poll: routine reads log at debug.
                     logger.log(request.command.isRoutine ? .debug : .info, "request",
                                ["uid": uid, "command": request.command.rawValue, "bots": (request.bots ?? []).joined(separator: ",")])
-                    reply = await handle(request, UInt32(uid))
+                    reply = await handle(request, uid)
                 } catch let DecodingError.dataCorrupted(context) where context.codingPath.first?.stringValue == "command" {
                     logger.warning("unknown control command", ["uid": uid])
                     reply = .failure("UNKNOWN_COMMAND", "unknown command; known: \(ControlCommand.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -80,7 +111,13 @@ struct ControlServer: Sendable {
                 return
             }
             do {
-                if try await stream.read(into: &buffer, maxLength: 16_384, deadline: .now + .seconds(300)) == 0 { return }
+                let deadline = Deadline.now + .seconds(300)
+                if buffer.isEmpty {
+                    // Idle between requests: no read buffer held (a flood of idle connections costs little memory).
+                    buffer = []
+                    try await stream.waitUntilReadable(deadline: deadline)
+                }
+                if try await stream.read(into: &buffer, maxLength: 16_384, deadline: deadline) == 0 { return }
             } catch {
                 return
             }

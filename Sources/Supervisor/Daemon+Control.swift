@@ -9,7 +9,7 @@ extension Daemon {
     /// Answers one control request from the peer with `uid`, and records each change it made (or tried to)
     /// in the audit log as `control:<uid>`: the socket's file mode and SO_PEERCRED say who that is.
     func handle(_ request: ControlRequest, uid: UInt32) async -> ControlReply {
-        let reply = await handle(request)
+        let reply = await handle(request, peer: uid)
         guard let audit else { return reply }
         let actor = "control:\(uid)"
         func outcome(_ ok: Bool) -> AuditOutcome { ok ? .success : .failure }
@@ -27,7 +27,17 @@ extension Daemon {
         case .botDisable: .botDisable
         case .botRemove: .botDelete
         case .backup: .backup
-        case .status, .botList, .logs, .auditVerify, .auditList: nil
+        case .userAdd: .user("create")
+        case .userPasswd: .user("passwd")
+        case .userDisable: .user("disable")
+        case .userEnable: .user("enable")
+        case .userDelete: .user("delete")
+        case .tokenCreate: .tokenCreate
+        case .tokenRevoke: .tokenRevoke
+        case .keyRotate: .keyRotate
+        case .stockShow, .stockHide, .stockSet: .stockChange
+        case .displayRefresh: .displayRefresh
+        case .status, .botList, .logs, .userList, .tokenList, .auditVerify, .auditList, .stockList, .displayList: nil
         }
         guard let action else { return reply }
         if request.all == true { details["all"] = "true" }
@@ -40,17 +50,19 @@ extension Daemon {
             }
             return reply
         }
-        let target = request.command == .backup ? request.path : request.bots?.first
+        let target = request.command == .backup ? request.path : (request.name ?? request.bots?.first)
         await audit.record(actor: actor, action: action, target: target, outcome: outcome(reply.ok), details: details)
         return reply
     }
 
     /// Answers one control request. Commands that act on several bots act on each and answer one
     /// result per name, so a typo in one name neither stops the others nor goes unreported.
-    func handle(_ request: ControlRequest) async -> ControlReply {
-        guard let fleet, let store else { return .failure("NOT_READY", "botvisord is starting") }
+    func handle(_ request: ControlRequest, peer uid: UInt32) async -> ControlReply {
+        guard let fleet, let store, let authenticator else { return .failure("NOT_READY", "botvisord is starting") }
         do {
             switch request.command {
+            case .userAdd, .userList, .userPasswd, .userDisable, .userEnable, .userDelete, .tokenCreate, .tokenList, .tokenRevoke, .keyRotate:
+                return await handleAuth(request, authenticator: authenticator, peer: uid)
             case .status, .botList:
                 guard let names = request.bots, !names.isEmpty else {
                     var reply = ControlReply.success(bots: try await fleet.statuses())
@@ -159,6 +171,8 @@ extension Daemon {
                               requestID: row.entry.requestID, details: row.entry.details)
                 }
                 return reply
+            case .stockList, .stockShow, .stockHide, .stockSet, .displayList, .displayRefresh:
+                return try await handleStock(request, store: store, fleet: fleet)
             }
         } catch let error as FleetError {
             return .failure(error.code, error.message)

@@ -40,6 +40,10 @@ public actor Daemon {
     private let notifier: SystemdNotifier
     var fleet: Fleet?
     var store: SupervisorStore?
+    /// Accounts, tokens and the JWT keys: the HTTP API's authentication, managed over the control socket too.
+    var authenticator: Authenticator?
+    /// Keeps stock displays current (`botvisorctl display refresh` waits on it).
+    var displays: DisplayEngine?
     private var recorder: MetricsRecorder?
     /// The audit log: HTTP changes and refusals (`AuditMiddleware`) and control-socket changes.
     var audit: AuditTrail?
@@ -58,11 +62,23 @@ public actor Daemon {
     /// Runs until SIGTERM/SIGINT or `botvisorctl shutdown`; stops every worker first.
     public func run(signals: SignalWatcher) async throws {
         let config = configuration
-        for dir in [config.stateDirectory, config.runtimeDirectory] {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
-        }
+        // The runtime directory stays reachable by `[control] group` (control.sock is 0660); the state directory,
+        // which holds the tokens and the logs, is the store's to create 0700 (reliability review, row 5b).
+        try FileManager.default.createDirectory(atPath: config.runtimeDirectory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
         let store = try await SupervisorStore(stateDirectory: config.stateDirectory)
         self.store = store
+        var authSettings = Authenticator.Settings()
+        authSettings.publicMetrics = config.publicMetrics
+        authSettings.accessTokenLifetime = config.accessTokenLifetime
+        authSettings.refreshTokenLifetime = config.refreshTokenLifetime
+        let authenticator = try await Authenticator.load(store: store, stateDirectory: config.stateDirectory, settings: authSettings,
+                                                         logger: logger.with("component", "auth"))
+        self.authenticator = authenticator
+        for change in store.tightened {
+            logger.warning("tightened a state file that others could read", ["path": change.path, "from": String(change.from, radix: 8),
+                                                                            "to": String(change.to, radix: 8)])
+        }
         let ipcPath = "\(config.runtimeDirectory)/ipc.sock"
         // Workers get a minimal environment: never a secret, only what TLS and logging need.
         var workerEnvironment = ["PATH": options.environment["PATH"] ?? "/usr/bin:/bin"]
@@ -73,22 +89,32 @@ public actor Daemon {
                                                     records: store, sessions: store)
         environment.workerArguments = options.workerArguments
         environment.output = outputLogs
-        let fleet = Fleet(repository: store, environment: environment, restart: config.restart, logger: logger)
+        let fleet = Fleet(repository: store, environment: environment, restart: config.restart,
+                          invalidRequestBudget: config.invalidRequestBudget, logger: logger)
         self.fleet = fleet
         let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
-        let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup, logger: logger) {
+        let caps = ConnectionCaps(config, logger: logger)
+        let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup,
+                                        maxConnections: caps.control, logger: logger) {
             request, uid in await self.handle(request, uid: uid)
         }
         let audit = AuditTrail(store: store)
         self.audit = audit
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
+        let displays = DisplayEngine(store: store, fleet: fleet, logger: logger)
+        self.displays = displays
+        await jobs.use(displays)
         let recorder = MetricsRecorder(fleet: fleet, store: store, settings: .init(config), logger: logger)
         self.recorder = recorder
+        var feedSettings = EventFeed.Settings()
+        feedSettings.maxClients = config.maxEventClients
+        let feed = EventFeed(settings: feedSettings, logger: logger.with("socket", "events"))
         // Bound first: the default allowed Host names carry the port, which port 0 leaves to the kernel.
         let listener = try SocketListener.tcp(host: config.httpListen.host, port: config.httpListen.port)
         let hosts = config.allowedHosts.isEmpty
             ? CrossSiteMiddleware.Settings.defaultHosts(listenHost: config.httpListen.host, port: listener.port) : config.allowedHosts
         var serverConfiguration = HTTPServer.Configuration()
+        serverConfiguration.maxConnections = caps.http
         if let certificate = config.tlsCertificate, let key = config.tlsKey {
             do {
                 serverConfiguration.tls = try TLSServerContext(certificateChainFile: certificate, privateKeyFile: key)
@@ -100,10 +126,11 @@ public actor Daemon {
         }
         let limits = RateLimits(settings: RateLimits.Settings(config.limits))
         let http = HTTPServer(listener: listener, configuration: serverConfiguration, logger: logger.with("socket", "http"),
-                              responder: APIRouter.make(fleet: fleet, store: store, jobs: jobs, apiBase: config.apiBase,
+                              responder: APIRouter.make(fleet: fleet, store: store, authenticator: authenticator, jobs: jobs, apiBase: config.apiBase,
                                                         recorder: recorder, audit: audit, limits: limits,
                                                         crossSite: CrossSiteMiddleware.Settings(allowedHosts: hosts,
-                                                                                                corsOrigins: config.corsOrigins)))
+                                                                                                corsOrigins: config.corsOrigins),
+                                                        displays: displays, feed: feed))
         // Port 0 asks the kernel for a free port: tests (and a second demo) read the bound address back from the
         // log line, `botvisorctl status --json` or this file instead of reserving a port and releasing it.
         let httpAddress = Configuration.ListenAddress(host: config.httpListen.host, port: http.port)
@@ -119,9 +146,11 @@ public actor Daemon {
             group.addTask { await control.run() }
             group.addTask { await http.run(); await recorder.setHealthy("http", false) }
             group.addTask { await recorder.run() }
+            group.addTask { await feed.run(following: fleet.events) }
             group.addTask { await self.reportStatus(fleet: fleet) }
             group.addTask { await jobs.resumeInterrupted() }
             group.addTask { await self.auditUpkeep(audit) }
+            group.addTask { await displays.run() }
             group.addTask {
                 while let sig = try? await signals.next() {
                     if sig == SIGHUP {
@@ -138,9 +167,12 @@ public actor Daemon {
             // Stop accepting work, leave running jobs for the next start, stop every worker
             // in parallel, then close the sockets.
             await jobs.shutdown()
+            await displays.shutdown()
             await fleet.shutdown()
             ipc.close()
             control.close()
+            // Live feed clients are told the daemon is going away (1001) instead of holding the HTTP shutdown.
+            feed.shutdown()
             await http.shutdown()
             await audit.flushRateLimited()
             try? FileManager.default.removeItem(atPath: httpAddressFile)
@@ -198,10 +230,12 @@ public actor Daemon {
             configuration = fresh
             LoggingSystem.bootstrap(level: LogLevel(name: fresh.logLevel) ?? .info)
             await fleet?.reconfigure(apiBase: fresh.apiBase, heartbeatInterval: fresh.heartbeatInterval,
-                                     heartbeatTimeout: fresh.heartbeatTimeout, stopTimeout: fresh.stopTimeout, restart: fresh.restart)
+                                     heartbeatTimeout: fresh.heartbeatTimeout, stopTimeout: fresh.stopTimeout, restart: fresh.restart,
+                                     invalidRequestBudget: fresh.invalidRequestBudget)
             recorder?.apply(.init(fresh))
             var atNextStart: [String] = []
             if fresh.httpListen != old.httpListen { atNextStart.append("[http] listen") }
+            if fresh.maxEventClients != old.maxEventClients { atNextStart.append("[http] max_event_clients") }
             if fresh.stateDirectory != old.stateDirectory { atNextStart.append("[paths] state_dir") }
             if fresh.runtimeDirectory != old.runtimeDirectory { atNextStart.append("[paths] runtime_dir") }
             if fresh.controlGroup != old.controlGroup { atNextStart.append("[control] group") }
@@ -209,8 +243,11 @@ public actor Daemon {
             if fresh.corsOrigins != old.corsOrigins { atNextStart.append("[http] cors_origins") }
             if fresh.tlsCertificate != old.tlsCertificate || fresh.tlsKey != old.tlsKey { atNextStart.append("[http] tls_certificate/tls_key") }
             if fresh.limits != old.limits { atNextStart.append("[limits]") }
+            if fresh.httpMaxConnections != old.httpMaxConnections { atNextStart.append("[http] max_connections") }
+            if fresh.controlMaxConnections != old.controlMaxConnections { atNextStart.append("[control] max_connections") }
+            if fresh.fileDescriptorReserve != old.fileDescriptorReserve { atNextStart.append("[limits] fd_reserve") }
             logger.notice("configuration reloaded", ["file": path, "at_next_start": atNextStart.joined(separator: ",")])
-            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, retention (logs, metrics, audit), "
+            var message = "configuration reloaded: restart policy, heartbeats, stop timeout, Discord API base, invalid-request budget, retention (logs, metrics, audit), "
                 + "sample interval and log level applied"
             if !atNextStart.isEmpty { message += "; \(atNextStart.joined(separator: ", ")) change only at the next start" }
             return .success(message: message)

@@ -59,14 +59,25 @@ enum DemoMode {
                     _ = try await ControlClient.send(ControlRequest(command: .botAdd, bots: [bot.name], token: bot.token, prefix: bot.prefix,
                                                                                     customCommands: bot.commands), socketPath: control)
                 }
+                // Every route but health needs a token: the demo makes an admin API token over the control
+                // socket (the local root of trust) and prints it, so the curl lines work as printed. It lives
+                // in the throwaway state directory and dies with it.
+                let minted = try await ControlClient.send(ControlRequest(command: .tokenCreate, name: "demo", role: "admin", ttlSeconds: 86_400),
+                                                          socketPath: control)
+                let token = minted.tokens?.first?.token ?? "(token create failed: \(minted.error?.message ?? "?"))"
                 FileDescriptorSink(fd: 1).write(line: """
 
                     botvisor demo: 3 bots on a built-in Discord simulator (state in \(dir), removed on exit).
+                    Dashboard: http://\(http)/
+                    An admin API token for this demo (valid for a day, gone when the demo stops):
+                      export BOTVISOR_TOKEN=\(token)
                     Try:
                       swift run botvisorctl --socket \(control) status
                       swift run botvisorctl --socket \(control) restart shop-bot    # resumes, no new identify
                       curl -s http://\(http)/api/v1/monitoring/health
-                      curl -s http://\(http)/api/v1/bots/shop-bot
+                      curl -s -H "Authorization: Bearer $BOTVISOR_TOKEN" http://\(http)/api/v1/bots/shop-bot
+                      curl -s -H "Authorization: Bearer $BOTVISOR_TOKEN" http://\(http)/api/v1/auth/me
+                      curl -N -H "Authorization: Bearer $BOTVISOR_TOKEN" -H 'Accept: text/event-stream' 'http://\(http)/api/v1/events?topics=bots,commands'
                     Ctrl-C stops everything.
 
                     """)

@@ -28,8 +28,18 @@ let usage = """
       bot list
       bot enable NAME | bot disable NAME
       bot remove NAME
+      user add NAME --role ROLE        an HTTP API account (the password is asked for, or read from stdin)
+      user list | user passwd NAME | user disable NAME | user enable NAME | user delete NAME
+      token create --role ROLE --name NAME [--ttl 90d]   an API token, printed once
+      token list | token revoke ID
+      key rotate                       a new JWT signing key (the previous one verifies until its tokens expire)
       audit verify                     walk the audit log's hash chain; name the first row altered or removed
       audit list [--actor A] [--action X] [--lines N]   the newest audit rows
+      stock list [--catalog ID]        products: quantity, visibility, category
+      stock show|hide SKU... [--catalog ID]   show or hide products on every display
+      stock set SKU QTY [--catalog ID] set a quantity (a number, or unlimited)
+      display list                     stock displays: bot, channel, state, messages, Discord's error
+      display refresh ID... | --all    re-render displays (a broken one is tried once more)
       help [COMMAND]                   this text, or one command's
 
     The socket is --socket PATH, else $BOTVISOR_SOCKET, else the runtime
@@ -43,6 +53,8 @@ let usage = """
     """
 
 let commandHelp: [String: String] = [
+    "stock": "usage: botvisorctl stock list [--catalog ID]\n       botvisorctl stock show|hide SKU... [--catalog ID]\n       botvisorctl stock set SKU QTY [--catalog ID]\nLists products, shows or hides them on every display of their catalog, or sets a quantity (QTY a number, or unlimited).\nWithout --catalog a SKU is looked up in every catalog (set needs it to be in one).",
+    "display": "usage: botvisorctl display list\n       botvisorctl display refresh ID... | --all\nLists stock displays with their state and Discord's error when broken, or re-renders them now (waits for Discord's answer).",
     "status": "usage: botvisorctl status [NAME...] [--json]\nShows each bot's state, pid, uptime, restarts, last exit reason, gateway RTT and memory.\nExits 3 when a bot shown is failed, auth_failed or config_failed (it needs an operator), 1 when a NAME is unknown.",
     "start": "usage: botvisorctl start NAME... | --all\nStarts bots; a failed, auth_failed or config_failed bot is started again by hand this way.\nOne result line per bot; exits 1 if any failed.",
     "stop": "usage: botvisorctl stop NAME... | --all\nStops bots: SIGTERM, a drain, then SIGKILL after the stop timeout.\nOne result line per bot; exits 1 if any failed.",
@@ -86,6 +98,32 @@ let commandHelp: [String: String] = [
         (description, ephemeral and delay_ms optional); set replaces them all. add and set check the values as
         POST and PATCH /api/v1/bots do, with the same messages. set on a new token or new intents
         restarts the worker with a fresh identify.
+        """,
+    "user": """
+        usage: botvisorctl user add NAME --role viewer|operator|admin
+               botvisorctl user passwd NAME
+               botvisorctl user list | user disable NAME | user enable NAME | user delete NAME
+        Accounts that log in to the HTTP API (POST /api/v1/auth/login). The password is never an argument:
+        on a terminal botvisorctl asks for it twice without echo; otherwise it reads the first line of stdin
+        (`printf '%s\\n' "$PW" | botvisorctl user add ci --role viewer`). 12 to 1024 characters. viewer reads;
+        operator also starts, stops and restarts bots, runs bulk jobs and cancels jobs; admin also manages
+        bots, accounts and tokens. passwd, disable and a new role end the account's logins at once.
+        The control socket is the local root of trust: it makes the first admin account.
+        """,
+    "token": """
+        usage: botvisorctl token create --role viewer|operator|admin --name NAME [--ttl 90d]
+               botvisorctl token list | token revoke ID
+        Long-lived API tokens for scripts and CI, sent as `Authorization: Bearer bva_...`. create prints
+        the token once on stdout (the id and name on stderr); botvisord keeps only its SHA-256, so it can
+        never be shown again. --ttl takes 1m to 3650d (default 90d). revoke takes the id from token list;
+        the next request that presents the token is refused.
+        """,
+    "key": """
+        usage: botvisorctl key rotate
+        Makes a new JWT signing key current (in jwt.key in the state directory, mode 0600). Access tokens
+        signed with the previous key keep working until they expire (access_token_ttl plus 30 s of
+        leeway); then the previous key is dropped. API tokens and refresh tokens are not JWTs and are
+        unaffected.
         """,
 ]
 
@@ -133,9 +171,36 @@ if let commandsFile = parsed.commandsFile {
     guard problems.isEmpty else { fail("VALIDATION_FAILED in \(commandsFile):\n  " + problems.joined(separator: "\n  "), status: 1) }
     parsed.request.customCommands = commands
 }
+if parsed.readPassword {
+    parsed.request.password = readPassword()
+}
 if parsed.request.command == .backup, let path = parsed.request.path, !path.hasPrefix("/") {
     // botvisord resolves nothing against its own directory: send the path as the operator meant it.
     parsed.request.path = FileManager.default.currentDirectoryPath + "/" + path
+}
+
+/// The password for `user add` and `user passwd`: asked twice with echo off on a terminal, else the
+/// first line of stdin. Never an argument (argv is world-readable in /proc).
+func readPassword() -> String {
+    if isatty(0) == 1 {
+        var saved = termios()
+        tcgetattr(0, &saved)
+        var quiet = saved
+        quiet.c_lflag &= ~tcflag_t(ECHO)
+        func ask(_ prompt: String) -> String {
+            FileDescriptorSink(fd: 2).write(line: prompt)
+            tcsetattr(0, TCSAFLUSH, &quiet)
+            let line = readLine(strippingNewline: true) ?? ""
+            tcsetattr(0, TCSAFLUSH, &saved)
+            FileDescriptorSink(fd: 2).write(line: "\n")
+            return line
+        }
+        let first = ask("password: ")
+        guard ask("again: ") == first else { fail("the passwords differ", status: 2) }
+        return first
+    }
+    guard let line = readLine(strippingNewline: true), !line.isEmpty else { fail("no password on stdin", status: 2) }
+    return line
 }
 
 let candidates: [String]
@@ -227,6 +292,7 @@ if parsed.request.command == .auditVerify || parsed.request.command == .auditLis
 
 let reply = await send(parsed.request)
 if parsed.json {
+    // Even here, `token create` is the one reply that carries the token: it is what the caller asked for.
     print(String(decoding: try encoder.encode(reply), as: UTF8.self))
 }
 // A bot that needs an operator makes `status` exit 3, as supervisorctl does for a process that is not running.
@@ -243,6 +309,56 @@ if let results = reply.results, parsed.request.command.actsOnEachBot {
             FileDescriptorSink(fd: 2).write(line: "\(result.name): ERROR \(describe(result.error))\n")
         }
     }
+    exit(reply.ok ? 0 : 1)
+}
+func date(_ millis: Int64?) -> String {
+    guard let millis else { return "-" }
+    return WallClock.Time(seconds: Int(millis / 1000), nanoseconds: 0).iso8601
+}
+/// `cells` padded to `widths` (the last cell as it is), one table line.
+func row(_ cells: [String], _ widths: [Int]) -> String {
+    var line = ""
+    for (i, cell) in cells.enumerated() {
+        line += cell
+        if i < widths.count { line += String(repeating: " ", count: max(1, widths[i] - cell.count)) }
+    }
+    return line
+}
+if reply.ok, let users = reply.users, parsed.request.command == .userList {
+    let widths = [24, 10, 9, 26]
+    print(row(["NAME", "ROLE", "ENABLED", "CREATED", "LAST LOGIN"], widths))
+    for u in users {
+        print(row([u.name, u.role, u.enabled ? "yes" : "no", date(u.createdAt), date(u.lastLoginAt)], widths))
+    }
+    exit(0)
+}
+if reply.ok, let tokens = reply.tokens {
+    if parsed.request.command == .tokenCreate, let token = tokens.first?.token {
+        // The token alone on stdout (`TOKEN=$(botvisorctl token create ...)`), what it is on stderr.
+        FileDescriptorSink(fd: 2).write(line: "\(reply.message ?? "API token created"); it is shown only now:\n")
+        print(token)
+        exit(0)
+    }
+    let widths = [18, 20, 10, 26]
+    print(row(["ID", "NAME", "ROLE", "EXPIRES", "STATUS"], widths))
+    let now = WallClock.now().milliseconds
+    for t in tokens {
+        let expired = t.expiresAt.map { $0 <= now } ?? false
+        let status = t.revokedAt != nil ? "revoked" : expired ? "expired" : "active"
+        print(row([t.id, t.name, t.role, date(t.expiresAt), status], widths))
+    }
+    exit(0)
+}
+if let stock = reply.stock {
+    if let message = reply.message { print(message) }
+    print(StockTable.render(stock))
+    exit(reply.ok ? 0 : 1)
+}
+if let displays = reply.displays {
+    for result in reply.results ?? [] where !result.ok {
+        FileDescriptorSink(fd: 2).write(line: "botvisorctl: \(result.name): \(describe(result.error))\n")
+    }
+    print(StockTable.render(displays))
     exit(reply.ok ? 0 : 1)
 }
 if let bots = reply.bots, !bots.isEmpty || reply.ok {

@@ -35,7 +35,7 @@ let pyjwt = PythonModule("jwt", pip: "pyjwt")
 
     static func unixNow() -> Int64 { Int64(time(nil)) }
 
-    @Test(.enabled(if: pyjwt.isAvailable, pyjwt.missing))
+    @Test(.enabled(pyjwt.missing) { await pyjwt.available() })
     func aTokenMintedByPyJWTVerifiesHere() async throws {
         let key = try SigningKey.generate(id: "py-1")
         let ring = JWTKeyRing(issuer: "botvisor", current: key)
@@ -53,7 +53,7 @@ let pyjwt = PythonModule("jwt", pip: "pyjwt")
         #expect(throws: JWTError.badSignature) { try ring.verify(other.stdout.trimmingSuffixNewlines(), now: now) }
     }
 
-    @Test(.enabled(if: pyjwt.isAvailable, pyjwt.missing))
+    @Test(.enabled(pyjwt.missing) { await pyjwt.available() })
     func aTokenMintedHereVerifiesInPyJWT() async throws {
         let key = try SigningKey.generate(id: "bv-1")
         let ring = JWTKeyRing(issuer: "botvisor", current: key)

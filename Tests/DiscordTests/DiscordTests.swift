@@ -12,6 +12,12 @@ import Testing
         #expect(hello.op == .hello && hello.d["heartbeat_interval"]?.int == 45000 && hello.s == nil)
     }
 
+    @Test func anObjectThatNamesAKeyTwiceIsRefused() throws {
+        #expect(throws: JSONError.self) { try JSON.parse(#"{"name":"a","name":"b"}"#) }
+        #expect(throws: JSONError.self) { try JSON.parse(#"{"x":{"k":1,"k":1}}"#) }
+        #expect(try JSON.parse(#"{"k":1,"o":{"k":2}}"#)["o"]?["k"]?.int == 2)
+    }
+
     @Test func stringsEscapesAndNumbersRoundTrip() throws {
         let text = #"{"a":"line\nbreak \"q\" \u00e9 \ud83d\ude00","b":[1,-2.5,3e2,true,false,null],"c":{}}"#
         let v = try JSON.parse(text)

@@ -24,6 +24,12 @@ import Testing
         case .ack: IPCEnvelope(.ack(Ack(ids: ["r1", "r2"])))
         case .stop: IPCEnvelope(.stop(Stop(handover: true)))
         case .sendMessage: IPCEnvelope(.sendMessage(SendMessage(channelID: "c", content: "hi", nonce: "n")), id: 8)
+        case .discordGet: IPCEnvelope(.discordGet(DiscordGet(path: "/users/@me")), id: 9)
+        case .invalidRequestAllowance: IPCEnvelope(.invalidRequestAllowance(InvalidRequestAllowance(allowance: 160)))
+        case .syncDisplay: IPCEnvelope(.syncDisplay(DisplaySync(displayID: 7, channelID: "c", slots: [.init(messageID: "m1", body: nil, nonce: "n1"),
+                                                                                                     .init(messageID: nil, body: "{}", nonce: "n2")],
+                                                                 delete: ["m9"])), id: 9)
+        case .stockListing: IPCEnvelope(.stockListing(StockListing(title: "Shop", items: [.init(title: "Apple", detail: "3 left", category: nil)])))
         case .heartbeat: IPCEnvelope(.heartbeat)
         case .reply: IPCEnvelope(.reply(Reply(ok: false, errorCode: "E_X", message: "m", result: ["k": "v"])), replyTo: 8)
         }
@@ -33,7 +39,10 @@ import Testing
         .hello(Hello(bot: "", pid: 0)), .state(StateReport(state: .ready)), .commands(CommandBatch(records: [])), .metrics(WorkerMetrics()),
         .session(SessionState(sessionID: "", resumeURL: "", sequence: nil)), .fatal(FatalReport(closeCode: 0, reason: "")),
         .welcome(Welcome(config: config)), .configure(config), .ack(Ack(ids: [])), .stop(Stop(handover: false)),
-        .sendMessage(SendMessage(channelID: "", content: nil)), .heartbeat, .reply(Reply(ok: true)),
+        .sendMessage(SendMessage(channelID: "", content: nil)), .discordGet(DiscordGet(path: "")),
+        .invalidRequestAllowance(InvalidRequestAllowance(allowance: 0)), .heartbeat, .reply(Reply(ok: true)),
+        .sendMessage(SendMessage(channelID: "", content: nil)), .syncDisplay(DisplaySync(displayID: 0, channelID: "", slots: [])),
+        .stockListing(StockListing(title: "", items: [])), .heartbeat, .reply(Reply(ok: true)),
     ].map { sample(like: $0) }
 
     @Test func theSamplesCoverEveryMessageTheTableDeclares() {
@@ -80,6 +89,11 @@ import Testing
         #"{"type":"ack","body":{"ids":["r1","r2"]}}"#,
         #"{"type":"stop","body":{"handover":true}}"#,
         #"{"type":"send_message","body":{"content":"hi","nonce":"n","channel_id":"c"},"id":8}"#,
+        // Added after the table (issue 13): validate through the worker's limiter, the invalid-request allowance.
+        #"{"type":"discord_get","body":{"path":"\/users\/@me"},"id":9}"#,
+        #"{"type":"invalid_request_allowance","body":{"allowance":160}}"#,
+        #"{"type":"sync_display","id":9,"body":{"display_id":7,"channel_id":"c","slots":[{"message_id":"m1","nonce":"n1"},{"body":"{}","nonce":"n2"}],"delete":["m9"]}}"#,
+        #"{"type":"stock_listing","body":{"title":"Shop","items":[{"title":"Apple","detail":"3 left"}]}}"#,
         #"{"type":"heartbeat"}"#,
         #"{"type":"reply","reply_to":8,"body":{"error_code":"E_X","result":{"k":"v"},"message":"m","ok":false}}"#,
     ]

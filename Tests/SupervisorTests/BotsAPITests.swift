@@ -16,7 +16,7 @@ import TestSupport
 
 /// Bot configuration through the router, on a real SQLite file (no workers: bots are created disabled).
 @Suite struct BotsAPITests {
-    func withAPI(apiBase: String = "http://127.0.0.1:1", _ body: (Router) async throws -> Void) async throws {
+    func withAPI(apiBase: String = "http://127.0.0.1:1", _ body: (SignedInRouter) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
             let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: apiBase,
@@ -25,14 +25,14 @@ import TestSupport
             let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await fleet.run() }
-                try await body(APIRouter.make(fleet: fleet, store: store, apiBase: apiBase))
+                try await body(try await TestAuth.router(fleet: fleet, store: store, dir: dir, apiBase: apiBase))
                 await fleet.shutdown()
                 group.cancelAll()
             }
         }
     }
 
-    func send(_ router: Router, _ method: HTTPMethod, _ target: String, _ body: JSON? = nil) async -> (HTTPStatus, JSON) {
+    func send(_ router: SignedInRouter, _ method: HTTPMethod, _ target: String, _ body: JSON? = nil) async -> (HTTPStatus, JSON) {
         var request = HTTPRequest(method: method, target: target)
         if let body { request.body = body.bytes }
         let response = await router.respond(to: request)

@@ -23,6 +23,8 @@ extension DaemonHarness {
     @discardableResult
     func api(_ method: HTTPMethod, _ path: String, _ body: JSON? = nil, headers: HTTPHeaders = [:]) async throws -> (Int, JSON) {
         var request = HTTPClientRequest(method: method, url: "http://127.0.0.1:\(httpPort)\(path)", headers: headers)
+        // Every route but health needs a token: an admin's unless the caller sent its own.
+        if request.headers["Authorization"] == nil { request.headers.set("Authorization", "Bearer \(try await adminToken())") }
         if let body {
             request.body = body.bytes
             request.headers.set("Content-Type", "application/json")

@@ -87,4 +87,57 @@ import TestSupport
             }
         }
     }
+
+    /// The worker `kill -9`'d the moment Discord saw its answer, against a real botvisord: the record reaches
+    /// the log once (from the spool, through the replacement), and the resume answers nothing twice.
+    @Test func aWorkerKilledRightAfterAnsweringLeavesItsRecordInTheLogExactlyOnce() async throws {
+        try await DaemonHarness.run(backoffInitial: .zero) { h in
+            try await h.addBot("alpha", token: "tok-answer-kill")
+            try await h.waitFor("alpha", .ready)
+            try await h.waitForHTTP()
+            var users: [String: String] = [:]  // user -> interaction id
+            var unanswered: Set<String> = []
+            for round in 0..<3 {
+                let pid = try #require(try await h.status("alpha").pid)
+                // On a starved machine an interaction can reach the worker past Discord's 3 s and be `expired`
+                // (never answered): such a one cannot be killed "right after its answer", so another is sent.
+                var answered = false
+                for attempt in 0..<5 where !answered {
+                    let user = "71\(round)\(attempt)"
+                    let id = try #require(await h.sim.injectInteraction(bot: "alpha", command: "ping", userID: user))
+                    users[user] = id
+                    do {
+                        try await eventually(timeout: .seconds(20), "the answer of round \(round)") {
+                            await h.sim.snapshot().callbacks.contains { $0.interactionID == id && $0.status == 204 }
+                        }
+                        answered = true
+                    } catch {
+                        unanswered.insert(user)
+                    }
+                }
+                try #require(answered, "no interaction of round \(round) was answered")
+                kill(pid, SIGKILL)
+                try await eventually(timeout: h.patience, "the replacement of round \(round)") {
+                    let s = try await h.status("alpha")
+                    return s.state == .ready && s.pid != nil && s.pid != pid
+                }
+            }
+            var rows: [JSON] = []
+            try await eventually(timeout: h.patience, "every record") {
+                guard let (status, page) = try? await h.api(.get, "/api/v1/logs?bot=alpha&command=ping&limit=100"), status == 200 else { return false }
+                rows = page["logs"]?.array ?? []
+                return Set(rows.compactMap { $0["user_id"]?.string }).isSuperset(of: users.keys)
+            }
+            let stats = await h.sim.snapshot()
+            for (user, id) in users {
+                let mine = rows.filter { $0["user_id"]?.string == user }
+                #expect(mine.count == 1, "\(user): \(mine)")
+                if unanswered.contains(user) { continue }
+                // `interrupted` when the kill fell between the answer and the spool's `finished` line.
+                #expect(["ok", "interrupted"].contains(mine.first?["outcome"]?.string), "\(user): \(mine)")
+                #expect(stats.callbacks.filter { $0.interactionID == id && $0.status == 204 }.count == 1)
+            }
+            #expect(stats.identifies["alpha"] == 1)
+        }
+    }
 }

@@ -97,12 +97,15 @@ import TestSupport
         try await DaemonHarness.run { h in
             try await h.addBot("alpha", token: "tok-spacing")
             try await h.waitFor("alpha", .ready)
-            // A graceful stop ends the session, so the next daemon's worker identifies: within 5 s of the first,
-            // unless the identify time outlived the daemon (reliability review, row 8).
+            // A stop by hand ends the session, so the next start identifies: within 5 s of the first across a
+            // daemon restart, unless the identify time outlived the daemon (reliability review, row 8).
+            #expect(try await h.ctl(ControlRequest(command: .stop, bots: ["alpha"])).ok)
             h.daemon.child.signal(SIGTERM)
             #expect(try await h.daemon.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
             let second = try h.spawnDaemon()
             do {
+                try await eventually(timeout: .seconds(30), "the control socket") { (try? await h.ctl(ControlRequest(command: .status))) != nil }
+                #expect(try await h.ctl(ControlRequest(command: .start, bots: ["alpha"])).ok)
                 try await eventually(timeout: h.patience, "the second identify") { await h.sim.snapshot().identifies["alpha"] == 2 }
                 try await h.waitFor("alpha", .ready)
                 let stats = await h.sim.snapshot()
@@ -112,6 +115,101 @@ import TestSupport
                 throw error
             }
             await second.stop()
+        }
+    }
+
+    /// `systemctl restart botvisor` (issue 13): the daemon's stop hands every session over and writes its position,
+    /// so the next daemon's workers resume, with no identify and no dispatch lost.
+    @Test func aDaemonRestartWithTenBotsSpendsNoIdentify() async throws {
+        let names = (0..<10).map { "r\($0)" }
+        try await DaemonHarness.run { h in
+            for name in names { try await h.addBot(name, token: "tok-\(name)") }
+            for name in names { try await h.waitFor(name, .ready) }
+            let before = await h.sim.snapshot()
+            #expect(names.allSatisfy { before.identifies[$0] == 1 })
+            h.daemon.child.signal(SIGTERM)
+            #expect(try await h.daemon.child.waitForExit(deadline: .now + .seconds(30)) == .exited(0))
+            // Sent while no daemon runs: the resume replays them to the new workers.
+            var injected: [String: String] = [:]
+            for name in names {
+                if let id = await h.sim.injectInteraction(bot: name, command: "ping", userID: "9\(name.dropFirst())") { injected[name] = id }
+            }
+            let second = try h.spawnDaemon()
+            do {
+                try await eventually(timeout: .seconds(30), "the control socket") { (try? await h.ctl(ControlRequest(command: .status))) != nil }
+                for name in names { try await h.waitFor(name, .ready) }
+                try await eventually(timeout: h.patience, "every resume") {
+                    let stats = await h.sim.snapshot()
+                    return names.allSatisfy { stats.resumes[$0] == 1 }
+                }
+                // Every dispatch sent during the downtime reached its bot: one record each (answered, or `expired`
+                // when the restart took longer than Discord's 3 s to answer in).
+                try await h.waitForHTTP()
+                var rows: [JSON] = []
+                try await eventually(timeout: h.patience, "a record of every interaction") {
+                    guard let (status, page) = try? await h.api(.get, "/api/v1/logs?command=ping&limit=100"), status == 200 else { return false }
+                    rows = page["logs"]?.array ?? []
+                    return rows.count >= names.count
+                }
+                let stats = await h.sim.snapshot()
+                #expect(injected.count == names.count)
+                #expect(Set(rows.compactMap { $0["user_id"]?.string }) == Set(names.map { "9\($0.dropFirst())" }), "\(rows)")
+                #expect(rows.allSatisfy { ["ok", "expired"].contains($0["outcome"]?.string) }, "\(rows)")
+                #expect(names.allSatisfy { stats.identifies[$0] == 1 }, "\(stats.identifies)")
+                // The old workers left their sessions open: no 1000/1001 close ended one.
+                #expect(names.allSatisfy { !(stats.closeCodesReceived[$0] ?? []).contains { $0 == 1000 || $0 == 1001 } })
+                #expect(stats.violations.isEmpty, "\(stats.violations)")
+            } catch {
+                await second.stop()
+                while let line = try? await second.readLine(deadline: .now + .seconds(2)) { print("botvisord (2): \(line)") }
+                throw error
+            }
+            await second.stop()
+        }
+    }
+
+    @Test func theStateDirectoryIs0700AndTheDatabase0600UnderUmask000AndALooserOneIsTightened() async throws {
+        try await withTemporaryDirectory { dir in
+            try """
+                [http]
+                listen = 127.0.0.1:0
+                [paths]
+                state_dir = \(dir)/state
+                runtime_dir = \(dir)/run
+                """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
+            func mode(_ path: String) -> mode_t {
+                var st = stat()
+                return stat(path, &st) == 0 ? st.st_mode & 0o777 : 0
+            }
+            func runDaemon(_ body: (BackgroundProcess) async throws -> Void) async throws {
+                // umask 000: every mode below is the daemon's own doing.
+                let daemon = try BackgroundProcess("/bin/sh", ["-c", "umask 000; exec \"$0\" \"$@\"", productPath("botvisord"),
+                                                               "--config", "\(dir)/botvisor.conf"])
+                do {
+                    try await eventually(timeout: .seconds(30), "the control socket") { FileManager.default.fileExists(atPath: "\(dir)/run/control.sock") }
+                    try await body(daemon)
+                } catch {
+                    await daemon.stop()
+                    throw error
+                }
+                daemon.child.signal(SIGTERM)
+                #expect(try await daemon.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
+            }
+            try await runDaemon { _ in
+                #expect(mode("\(dir)/state") == 0o700)
+                for file in ["botvisor.db", "botvisor.db-wal", "botvisor.db-shm", "token.key"] {
+                    #expect(mode("\(dir)/state/\(file)") == 0o600, "\(file) is \(String(mode("\(dir)/state/\(file)"), radix: 8))")
+                }
+            }
+            // An operator (or an old build) left them open to everyone: the next start closes them and says so.
+            chmod("\(dir)/state", 0o777)
+            chmod("\(dir)/state/botvisor.db", 0o666)
+            try await runDaemon { daemon in
+                let line = try await daemon.waitForLine { $0.contains("tightened a state file") && $0.contains("botvisor.db") }
+                #expect(line.contains("from=666") && line.contains("to=600"), "\(line)")
+                #expect(mode("\(dir)/state") == 0o700)
+                #expect(mode("\(dir)/state/botvisor.db") == 0o600)
+            }
         }
     }
 

@@ -25,6 +25,8 @@ struct DaemonHarness {
     var httpAddressFile: String { "\(dir)/run/http.addr" }
     /// The running daemon's HTTP port, read from `httpAddressFile` (0, which no client reaches, before it listens).
     var httpPort: Int { DaemonHarness.boundPort(httpAddressFile) ?? 0 }
+    /// The admin API token `adminToken()` made (TestAuth.swift).
+    let tokens = HarnessTokens()
 
     /// The restart back-off's ceiling: a restart that is going to happen has happened by twice this.
     static let backoffMax: Duration = .milliseconds(500)
@@ -42,12 +44,15 @@ struct DaemonHarness {
     static func run(budget: Int = 5, backoffInitial: Duration = .milliseconds(100), workerPath: String? = nil,
                     heartbeatInterval: Duration = .seconds(10),
                     workerHeartbeatTimeout: Duration = .seconds(30), extraConfig: String = "",
+                    simulator: (inout DiscordSimulator.Configuration) -> Void = { _ in },
+                    shell: String? = nil,
                     _ body: (DaemonHarness) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             var configuration = DiscordSimulator.Configuration()
             configuration.heartbeatInterval = heartbeatInterval
             configuration.heartbeatGrace = .seconds(30)
             configuration.interactionDeadline = .seconds(30)
+            simulator(&configuration)
             let sim = try DiscordSimulator(configuration: configuration)
             try """
                 [http]
@@ -72,7 +77,7 @@ struct DaemonHarness {
                 """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }
-                let daemon = try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath)
+                let daemon = try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath, shell: shell)
                 let harness = DaemonHarness(sim: sim, daemon: daemon, dir: dir, workerPath: workerPath)
                 do {
                     try await eventually(timeout: .seconds(30), "the control socket") { FileManager.default.fileExists(atPath: harness.controlSocket) }
@@ -92,11 +97,15 @@ struct DaemonHarness {
         }
     }
 
-    static func spawnDaemon(dir: String, workerPath: String?) throws -> BackgroundProcess {
+    /// `shell`: a `/bin/sh` prelude run before botvisord replaces the shell (`ulimit -n 2048`, `umask 000`).
+    static func spawnDaemon(dir: String, workerPath: String?, shell: String? = nil) throws -> BackgroundProcess {
         // A killed daemon leaves its address behind; the next one writes its own once it listens.
         try? FileManager.default.removeItem(atPath: "\(dir)/run/http.addr")
         var args = ["--config", "\(dir)/botvisor.conf"]
         if let workerPath { args += ["--worker", workerPath] }
+        if let shell {
+            return try BackgroundProcess("/bin/sh", ["-c", "\(shell); exec \"$0\" \"$@\"", productPath("botvisord")] + args)
+        }
         return try BackgroundProcess(productPath("botvisord"), args)
     }
 

@@ -27,7 +27,7 @@ import TestSupport
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await recorder.followEvents() }
                 try await eventually(timeout: .seconds(30), "the recorder subscribed") { fleet.events.subscriberCount == 1 }
-                fleet.events.publish(.commandRecordsCommitted(bot: "b1", count: 3))
+                fleet.events.publish(.commandRecordsCommitted(bot: "b1", records: []))
                 fleet.events.publish(.botStateChanged(bot: "b1", from: .ready, to: .backoff, generation: 2, reason: nil))
                 try await eventually(timeout: .seconds(30), "the invalidation") { await invalidations.value >= 1 }
                 // Events arrive in order: the commit before the state change was seen and ignored.

@@ -70,14 +70,14 @@ struct AnyJSON: Decodable {
 
 /// The log-search API over a real SQLite file filled with generated records.
 @Suite struct LogsAPITests {
-    func withAPI(_ body: (Router, SupervisorStore) async throws -> Void) async throws {
+    func withAPI(_ body: (SignedInRouter, SupervisorStore) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
             let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
                                                         heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
                                                         workerEnvironment: [:], records: store, sessions: store)
             let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
-            try await body(APIRouter.make(fleet: fleet, store: store), store)
+            try await body(try await TestAuth.router(fleet: fleet, store: store, dir: dir), store)
         }
     }
 
@@ -99,7 +99,7 @@ struct AnyJSON: Decodable {
         var next_cursor: String?
     }
 
-    func get(_ router: Router, _ target: String) async throws -> (HTTPResponse, Page?) {
+    func get(_ router: SignedInRouter, _ target: String) async throws -> (HTTPResponse, Page?) {
         let response = await router.respond(to: HTTPRequest(method: .get, target: target))
         guard case .bytes(let body) = response.body else { return (response, nil) }
         return (response, try? JSONDecoder().decode(Page.self, from: Data(body)))
@@ -189,7 +189,7 @@ struct AnyJSON: Decodable {
 @Suite struct PrometheusTests {
     static let client = PythonModule("prometheus_client")
 
-    @Test(.enabled(if: client.isAvailable, client.missing))
+    @Test(.enabled(client.missing) { await client.available() })
     func theExpositionParsesWithPrometheusClientAndAddsUp() async throws {
         try await LogsAPITests().withAPI { router, store in
             try await LogsAPITests().generate(store)
@@ -285,7 +285,7 @@ extension LogsAPITests {
         }
     }
 
-    @Test(.enabled(if: validator.isAvailable, validator.missing))
+    @Test(.enabled(validator.missing) { await validator.available() })
     func theDocumentIsValidOpenAPI31() async throws {
         try await withTemporaryDirectory { dir in
             try Data(OpenAPIDocument.make().bytes).write(to: URL(fileURLWithPath: "\(dir)/openapi.json"))

@@ -21,7 +21,7 @@ import TestSupport
     static let now: Int64 = Int64(Date().timeIntervalSince1970 * 1000) / 3_600_000 * 3_600_000 + 1_800_000
 
     struct API {
-        let router: Router
+        let router: SignedInRouter
         let store: SupervisorStore
         let fleet: Fleet
         let recorder: MetricsRecorder
@@ -54,7 +54,7 @@ import TestSupport
                                                         workerEnvironment: [:], records: store, sessions: store)
             let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
             let recorder = MetricsRecorder(fleet: fleet, store: store, settings: settings, logger: Logger(label: "test"), clock: clock)
-            try await body(API(router: APIRouter.make(fleet: fleet, store: store, recorder: recorder), store: store, fleet: fleet,
+            try await body(API(router: try await TestAuth.router(fleet: fleet, store: store, dir: dir, recorder: recorder), store: store, fleet: fleet,
                                recorder: recorder, dir: dir))
         }
     }
@@ -427,10 +427,11 @@ import TestSupport
     @Test func aRunningWorkerIsSampledAndHealthShowsItsGateway() async throws {
         try await DaemonHarness.run(extraConfig: "[metrics]\nsample_interval = 200ms\n") { h in
             let port = h.httpPort
+            let headers = try await h.adminHeaders()
             let client = HTTPClient()
             defer { client.shutdown() }
             func get(_ path: String) async throws -> (Int, Data) {
-                let r = try await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(10))
+                let r = try await client.send(HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)", headers: headers), timeout: .seconds(10))
                 return (r.status.code, Data(r.body))
             }
             try await h.addBot("alpha", token: "tok-alpha")

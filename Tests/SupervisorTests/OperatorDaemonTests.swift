@@ -14,7 +14,9 @@ import TestSupport
 
     func http(_ h: DaemonHarness, _ method: HTTPMethod, _ path: String, _ body: String) async throws -> (Int, [Field]) {
         let response = try await HTTPClient().send(HTTPClientRequest(method: method, url: "http://127.0.0.1:\(h.httpPort)\(path)",
-                                                                     headers: ["Content-Type": "application/json"], body: Array(body.utf8)),
+                                                                     headers: ["Content-Type": "application/json",
+                                                                               "Authorization": "Bearer \(try await h.adminToken())"],
+                                                                     body: Array(body.utf8)),
                                                   timeout: .seconds(30))
         struct Body: Decodable { struct Inner: Decodable { var fields: [Field]? }; var error: Inner? }
         let decoded = try? JSONDecoder().decode(Body.self, from: Data(response.body))

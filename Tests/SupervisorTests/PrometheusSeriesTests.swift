@@ -15,7 +15,7 @@ import BuildInfo
                       startedAt: 1_795_000_000_000_000, durationMicros: 1000, outcome: outcome, errorCode: errorCode)
     }
 
-    @Test(.enabled(if: PrometheusTests.client.isAvailable, PrometheusTests.client.missing))
+    @Test(.enabled(PrometheusTests.client.missing) { await PrometheusTests.client.available() })
     func unknownCommandsShareOneLabelAndTheDaemonsOwnSeriesParse() async throws {
         try await LogsAPITests().withAPI { router, store in
             try await store.add(BotDefinition(name: "shop", token: "t", customCommands: [CustomCommand(name: "stock", description: "d", response: "r")]))

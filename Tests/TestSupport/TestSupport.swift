@@ -45,30 +45,29 @@ public struct PythonModule: Sendable {
         self.pip = pip ?? name
     }
 
-    /// Checked once per module and cached: the check runs python, and test traits
-    /// are evaluated on the cooperative pool, which must not be blocked repeatedly.
-    public var isAvailable: Bool {
-        PythonModule.cache.withLock { cache in
-            if let known = cache[name] { return known }
-            guard let python = Peer.python3.path else { cache[name] = false; return false }
-            cache[name] = PythonModule.exitsCleanly(python, ["-c", "import \(name)"])
-            return cache[name]!
-        }
+    /// Whether `python3 -c "import NAME"` succeeds. Checked once per module (concurrent callers share the one
+    /// check) and awaited, never waited for: importing a module such as schemathesis takes seconds of CPU on a
+    /// loaded machine, and a check that blocked a thread of the cooperative pool (two threads on two cores)
+    /// would stall every suite running beside it. Use it as `.enabled(module.missing) { await module.available() }`.
+    public func available() async -> Bool {
+        await PythonModule.checks.result(for: name)
     }
 
-    static let cache = Mutex<[String: Bool]>([:])
+    static let checks = Checks()
 
-    /// Runs a program to completion on this thread, without Dispatch (whose threads the pool may be waiting for).
-    static func exitsCleanly(_ path: String, _ arguments: [String]) -> Bool {
-        guard let child = try? ChildProcess(path: path, arguments: arguments, environment: ProcessInfo.processInfo.environment,
-                                            output: .discard) else { return false }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            if let status = try? child.reap() { return status == .exited(0) }
-            usleep(2_000)
+    actor Checks {
+        private var running: [String: Task<Bool, Never>] = [:]
+
+        func result(for name: String) async -> Bool {
+            if let check = running[name] { return await check.value }
+            let check = Task<Bool, Never> {
+                guard let python = Peer.python3.path,
+                      let result = try? await runProcess(python, ["-c", "import \(name)"], timeout: .seconds(120)) else { return false }
+                return result.status == 0
+            }
+            running[name] = check
+            return await check.value
         }
-        child.signalGroup(SIGKILL)
-        return false
     }
 
     public var missing: Comment { Comment(rawValue: "python module \(name) not found: install it with `pip install \(pip)` (or run .ci/run)") }
@@ -86,6 +85,7 @@ public struct ProcessResult: Sendable {
 /// pool, or the server it talks to (on the same pool) starves.
 public func runProcess(_ path: String, _ arguments: [String], stdin: String? = nil,
                        environment: [String: String]? = nil, timeout: Duration = .seconds(30)) async throws -> ProcessResult {
+    let timeout = max(timeout, testPatience)
     let child = try ChildProcess(path: path, arguments: arguments,
                                  environment: environment ?? ProcessInfo.processInfo.environment,
                                  output: .separate, stdin: stdin != nil)
@@ -113,15 +113,21 @@ public func runProcess(_ path: String, _ arguments: [String], stdin: String? = n
 }
 
 /// Waits until `condition` holds, checking every few milliseconds, or fails at `timeout`.
+/// `timeout` is at least `testPatience`: a wait's deadline only bounds how long a failing test takes to say so
+/// (no test asserts a latency), and on a loaded 2-core machine a condition that is true a second later
+/// idle may take tens of seconds.
 public func eventually(timeout: Duration = .seconds(10), _ what: String = "condition",
                        _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
+    let deadline = ContinuousClock.now + max(timeout, testPatience)
     while true {
         if try await condition() { return }
         if ContinuousClock.now > deadline { throw TimedOutWaiting(what: what) }
         try await Task.sleep(for: .milliseconds(20))
     }
 }
+
+/// The least any test waits for something that should happen: 60 s, or `BOTVISOR_TEST_PATIENCE` seconds.
+public let testPatience: Duration = .seconds(Int(ProcessInfo.processInfo.environment["BOTVISOR_TEST_PATIENCE"] ?? "") ?? 60)
 
 /// `eventually` gave up.
 public struct TimedOutWaiting: Error, CustomStringConvertible {
@@ -142,9 +148,15 @@ public final class BackgroundProcess: Sendable {
     public let child: ChildProcess
     private let lines = LineReader()
 
-    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+    /// With `stdin`, `writeLine` talks to the process (a scripted peer that waits for the test's go-ahead).
+    public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Bool = false) throws {
         child = try ChildProcess(path: path, arguments: arguments,
-                                 environment: environment ?? ProcessInfo.processInfo.environment, output: .merged)
+                                 environment: environment ?? ProcessInfo.processInfo.environment, output: .merged, stdin: stdin)
+    }
+
+    /// Writes one line to the process's stdin (started with `stdin: true`).
+    public func writeLine(_ line: String) async throws {
+        try await child.input!.write(Array((line + "\n").utf8), deadline: .now + .seconds(10))
     }
 
     public var pid: Int32 { child.pid }

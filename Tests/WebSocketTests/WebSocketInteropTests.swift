@@ -109,7 +109,7 @@ func withWebSocketServer<T>(_ body: (HTTPServer) async throws -> T) async throws
 }
 
 @Suite struct WebSocketClientInteropTests {
-    @Test(.enabled(if: websockets.isAvailable, websockets.missing))
+    @Test(.enabled(websockets.missing) { await websockets.available() })
     func ourClientTalksToAPythonServerAndSeesItsCloseCodes() async throws {
         try await withTemporaryDirectory { dir in
             try pythonWebSocketServer.write(toFile: "\(dir)/server.py", atomically: true, encoding: .utf8)
@@ -148,7 +148,7 @@ func withWebSocketServer<T>(_ body: (HTTPServer) async throws -> T) async throws
 }
 
 @Suite struct WebSocketServerInteropTests {
-    @Test(.enabled(if: websockets.isAvailable, websockets.missing), arguments: [1000, 1001, 1008, 4000, 4009])
+    @Test(.enabled(websockets.missing) { await websockets.available() }, arguments: [1000, 1001, 1008, 4000, 4009])
     func aPythonClientTalksToOurServer(closeCode: Int) async throws {
         try await withTemporaryDirectory { dir in
             try await withWebSocketServer { server in

@@ -71,6 +71,15 @@ int bv_pidfd_reap(int pidfd, int *code, int *signaled);
 
 /** Makes the calling process receive `sig` when its parent dies. */
 int bv_set_parent_death_signal(int sig);
+
+/* malloc_trim(0): give freed heap back to the kernel (glibc). */
+int bv_malloc_trim(void);
+
+/* Raises RLIMIT_NOFILE's soft limit to its hard limit; returns the soft limit now in force (or -1). */
+long bv_raise_nofile_limit(void);
+
+/* The number of descriptors open in this process (entries of /proc/self/fd), or -1. */
+int bv_open_descriptor_count(void);
 #endif
 
 #ifndef BOTVISOR_CLINUX_SIGPIPE

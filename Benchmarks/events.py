@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""Live feed latency (run through Benchmarks/events.sh).
+
+CLIENTS WebSocket clients subscribe to `bots` on a botvisord whose one bot runs ingest-bench. The bot
+is restarted RESTARTS times (POST /api/v1/bots/bench/restart, then wait for ready); every bot.* event
+each client receives is timed twice:
+  - feed to client: the client's receipt minus the event's `time` (when the feed numbered it, Unix
+    ms: millisecond resolution, same host clock);
+  - request to client: for the first event of each restart (ready -> stopping), the receipt minus
+    when the restart request was sent (HTTP request, supervisor action, fleet event, feed, socket).
+The clients share one Python process: their receipt times include Python's own fan-in, so these are
+upper bounds for the server. Also reported: events each client missed (must be 0) and botvisord's RSS.
+Usage: Benchmarks/events.py BIN_DIR [RESTARTS] [CLIENTS]"""
+import asyncio, json, os, subprocess, sys, tempfile, time, urllib.request
+import websockets
+from benchlib import run, wait
+
+BIN = sys.argv[1]
+RESTARTS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+CLIENTS = int(sys.argv[3]) if len(sys.argv) > 3 else 100
+tmp = tempfile.mkdtemp(prefix="bvevents-")
+procs = []
+
+
+def pct(values, p):
+    s = sorted(values)
+    return s[min(len(s) - 1, int(len(s) * p / 100))] if s else float("nan")
+
+
+def rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+
+
+def main():
+    conf = f"{tmp}/botvisor.conf"
+    with open(conf, "w") as f:
+        f.write(f"[http]\nlisten = 127.0.0.1:0\nmax_event_clients = {CLIENTS + 10}\n[paths]\nstate_dir = {tmp}/state\n"
+                f"runtime_dir = {tmp}/run\n[discord]\napi_base = http://127.0.0.1:1/api/v10\n[restart]\nbackoff_initial = 0\n"
+                f"[logs]\nlevel = warning\n")
+    daemon = subprocess.Popen([f"{BIN}/botvisord", "--config", conf, "--worker", f"{BIN}/ingest-bench"],
+                              stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/botvisord.log", "w"))
+    procs.append(daemon)
+    ctl = [f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock"]
+    wait(lambda: subprocess.run(ctl + ["status"], capture_output=True).returncode == 0, what="control socket")
+    with open(f"{tmp}/token", "w") as f:
+        f.write("dummy-token-never-used")
+    subprocess.run(ctl + ["bot", "add", "bench", "--token-file", f"{tmp}/token"], check=True, stdout=subprocess.DEVNULL)
+    port = wait(lambda: open(f"{tmp}/run/http.addr").read().strip().rsplit(":", 1)[1], retry_on=(OSError,), what="http.addr")
+    base = f"http://127.0.0.1:{port}"
+
+    def state():
+        with urllib.request.urlopen(f"{base}/api/v1/bots/bench") as r:
+            return json.load(r)["state"]
+    wait(lambda: state() == "ready", what="bench ready")
+    asyncio.run(measure(base, daemon.pid, state))
+
+
+async def measure(base, pid, state):
+    url = base.replace("http:", "ws:") + "/api/v1/events?topics=bots"
+    clients = [await websockets.connect(url, max_queue=None) for _ in range(CLIENTS)]
+    for c in clients:
+        assert json.loads(await c.recv())["type"] == "hello"
+    feed_ms, request_ms, ids, notices = [], [], [[] for _ in clients], []
+    restart = {"sent": None}
+
+    async def follow(i, c):
+        async for text in c:
+            now = time.time() * 1000
+            m = json.loads(text)
+            if m["type"] in ("lagged", "reset"):
+                notices.append((i, m["type"]))
+                continue
+            ids[i].append(m["id"])
+            feed_ms.append(now - m["time"])
+            # The first event of a restart: the bot leaves ready.
+            if m["type"] == "bot.state" and m["data"]["from"] == "ready" and restart["sent"] is not None:
+                request_ms.append(now - restart["sent"])
+
+    tasks = [asyncio.create_task(follow(i, c)) for i, c in enumerate(clients)]
+    rss_before = rss_kib(pid)
+    loop = asyncio.get_running_loop()
+
+    def post_restart():
+        urllib.request.urlopen(urllib.request.Request(f"{base}/api/v1/bots/bench/restart", method="POST")).read()
+    for _ in range(RESTARTS):
+        restart["sent"] = time.time() * 1000
+        await loop.run_in_executor(None, post_restart)
+        end = time.monotonic() + 30
+        await asyncio.sleep(0.05)
+        while await loop.run_in_executor(None, state) != "ready" and time.monotonic() < end:
+            await asyncio.sleep(0.02)
+    await asyncio.sleep(0.5)
+    rss_after = rss_kib(pid)
+    closed_early = [(i, c.close_code, c.close_reason) for i, c in enumerate(clients) if c.close_code is not None]
+    for c in clients:
+        await c.close()
+    for t in tasks:
+        t.cancel()
+    # Ids are shared by every topic: compare what the clients got with one another instead.
+    counts = sorted(len(got) for got in ids)
+    missed = sum(counts[-1] - n for n in counts)
+
+    print(f"{CLIENTS} clients, {RESTARTS} restarts: {counts[0]}..{counts[-1]} events per client, {missed} short of the best, {len(notices)} lagged/reset, {len(closed_early)} closed early {closed_early[:3]}")
+    print(f"feed to client (ms, 1 ms resolution): p50 {pct(feed_ms, 50):.1f}  p99 {pct(feed_ms, 99):.1f}  max {max(feed_ms):.1f}"
+          f"  ({len(feed_ms)} deliveries)")
+    print(f"restart request to the first event at each client (ms): p50 {pct(request_ms, 50):.1f}  p99 {pct(request_ms, 99):.1f}"
+          f"  ({len(request_ms)} deliveries)")
+    print(f"botvisord RSS: {rss_before} KiB before, {rss_after} KiB after")
+
+
+run(main, procs, tmp)

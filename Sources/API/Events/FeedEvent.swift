@@ -1,0 +1,90 @@
+import Fleet
+import IOCore
+import IPC
+import JSON
+
+/// One event of the live feed as it goes on the wire, encoded once and shared by every client:
+/// `{"data":{...},"id":N,"time":<Unix ms>,"topic":"bots","type":"bot.state"}`. Ids increase by one per
+/// event; the first is the daemon's start time in Unix milliseconds times 1000, so ids also increase across
+/// a daemon restart (and a client holding an id from before it is told to `reset`).
+public struct FeedEvent: Sendable, Equatable {
+    public var id: UInt64
+    public var topic: EventTopic
+    public var type: String
+    /// Unix milliseconds.
+    public var time: Int64
+    // What filters look at.
+    public var bot: String?
+    public var guild: String?
+    public var outcome: CommandOutcome?
+    public var command: String?
+    /// The whole event as JSON text.
+    public var text: String
+
+    init(id: UInt64, topic: EventTopic, type: String, time: Int64, data: String,
+         bot: String? = nil, guild: String? = nil, outcome: CommandOutcome? = nil, command: String? = nil) {
+        self.id = id
+        self.topic = topic
+        self.type = type
+        self.time = time
+        self.bot = bot
+        self.guild = guild
+        self.outcome = outcome
+        self.command = command
+        // topic and type are our own constants: no escaping needed.
+        self.text = "{\"data\":\(data),\"id\":\(id),\"time\":\(time),\"topic\":\"\(topic.rawValue)\",\"type\":\"\(type)\"}"
+    }
+
+    /// The feed events a fleet event becomes (one per command record), numbered from `firstID`.
+    static func make(from event: FleetEvent, firstID: UInt64, time: Int64) -> [FeedEvent] {
+        func one(_ topic: EventTopic, _ type: String, _ data: JSON, bot: String? = nil) -> [FeedEvent] {
+            [FeedEvent(id: firstID, topic: topic, type: type, time: time, data: data.serialized(), bot: bot)]
+        }
+        switch event {
+        case .botStateChanged(let bot, let from, let to, let generation, let reason):
+            return one(.bots, "bot.state", ["bot": .string(bot), "from": .string(from.rawValue), "to": .string(to.rawValue),
+                                            "generation": .number(Double(generation)), "reason": reason.map(JSON.string) ?? .null], bot: bot)
+        case .workerExited(let bot, let generation, let status, let ranFor):
+            var data: [String: JSON] = ["bot": .string(bot), "generation": .number(Double(generation)),
+                                        "ran_for_ms": .number(Double(ranFor.milliseconds)), "description": .string(status.description)]
+            switch status {
+            case .exited(let code): data["exit_code"] = .number(Double(code))
+            case .signaled(let signal): data["signal"] = .number(Double(signal))
+            }
+            return one(.bots, "bot.exited", .object(data), bot: bot)
+        case .sessionHandedOver(let bot):
+            return one(.bots, "bot.handover", ["bot": .string(bot)], bot: bot)
+        case .botAdded(let bot):
+            return one(.bots, "bot.added", ["bot": .string(bot)], bot: bot)
+        case .botRemoved(let bot):
+            return one(.bots, "bot.removed", ["bot": .string(bot)], bot: bot)
+        case .commandRecordsCommitted(_, let records):
+            return records.enumerated().map { index, record in
+                var bytes: [UInt8] = []
+                LogPageJSON.record(&bytes, record)
+                return FeedEvent(id: firstID + UInt64(index), topic: .commands, type: "command", time: time,
+                                 data: String(decoding: bytes, as: UTF8.self), bot: record.bot, guild: record.guildID,
+                                 outcome: record.outcome, command: record.command)
+            }
+        case .metricsSampled(let samples):
+            return one(.metrics, "metrics.sampled", ["samples": .number(Double(samples))])
+        case .jobProgress(let job, let seq, let state):
+            return one(.jobs, seq == nil ? "job.state" : "job.item",
+                       ["job": .string(job), "seq": seq.map { .number(Double($0)) } ?? .null, "state": .string(state)])
+        case .stockChanged(let catalog, let skus):
+            return one(.stock, "stock.changed", ["catalog": .number(Double(catalog)), "skus": .array(skus.map(JSON.string))])
+        case .displayUpdated(let display, let bot, let messageIDs):
+            return one(.stock, "display.updated", ["display": .number(Double(display)), "bot": .string(bot),
+                                                   "message_ids": .array(messageIDs.map(JSON.string))], bot: bot)
+        case .displayBroken(let display, let bot, let code, let message):
+            return one(.stock, "display.broken", ["display": .number(Double(display)), "bot": .string(bot),
+                                                  "code": .string(code), "message": .string(message)], bot: bot)
+        }
+    }
+
+    /// A message for one client that is not a numbered event (`lagged`, `subscribed`, `error`...):
+    /// it carries the newest id the feed had given out, so a client may resume from there.
+    static func notice(_ type: String, _ data: JSON, lastID: UInt64, time: Int64) -> String {
+        "{\"data\":\(data.serialized()),\"id\":\(lastID),\"time\":\(time),\"type\":\"\(type)\"}"
+    }
+}

@@ -1,0 +1,46 @@
+import Testing
+@testable import Control
+
+/// botvisorctl's account, token and key commands, without a daemon.
+@Suite struct CommandLineParserAuthTests {
+    let parser = CommandLineParserTests()
+
+    @Test func userAddTakesARoleAndReadsThePasswordNeverFromArgv() throws {
+        let add = try parser.request(["user", "add", "alice", "--role", "admin", "--json"])
+        #expect(add.request == ControlRequest(command: .userAdd, name: "alice", role: "admin") && add.readPassword && add.json)
+        #expect(add.request.password == nil)
+        #expect(parser.usageError(["user", "add", "alice"]) == "user add needs --role viewer|operator|admin")
+        #expect(parser.usageError(["user", "add", "alice", "--role", "admin", "--password", "x"])?.contains("never go on the command line") == true)
+        #expect(parser.usageError(["user", "passwd", "alice", "--password=x"])?.contains("never go on the command line") == true)
+        #expect(try parser.request(["user", "passwd", "alice"]).readPassword)
+        #expect(try parser.request(["user", "disable", "alice"]).request == ControlRequest(command: .userDisable, name: "alice"))
+        #expect(try parser.request(["user", "delete", "alice"]).readPassword == false)
+        #expect(try parser.request(["user", "list"]).request.command == .userList)
+        #expect(parser.usageError(["user", "lsit"]) == "unknown user subcommand lsit; did you mean list?")
+        #expect(parser.usageError(["user", "disable"]) == "user disable needs exactly one NAME")
+    }
+
+    @Test func tokenCreateParsesItsLifetimeAndKeyRotateTakesNothing() throws {
+        let create = try parser.request(["token", "create", "--role", "viewer", "--name", "grafana", "--ttl", "90d"])
+        #expect(create.request == ControlRequest(command: .tokenCreate, name: "grafana", role: "viewer", ttlSeconds: 90 * 86_400))
+        #expect(try parser.request(["token", "create", "--role", "viewer", "--name", "ci"]).request.ttlSeconds == 90 * 86_400)
+        #expect(parser.usageError(["token", "create", "--name", "ci"]) == "token create needs --role viewer|operator|admin")
+        #expect(parser.usageError(["token", "create", "--role", "viewer", "--name", "ci", "--ttl", "soon"])?.hasPrefix("--ttl:") == true)
+        #expect(try parser.request(["token", "revoke", "tok_0123456789abcdef"]).request == ControlRequest(command: .tokenRevoke, name: "tok_0123456789abcdef"))
+        #expect(try parser.request(["key", "rotate"]).request.command == .keyRotate)
+        #expect(parser.usageError(["key", "rotate", "now"]) == "key rotate takes no arguments")
+        #expect(parser.usageError(["key"]) == "key needs a subcommand: rotate")
+    }
+}
+
+/// The `[auth]` section.
+@Suite struct AuthConfigurationTests {
+    @Test func authKeysAreParsedWithDefaultsAndBounds() throws {
+        let defaults = Configuration(environment: [:])
+        #expect(!defaults.publicMetrics && defaults.accessTokenLifetime == .seconds(900) && defaults.refreshTokenLifetime == .seconds(30 * 86_400))
+        let c = try Configuration.parse("[auth]\npublic_metrics = yes\naccess_token_ttl = 5m\nrefresh_token_ttl = 7d\n", environment: [:])
+        #expect(c.publicMetrics && c.accessTokenLifetime == .seconds(300) && c.refreshTokenLifetime == .seconds(7 * 86_400))
+        #expect(throws: ConfigurationError.self) { try Configuration.parse("[auth]\npublic_metrics = maybe\n", environment: [:]) }
+        #expect(throws: ConfigurationError.self) { try Configuration.parse("[auth]\naccess_token_ttl = 2d\n", environment: [:]) }
+    }
+}
