@@ -34,12 +34,13 @@ package struct AuthMiddleware: HTTPMiddleware {
         } else {
             (principal, _) = try authenticator.authenticate(authorization: request.headers["Authorization"])
         }
+        // Named before the role check: the audit middleware outside reads it, so an access.denied row says who was refused.
+        context.principal = principal
         guard let role = Role(rawValue: principal.role), role.allows(required) else {
             logger.notice("access denied", ["request_id": context.requestID, "subject": principal.subject, "role": principal.role,
                                             "required": required.rawValue, "route": context.route ?? request.path])
             throw APIError(.forbidden, .forbidden, "this needs the \(required.rawValue) role; \(principal.subject) has \(principal.role)")
         }
-        context.principal = principal
         return try await next(request, context)
     }
 }

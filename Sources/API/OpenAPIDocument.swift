@@ -46,7 +46,8 @@ package enum OpenAPIDocument {
     ]
 
     package static func make() -> JSON {
-        addingCommonResponses(to: addingEvents(to: addingAudit(to: OpenAPIStock.merge(into: OpenAPIAuth.merge(into: OpenAPIManagement.merge(into: base()))))))
+        // Auth last but the common answers: it gives every operation already in the document its security, role and 401/403.
+        addingCommonResponses(to: OpenAPIAuth.merge(into: addingEvents(to: addingAudit(to: OpenAPIStock.merge(into: OpenAPIManagement.merge(into: base()))))))
     }
 
     package static func base() -> JSON {

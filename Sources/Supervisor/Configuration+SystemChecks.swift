@@ -16,8 +16,13 @@ extension Configuration {
 
     /// Checks `[control] group`: it must exist, and the daemon must be in it (the daemon can only give
     /// control.sock to a group it belongs to; with the shipped unit that means `SupplementaryGroups=`).
+    /// Also that `[http] tls_certificate` and `tls_key` name files that exist (whether they hold a matching
+    /// certificate and key, the daemon finds out when it loads them, and refuses to start if not).
     public func checkSystem() -> SystemCheck {
         var check = SystemCheck()
+        for (key, path) in [("tls_certificate", tlsCertificate), ("tls_key", tlsKey)] {
+            if let path, !FileManager.default.fileExists(atPath: path) { check.errors.append("[http] \(key): no file at \(path)") }
+        }
         guard let controlGroup else { return check }
         guard let entry = getgrnam(controlGroup) else {
             check.errors.append("[control] group: no group named `\(controlGroup)` on this machine (create it with `groupadd \(controlGroup)`, or remove the line)")

@@ -11,13 +11,16 @@ import TestSupport
 @Suite(.serialized, .heavy) struct GuardDaemonTests {
     static let peers = Peer.curl.isAvailable && Peer.sqlite3.isAvailable
 
-    func curl(_ arguments: [String]) async throws -> ProcessResult {
-        try await runProcess(Peer.curl.path!, ["-s", "--max-time", "20"] + arguments)
+    /// curl, with `token` as a bearer header read from stdin (`-H @-`), never from argv.
+    func curl(_ arguments: [String], as token: String? = nil) async throws -> ProcessResult {
+        guard let token else { return try await runProcess(Peer.curl.path!, ["-s", "--max-time", "20"] + arguments) }
+        return try await runProcess(Peer.curl.path!, ["-s", "--max-time", "20", "-H", "@-"] + arguments,
+                                    stdin: "Authorization: Bearer \(token)\n")
     }
 
     /// `curl -si`: the status code and the header block (lowercased names) of one exchange.
-    func head(_ arguments: [String]) async throws -> (Int, String) {
-        let result = try await curl(["-i"] + arguments)
+    func head(_ arguments: [String], as token: String? = nil) async throws -> (Int, String) {
+        let result = try await curl(["-i"] + arguments, as: token)
         let status = result.stdout.split(separator: " ", maxSplits: 2).dropFirst().first.flatMap { Int($0) } ?? 0
         let header = result.stdout.components(separatedBy: "\r\n\r\n").first ?? ""
         return (status, header.lowercased())
@@ -45,6 +48,7 @@ import TestSupport
         try await DaemonHarness.run(extraConfig: config) { h in
             try await h.waitForHTTP()
             let base = "http://127.0.0.1:\(h.httpPort)"
+            let admin = try await h.adminToken()
             // A bot whose token must never show up in the audit log (lifecycle request 1 of 4).
             try await h.createBot("shop", token: "tok-shop-secret-4711")
 
@@ -72,10 +76,10 @@ import TestSupport
 
             // Lifecycle calls 2 to 4 pass; the fifth is 429 with Retry-After and the RateLimit fields.
             for action in ["stop", "start", "restart"] {
-                let (status, _) = try await head(["-X", "POST", "\(base)/api/v1/bots/shop/\(action)"])
+                let (status, _) = try await head(["-X", "POST", "\(base)/api/v1/bots/shop/\(action)"], as: admin)
                 #expect((200..<300).contains(status), "\(action)")
             }
-            let (limitedStatus, limited) = try await head(["-X", "POST", "\(base)/api/v1/bots/shop/stop"])
+            let (limitedStatus, limited) = try await head(["-X", "POST", "\(base)/api/v1/bots/shop/stop"], as: admin)
             #expect(limitedStatus == 429)
             #expect(limited.contains("retry-after: "))
             #expect(limited.contains("ratelimit-policy: \"lifecycle\";q=4;w=3600"))
@@ -83,17 +87,24 @@ import TestSupport
             let (_, limits) = try await h.api(.get, "/api/v1/limits")
             #expect(limits["limited"]?.array?.contains { $0["key"]?.string == "127.0.0.1" && $0["policy"]?.string == "lifecycle" } == true)
 
-            // One audit row per lifecycle call, with the HTTP client as anonymous until the auth layer names it.
+            // A viewer asking for the audit log is refused, and the refusal names the viewer's token.
+            let viewer = try await h.newToken(role: "viewer")
+            let (viewerStatus, _) = try await head(["\(base)/api/v1/audit"], as: viewer)
+            #expect(viewerStatus == 403)
+
+            // One audit row per lifecycle call, naming the principal the auth layer authenticated.
             let (_, stops) = try await h.api(.get, "/api/v1/audit?action=bot.stop&outcome=success")
             let stopEvents = stops["events"]?.array ?? []
             #expect(stopEvents.count == 1)
             #expect(stopEvents.first?["target"]?.string == "shop")
-            #expect(stopEvents.first?["actor"]?.string == "anonymous")
+            #expect(stopEvents.first?["actor"]?.string == "token:e2e-admin")
             #expect(stopEvents.first?["address"]?.string == "127.0.0.1")
             let (_, creates) = try await h.api(.get, "/api/v1/audit?action=bot.create")
             #expect(creates["events"]?[0]?["target"]?.string == "shop")
             let (_, denied) = try await h.api(.get, "/api/v1/audit?action=access.denied")
-            #expect(denied["events"]?.array?.count == 1, "the foreign-origin POST")
+            let deniedActors = (denied["events"]?.array ?? []).compactMap { $0["actor"]?.string }.sorted()
+            // The foreign-origin POST was refused before authentication; the viewer by its role.
+            #expect(deniedActors == ["anonymous", "token:e2e-viewer"], "\(denied)")
 
             // A change over the control socket is recorded as control:<uid>.
             #expect(try await ctl(h, ["stop", "shop"]).status == 0)
@@ -110,7 +121,7 @@ import TestSupport
             #expect(try await h.api(.get, "/api/v1/audit?limit=501").0 == 400)
 
             // No secret anywhere in the log.
-            let everything = try await curl(["\(base)/api/v1/audit?limit=500"])
+            let everything = try await curl(["\(base)/api/v1/audit?limit=500"], as: admin)
             #expect(!everything.stdout.contains("tok-shop-secret-4711"))
             #expect(!(try await sqlite(h, "SELECT * FROM audit_log")).contains("tok-shop-secret-4711"))
 
@@ -118,11 +129,12 @@ import TestSupport
             let intact = try await ctl(h, ["audit", "verify"])
             #expect(intact.status == 0 && intact.stdout.contains("intact"), "\(intact.stdout)\(intact.stderr)")
             let original = try await sqlite(h, "SELECT outcome FROM audit_log WHERE id = 2")
+            let originalActor = try await sqlite(h, "SELECT actor FROM audit_log WHERE id = 2")
             _ = try await sqlite(h, "UPDATE audit_log SET outcome = 'success', actor = 'nobody' WHERE id = 2")
             let edited = try await ctl(h, ["audit", "verify"])
             #expect(edited.status == 1)
             #expect(edited.stdout.contains("BROKEN at row 2") && edited.stdout.contains("altered"), "\(edited.stdout)")
-            _ = try await sqlite(h, "UPDATE audit_log SET outcome = '\(original)', actor = 'anonymous' WHERE id = 2")
+            _ = try await sqlite(h, "UPDATE audit_log SET outcome = '\(original)', actor = '\(originalActor)' WHERE id = 2")
             #expect(try await ctl(h, ["audit", "verify"]).status == 0)
             _ = try await sqlite(h, "DELETE FROM audit_log WHERE id = 3")
             let removed = try await ctl(h, ["audit", "verify", "--json"])
@@ -147,13 +159,14 @@ import TestSupport
                 """
             try await DaemonHarness.run(extraConfig: config) { h in
                 try await h.waitForHTTP()
+                let admin = try await h.adminToken()
                 let secure = try await curl(["-w", "\n%{http_code}", "--cacert", pki.caCertificate,
-                                             "https://127.0.0.1:\(h.httpPort)/api/v1/bots"])
+                                             "https://127.0.0.1:\(h.httpPort)/api/v1/bots"], as: admin)
                 #expect(secure.status == 0, "\(secure.stderr)")
                 #expect(secure.stdout.hasSuffix("\n200") && secure.stdout.hasPrefix("["), "\(secure.stdout)")
                 // The name in the certificate works too (and localhost is an allowed Host).
                 let byName = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.caCertificate,
-                                             "https://localhost:\(h.httpPort)/api/v1/bots"])
+                                             "https://localhost:\(h.httpPort)/api/v1/bots"], as: admin)
                 #expect(byName.stdout == "200")
                 // Plain HTTP on the TLS port gets no answer, and a client that does not trust the CA refuses.
                 let plain = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(h.httpPort)/api/v1/bots"])
@@ -162,7 +175,7 @@ import TestSupport
                 #expect(untrusted.status != 0)
                 // Still serving after both.
                 let again = try await curl(["-o", "/dev/null", "-w", "%{http_code}", "--cacert", pki.caCertificate,
-                                            "https://127.0.0.1:\(h.httpPort)/api/v1/bots"])
+                                            "https://127.0.0.1:\(h.httpPort)/api/v1/bots"], as: admin)
                 #expect(again.stdout == "200")
             }
         }
