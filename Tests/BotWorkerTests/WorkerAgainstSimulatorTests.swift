@@ -117,7 +117,7 @@ struct Harness {
             #expect(record.command == "ping" && record.outcome == .ok && record.userID == "5001" && record.durationMicros > 0)
             #expect(await h.sim.snapshot().identifies["alpha"] == 1)
             let registered = await h.sim.commandsRegistered(applicationID: h.sim.bot(named: "alpha")!.applicationID)
-            #expect(registered?.array?.compactMap { $0["name"]?.string }.sorted() == ["help", "ping"])
+            #expect(registered?.array?.compactMap { $0["name"]?.string }.sorted() == ["help", "ping", "stock"])
             await h.expectNoViolations()
         }
     }
