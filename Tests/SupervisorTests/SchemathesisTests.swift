@@ -47,7 +47,8 @@ import TestSupport
                                                                "run", "http://127.0.0.1:\(h.httpPort)/api/v1/openapi.json",
                                                                "--max-examples", "25", "--request-timeout", "30", "--seed", "20261127",
                                                                "--workers", "2", "--no-color"] + arguments,
-                                          timeout: .seconds(300))
+                                          // 37 operations (the auth routes added 11): about 320 s at a load average of 38 on 2 cores.
+                                          timeout: .seconds(900))
         return (result.status, result.stdout + result.stderr)
     }
 
