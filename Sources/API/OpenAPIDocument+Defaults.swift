@@ -14,6 +14,8 @@ extension OpenAPIDocument {
                 guard var op = operation.object, var responses = op["responses"]?.object else { continue }
                 if responses["400"] == nil { responses["400"] = error }
                 if responses["500"] == nil { responses["500"] = error }
+                // The server refuses a body over 1 MiB before routing (HTTPServer's limit).
+                if op["requestBody"] != nil && responses["413"] == nil { responses["413"] = error }
                 op["responses"] = .object(responses)
                 operations[method] = .object(op)
             }
