@@ -12,8 +12,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-5}
 command -v wrk >/dev/null || { echo "missing wrk: apt-get install wrk" >&2; exit 1; }
-for p in botvisord botvisorctl auth-bench; do swift build -c release --product "$p" >/dev/null; done
-bin=$(swift build -c release --show-bin-path)
+# BOTVISOR_SCRATCH=DIR builds in DIR instead of .build (beside a test run that holds .build's lock).
+scratch=(); [[ -n ${BOTVISOR_SCRATCH:-} ]] && scratch=(--scratch-path "$BOTVISOR_SCRATCH")
+for p in botvisord botvisorctl auth-bench; do swift build -c release "${scratch[@]}" --product "$p" >/dev/null; done
+bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
 tmp=$(mktemp -d)
 cat > "$tmp/botvisor.conf" <<CONF
 [http]

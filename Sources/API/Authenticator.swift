@@ -95,6 +95,7 @@ public final class Authenticator: Sendable {
 
     /// Re-reads accounts, API tokens and revoked ids from the store.
     func reloadFromStore() async throws {
+        try await store.pruneRefreshTokens(before: now() * 1000)
         let accounts = try await store.accounts()
         let tokens = try await store.apiTokens()
         let revoked = try await store.revokedJTIs(now: now())
@@ -254,7 +255,12 @@ public final class Authenticator: Sendable {
     public func logout(claims: JWTClaims?, refreshToken: String?) async throws {
         if let claims {
             try await store.revokeJTI(claims.id, expiresAt: claims.expiresAt + JWTKeyRing.leeway)
-            state.withLock { $0.revokedJTIs[claims.id] = claims.expiresAt + JWTKeyRing.leeway }
+            let now = self.now()
+            state.withLock { s in
+                s.revokedJTIs[claims.id] = claims.expiresAt + JWTKeyRing.leeway
+                // An id is worth remembering only while its token could still verify.
+                if s.revokedJTIs.count > 1024 { s.revokedJTIs = s.revokedJTIs.filter { $0.value >= now } }
+            }
         }
         if let refreshToken, let token = OpaqueToken(parsing: refreshToken, as: .refresh) {
             _ = try await store.revokeRefreshFamily(of: token.storedHash)

@@ -31,6 +31,8 @@ extension OpenAPIDocument {
                     if responses["403"] == nil { responses["403"] = error }
                     if responses["415"] == nil { responses["415"] = error }
                 }
+                // The server refuses a body over 1 MiB before routing (HTTPServer's limit).
+                if op["requestBody"] != nil && responses["413"] == nil { responses["413"] = error }
                 op["responses"] = .object(responses)
                 operations[method] = .object(op)
             }

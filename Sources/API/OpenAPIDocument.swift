@@ -11,6 +11,8 @@ package enum OpenAPIDocument {
     package static let errorCodes = [ErrorCode.notFound, .methodNotAllowed, .botNotFound, .invalidParameter, .invalidCursor, .invalidQuery,
                                      .internal, .badRequest, .rateLimited, .unsupportedMediaType, .misdirectedRequest, .originNotAllowed]
         .map(\.rawValue) + OpenAPIManagement.errorCodes + OpenAPIAuth.errorCodes + OpenAPIStock.errorCodes + eventErrorCodes
+        // The server's own refusal of a body over its limit (HTTPServer), documented on every route with a body.
+        + ["CONTENT_TOO_LARGE"]
 
     /// A cursor as the API writes it (`<position>_<id>`); every string matching this is a position the server accepts.
     /// An empty value is the same as leaving the parameter out (true of every query parameter).
