@@ -32,8 +32,9 @@ package enum AuthAPI {
         router.post("/api/v1/auth/ws-ticket") { request, context in
             try APIQuery.check(request, allows: [])
             guard let principal = context.principal else { throw Authenticator.unauthorized(.authRequired, "this route needs a bearer token") }
-            return .json(["ticket": .string(auth.issueTicket(for: principal)),
-                          "expires_in": .number(Double(Authenticator.ticketLifetime.components.seconds))])
+            let ticket: JSON = ["ticket": .string(auth.issueTicket(for: principal)),
+                                "expires_in": .number(Double(Authenticator.ticketLifetime.components.seconds))]
+            return .json(ticket)
         }
         router.get("/api/v1/auth/me") { request, _ in
             try APIQuery.check(request, allows: [])

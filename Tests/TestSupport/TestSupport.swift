@@ -150,7 +150,11 @@ public final class BackgroundProcess: Sendable {
     /// A task reads the output from the start, whether or not the test ever asks for a line: a process
     /// whose pipe nobody drains blocks on its next write once the pipe holds 64 KiB (a daemon that logs
     /// every request would stop answering in the middle of a test).
-    private let output = Mutex<(lines: [String], next: Int, ended: Bool)>(([], 0, false))
+    private let output = OutputLines()
+
+    final class OutputLines: Sendable {
+        let state = Mutex<(lines: [String], next: Int, ended: Bool)>(([], 0, false))
+    }
 
     /// With `stdin`, `writeLine` talks to the process (a scripted peer that waits for the test's go-ahead).
     public init(_ path: String, _ arguments: [String], environment: [String: String]? = nil, stdin: Bool = false) throws {
@@ -161,9 +165,9 @@ public final class BackgroundProcess: Sendable {
         Task.detached {
             let reader = LineReader()
             while let line = try? await reader.next(from: stream, deadline: nil) {
-                output.withLock { $0.lines.append(line) }
+                output.state.withLock { $0.lines.append(line) }
             }
-            output.withLock { $0.ended = true }
+            output.state.withLock { $0.ended = true }
         }
     }
 
@@ -177,7 +181,7 @@ public final class BackgroundProcess: Sendable {
     /// The next line the process printed (stdout and stderr merged), or nil at end of output.
     public func readLine(deadline: Deadline? = .now + .seconds(30)) async throws -> String? {
         while true {
-            let (line, ended): (String?, Bool) = output.withLock { o in
+            let (line, ended): (String?, Bool) = output.state.withLock { o in
                 guard o.next < o.lines.count else { return (nil, o.ended) }
                 defer {
                     o.next += 1
