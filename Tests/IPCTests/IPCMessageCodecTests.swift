@@ -40,8 +40,7 @@ import Testing
         .session(SessionState(sessionID: "", resumeURL: "", sequence: nil)), .fatal(FatalReport(closeCode: 0, reason: "")),
         .welcome(Welcome(config: config)), .configure(config), .ack(Ack(ids: [])), .stop(Stop(handover: false)),
         .sendMessage(SendMessage(channelID: "", content: nil)), .discordGet(DiscordGet(path: "")),
-        .invalidRequestAllowance(InvalidRequestAllowance(allowance: 0)), .heartbeat, .reply(Reply(ok: true)),
-        .sendMessage(SendMessage(channelID: "", content: nil)), .syncDisplay(DisplaySync(displayID: 0, channelID: "", slots: [])),
+        .invalidRequestAllowance(InvalidRequestAllowance(allowance: 0)), .syncDisplay(DisplaySync(displayID: 0, channelID: "", slots: [])),
         .stockListing(StockListing(title: "", items: [])), .heartbeat, .reply(Reply(ok: true)),
     ].map { sample(like: $0) }
 
