@@ -119,10 +119,10 @@ extension Authenticator {
         // An unknown account is refused before the (slow) hash is made.
         guard try await store.account(named: name) != nil else { throw APIError(.notFound, .userNotFound, "no account named \(name)") }
         let hash: String? = if let password { try await hashing.run { PasswordHash(password: password).encoded } } else { nil }
-        // iat is whole seconds, so a token issued earlier within this same second survives the change
-        // (for at most its lifetime); refusing this whole second would refuse the login that follows it.
+        // iat is whole seconds: every token issued up to the end of this second is cut off (a token minted just
+        // before the change must not survive it); a login right after the change waits for the next second (`mintPair`).
         let changes = role != nil || enabled != nil || hash != nil
-        let validAfter: Int64? = changes ? now() : nil
+        let validAfter: Int64? = changes ? now() + 1 : nil
         guard let account = try await store.updateAccount(name, role: role?.rawValue, enabled: enabled, passwordHash: hash,
                                                           tokensValidAfter: validAfter) else {
             throw APIError(.notFound, .userNotFound, "no account named \(name)")

@@ -211,6 +211,13 @@ public final class Authenticator: Sendable {
     }
 
     func mintPair(account: String, role: Role, family: String) async throws -> TokenPair {
+        // Right after a change cut the account's tokens off to the end of a second, a token minted in that second
+        // would be refused at once: wait for the next one (at most a second; the clock is injected in tests).
+        let validAfter = state.withLock { $0.accounts[account]?.tokensValidAfter ?? 0 }
+        let waitUntil = ContinuousClock.now + .milliseconds(1500)
+        while self.now() < validAfter, ContinuousClock.now < waitUntil {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         let now = self.now()
         let accessSeconds = settings.accessTokenLifetime.components.seconds
         let refreshSeconds = settings.refreshTokenLifetime.components.seconds

@@ -30,29 +30,3 @@ import TestSupport
         #expect(buffer.readableCount == 2 && buffer.leftover == [7, 8])
     }
 }
-
-@Suite struct SocketListenerServeTests {
-    @Test func theAcceptLoopServesEveryConnectionAndReturnsOnceTheyEndAfterClose() async throws {
-        let listener = try SocketListener.tcp(host: "127.0.0.1", port: 0)
-        let served = ServedCount()
-        async let loop: Void = listener.serve { stream in
-            defer { stream.close() }
-            var byte: [UInt8] = []
-            if (try? await stream.read(into: &byte, maxLength: 1, deadline: .after(.seconds(10)))) == 1 { await served.add() }
-        }
-        for _ in 0..<3 {
-            let client = try await SocketStream.connect(host: "127.0.0.1", port: listener.port, deadline: .after(.seconds(5)))
-            try await client.write([1], deadline: .after(.seconds(5)))
-            client.close()
-        }
-        try await eventually("three connections served") { await served.count == 3 }
-        listener.close()
-        await loop
-        #expect(await served.count == 3)
-    }
-
-    actor ServedCount {
-        var count = 0
-        func add() { count += 1 }
-    }
-}

@@ -13,7 +13,8 @@ import TestSupport
 /// limiter, the host's invalid-request budget, connection caps and the descriptors kept for workers.
 @Suite(.serialized, .heavy) struct DaemonLimitsTests {
     @Test func validateSpamProducesNoTooManyRequestsWhetherTheBotRunsOrNot() async throws {
-        try await DaemonHarness.run { h in
+        // botvisord's own limit on lifecycle routes (validate is one) would answer 429 first: this is about Discord's.
+        try await DaemonHarness.run(extraConfig: "lifecycle = 100000/1m") { h in
             try await h.waitForHTTP()
             try await h.createBot("alpha", token: "tok-validate-a")
             try await h.createBot("beta", token: "tok-validate-b", extra: ["enabled": false])
@@ -59,7 +60,9 @@ import TestSupport
             #expect(health["discord_invalid_requests"]?["paused_bots"]?.array?.compactMap(\.string) == ["alpha"], "\(health)")
             #expect(health["discord_invalid_requests"]?["level"]?.string == "pausing")
             #expect(health["status"]?.string == "degraded")
-            let metrics = try await HTTPClient().send(HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(h.httpPort)/metrics"))
+            var scrape = HTTPClientRequest(method: .get, url: "http://127.0.0.1:\(h.httpPort)/metrics")
+            scrape.headers.set("Authorization", "Bearer \(try await h.adminToken())")
+            let metrics = try await HTTPClient().send(scrape)
             let text = String(decoding: metrics.body, as: UTF8.self)
             #expect(text.contains("botvisor_bot_discord_paused{bot=\"alpha\"} 1"))
             #expect(text.contains("botvisor_discord_invalid_request_budget 50"))

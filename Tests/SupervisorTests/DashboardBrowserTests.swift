@@ -51,8 +51,9 @@ import TestSupport
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
 
         def state(bot):
-            cells = driver.find_elements(By.CSS_SELECTOR, '#fleet-table tr[data-bot="%s"] .state' % bot)
-            return cells[0].text if cells else None
+            # Read in one script call: the row is re-rendered live, so an element found first may be gone when read.
+            return driver.execute_script(
+                'const c = document.querySelector(\'#fleet-table tr[data-bot="%s"] .state\'); return c ? c.textContent : null;' % bot)
 
         # The fleet page shows the bots, and the feed is live.
         wait.until(lambda _: state("alpha") == "ready" and state("beta") == "ready")
@@ -77,7 +78,8 @@ import TestSupport
         driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="commands"]').click()
         payload = "<img src=x onerror=window.__xss=1>"
         need("command alpha " + payload)
-        wait.until(lambda _: any(payload in cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "#commands-table td.options")))
+        wait.until(lambda _: any(payload in text for text in driver.execute_script(
+            "return Array.from(document.querySelectorAll('#commands-table td.options'), c => c.textContent)")))
         assert driver.find_elements(By.CSS_SELECTOR, "#commands-table img") == [], "an option became markup"
         assert driver.execute_script("return window.__xss") is None, "an option ran script"
 
