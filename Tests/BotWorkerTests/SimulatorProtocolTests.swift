@@ -15,15 +15,15 @@ import WebSocket
         return try await withThrowingTaskGroup(of: UInt16?.self) { group in
             group.addTask { await sim.run(); return nil }
             defer { group.cancelAll() }
-            let ws = try await WebSocketClient.connect(url: sim.gatewayURL + "/?v=10&encoding=json", deadline: .now + .seconds(10))
-            guard case .text(let hello) = try await ws.receive(deadline: .now + .seconds(10)) else { return nil }
+            let ws = try await WebSocketClient.connect(url: sim.gatewayURL + "/?v=10&encoding=json", deadline: .now + testPatience)
+            guard case .text(let hello) = try await ws.receive(deadline: .now + testPatience) else { return nil }
             #expect(try GatewayPayload.parse(Array(hello.utf8)).op == .hello)
             var all = payloads
             if identifyFirst { all.insert(#"{"op":2,"d":{"token":"tok","intents":513,"properties":{"os":"linux","browser":"t","device":"t"}}}"#, at: 0) }
             for p in all { try await ws.send(text: p) }
             var code: UInt16?
             while true {
-                do { _ = try await ws.receive(deadline: .now + .seconds(10)) } catch let closed as WebSocketClosed {
+                do { _ = try await ws.receive(deadline: .now + testPatience) } catch let closed as WebSocketClosed {
                     code = closed.code.rawValue
                     break
                 }
@@ -80,7 +80,7 @@ import WebSocket
 
     /// Connects, identifies and reads up to READY on a simulator with `configuration`.
     func identified(_ sim: DiscordSimulator) async throws -> (WebSocketConnection, () async throws -> GatewayPayload?) {
-        let ws = try await WebSocketClient.connect(url: sim.gatewayURL + "/?v=10&encoding=json", deadline: .now + .seconds(30))
+        let ws = try await WebSocketClient.connect(url: sim.gatewayURL + "/?v=10&encoding=json", deadline: .now + testPatience)
         let next: () async throws -> GatewayPayload? = {
             guard case .text(let text) = try await ws.receive(deadline: .now + .seconds(60)) else { return nil }
             return try GatewayPayload.parse(Array(text.utf8))

@@ -9,7 +9,7 @@ import TestSupport
 /// The worker's IPC link against a stand-in supervisor on a real Unix socket.
 @Suite struct SupervisorLinkTests {
     func welcome(_ connection: IPCConnection) async throws -> Hello {
-        let envelope = try await connection.receive(deadline: .now + .seconds(10))
+        let envelope = try await connection.receive(deadline: .now + testPatience)
         guard case .hello(let hello) = envelope.message else { throw IPCError.unexpectedMessage(envelope.message.type) }
         try await connection.send(.welcome(Welcome(config: WorkerConfig(bot: hello.bot, token: "secret", apiBase: "http://127.0.0.1:1"))))
         return hello
@@ -19,7 +19,7 @@ import TestSupport
     func nextRecords(_ connection: IPCConnection, count: Int) async throws -> [CommandRecord] {
         var records: [CommandRecord] = []
         while records.count < count {
-            let envelope = try await connection.receive(deadline: .now + .seconds(10))
+            let envelope = try await connection.receive(deadline: .now + testPatience)
             if case .commands(let batch) = envelope.message { records += batch.records }
         }
         return records

@@ -34,7 +34,7 @@ actor StandInSupervisor {
     /// With `acknowledge`, every batch is acked as a supervisor does after its commit.
     nonisolated func serve(_ listener: SocketListener, config: WorkerConfig, connection: Int, acknowledge: Bool) async throws -> IPCConnection {
         let ipc = IPCConnection(stream: try await listener.accept())
-        let hello = try await ipc.receive(deadline: .now + .seconds(20))
+        let hello = try await ipc.receive(deadline: .now + testPatience)
         guard case .hello = hello.message else { throw IPCError.unexpectedMessage(hello.message.type) }
         try await ipc.send(.welcome(Welcome(config: config)))
         return ipc
@@ -77,7 +77,7 @@ actor StandInSupervisor {
                 let answered = try #require(await sim.injectInteraction(bot: "alpha", command: "ping"))
                 try await eventually(timeout: .seconds(10), "the answer") { await sim.snapshot().callbacks.contains { $0.interactionID == answered } }
                 _ = first.child.signalGroup(SIGKILL)
-                _ = try await first.child.waitForExit(deadline: .now + .seconds(10))
+                _ = try await first.child.waitForExit(deadline: .now + testPatience)
                 await c1.close()
 
                 var resumeConfig = config

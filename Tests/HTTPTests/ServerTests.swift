@@ -63,11 +63,11 @@ actor Latch {
 
 /// A raw client: writes bytes, reads until the server closes or `until` appears.
 func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async throws -> String {
-    let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(60)))
+    let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(testPatience))
     defer { s.close() }
-    try await s.write(bytes, deadline: .after(.seconds(60)))
+    try await s.write(bytes, deadline: .after(testPatience))
     var out: [UInt8] = []
-    while try await s.read(into: &out, maxLength: 65_536, deadline: .after(.seconds(60))) > 0 {}
+    while try await s.read(into: &out, maxLength: 65_536, deadline: .after(testPatience)) > 0 {}
     return String(decoding: out, as: UTF8.self)
 }
 
@@ -93,7 +93,7 @@ func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async
                 do { try await s.write(Array("X-\(i): y\r\n".utf8)) } catch { break }
                 if (try? await s.read(into: &out, maxLength: 4096, deadline: .after(.milliseconds(50)))) ?? 0 > 0 { break }
             }
-            while (try? await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(5)))) ?? 0 > 0 {}
+            while (try? await s.read(into: &out, maxLength: 4096, deadline: .after(testPatience))) ?? 0 > 0 {}
             #expect(String(decoding: out, as: UTF8.self).hasPrefix("HTTP/1.1 408"))
         }
     }
@@ -138,13 +138,13 @@ func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async
             try await s.write(Array("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n".utf8))
             var out: [UInt8] = []
             while !String(decoding: out, as: UTF8.self).contains("\r\n\r\n") {
-                _ = try await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(5)))
+                _ = try await s.read(into: &out, maxLength: 4096, deadline: .after(testPatience))
             }
             #expect(String(decoding: out, as: UTF8.self) == "HTTP/1.1 100 Continue\r\n\r\n")
             try await s.write(Array("ok".utf8))
             out.removeAll()
             while !String(decoding: out, as: UTF8.self).hasSuffix("ok") {
-                _ = try await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(5)))
+                _ = try await s.read(into: &out, maxLength: 4096, deadline: .after(testPatience))
             }
             #expect(String(decoding: out, as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
         }
@@ -161,7 +161,7 @@ func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async
             var idle: [SocketStream] = []
             defer { idle.forEach { $0.close() } }
             for _ in 0..<1000 {
-                idle.append(try await SocketStream.connect(host: "127.0.0.1", port: server.port, deadline: .after(.seconds(10))))
+                idle.append(try await SocketStream.connect(host: "127.0.0.1", port: server.port, deadline: .after(testPatience)))
             }
             // Half of them send half a request head and stall.
             for s in idle.prefix(500) { try await s.write(Array("GET /hello HTTP/1.1\r\n".utf8)) }

@@ -9,7 +9,7 @@ import TestSupport
         let listener = try SocketListener.tcp(host: "127.0.0.1", port: 0)
         defer { listener.close() }
         async let accepted = listener.accept()
-        let client = try await SocketStream.connect(host: "127.0.0.1", port: listener.port, deadline: .after(.seconds(5)))
+        let client = try await SocketStream.connect(host: "127.0.0.1", port: listener.port, deadline: .after(testPatience))
         let server = try await accepted
         defer { client.close(); server.close() }
         try await client.write(Array("hello".utf8))
@@ -88,7 +88,7 @@ import TestSupport
             return l.port
         }()
         await #expect(throws: SystemError(call: "connect", errno: ECONNREFUSED)) {
-            _ = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(5)))
+            _ = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(testPatience))
         }
     }
 

@@ -9,11 +9,11 @@ import TestSupport
         async let loop: Void = listener.serve { stream in
             defer { stream.close() }
             var byte: [UInt8] = []
-            if (try? await stream.read(into: &byte, maxLength: 1, deadline: .after(.seconds(10)))) == 1 { await served.add() }
+            if (try? await stream.read(into: &byte, maxLength: 1, deadline: .after(testPatience))) == 1 { await served.add() }
         }
         for _ in 0..<3 {
-            let client = try await SocketStream.connect(host: "127.0.0.1", port: listener.port, deadline: .after(.seconds(5)))
-            try await client.write([1], deadline: .after(.seconds(5)))
+            let client = try await SocketStream.connect(host: "127.0.0.1", port: listener.port, deadline: .after(testPatience))
+            try await client.write([1], deadline: .after(testPatience))
             client.close()
         }
         try await eventually("three connections served") { await served.count == 3 }

@@ -279,7 +279,7 @@ extension DaemonHarness {
             let id = try #require(accepted["id"]?.string)
             try await eventually(timeout: h.patience, "the first messages") { await h.sim.allMessages.count >= 50 }
             kill(h.daemon.pid, SIGKILL)
-            _ = try? await h.daemon.child.waitForExit(deadline: .now + .seconds(10))
+            _ = try? await h.daemon.child.waitForExit(deadline: .now + testPatience)
 
             let second = try h.spawnDaemon()
             do {

@@ -24,7 +24,7 @@ import TestSupport
             for n in 0..<60 {
                 if n == 30 {
                     kill(h.daemon.pid, SIGKILL)
-                    _ = try? await h.daemon.child.waitForExit(deadline: .now + .seconds(10))
+                    _ = try? await h.daemon.child.waitForExit(deadline: .now + testPatience)
                     let killedAt = ContinuousClock.now
                     second = try h.spawnDaemon()
                     try await eventually(timeout: .seconds(20), "the old worker's exit") {

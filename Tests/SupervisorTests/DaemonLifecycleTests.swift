@@ -101,7 +101,7 @@ import TestSupport
             // daemon restart, unless the identify time outlived the daemon (reliability review, row 8).
             #expect(try await h.ctl(ControlRequest(command: .stop, bots: ["alpha"])).ok)
             h.daemon.child.signal(SIGTERM)
-            #expect(try await h.daemon.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
+            #expect(try await h.daemon.child.waitForExit(deadline: .now + testPatience) == .exited(0))
             let second = try h.spawnDaemon()
             do {
                 try await eventually(timeout: .seconds(30), "the control socket") { (try? await h.ctl(ControlRequest(command: .status))) != nil }
@@ -128,7 +128,7 @@ import TestSupport
             let before = await h.sim.snapshot()
             #expect(names.allSatisfy { before.identifies[$0] == 1 })
             h.daemon.child.signal(SIGTERM)
-            #expect(try await h.daemon.child.waitForExit(deadline: .now + .seconds(30)) == .exited(0))
+            #expect(try await h.daemon.child.waitForExit(deadline: .now + testPatience) == .exited(0))
             // Sent while no daemon runs: the resume replays them to the new workers.
             var injected: [String: String] = [:]
             for name in names {
@@ -193,7 +193,7 @@ import TestSupport
                     throw error
                 }
                 daemon.child.signal(SIGTERM)
-                #expect(try await daemon.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
+                #expect(try await daemon.child.waitForExit(deadline: .now + testPatience) == .exited(0))
             }
             try await runDaemon { _ in
                 #expect(mode("\(dir)/state") == 0o700)

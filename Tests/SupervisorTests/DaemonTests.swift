@@ -273,7 +273,7 @@ struct DaemonHarness {
             for name in ["a1", "a2"] { try await h.waitFor(name, .ready) }
             let pids = try await ["a1", "a2"].asyncMap { try #require(try await h.status($0).pid) }
             h.daemon.child.signal(SIGTERM)
-            #expect(try await h.daemon.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
+            #expect(try await h.daemon.child.waitForExit(deadline: .now + testPatience) == .exited(0))
             for pid in pids {
                 // Gone entirely: neither running nor a zombie.
                 #expect(!FileManager.default.fileExists(atPath: "/proc/\(pid)"))
@@ -290,14 +290,14 @@ struct DaemonHarness {
             try? await ipc.write(IPCFrame.encode(Array("{\"type\":\"hello\",\"body\":{\"version\":1,\"bot\":\"alpha\",\"pid\":1}}".utf8)))
             // Not a pid we spawned: closed without an answer (an end of stream, or a reset for our unread bytes).
             var sink: [UInt8] = []
-            let n = try? await ipc.read(into: &sink, maxLength: 100, deadline: .now + .seconds(10))
+            let n = try? await ipc.read(into: &sink, maxLength: 100, deadline: .now + testPatience)
             #expect(n == 0 || n == nil)
             #expect(sink.isEmpty)
             ipc.close()
             let control = try await SocketStream.connect(unixPath: h.controlSocket)
             try await control.write(Array("this is not json\n".utf8))
             var reply: [UInt8] = []
-            while !reply.contains(10) { guard try await control.read(into: &reply, maxLength: 1000, deadline: .now + .seconds(10)) > 0 else { break } }
+            while !reply.contains(10) { guard try await control.read(into: &reply, maxLength: 1000, deadline: .now + testPatience) > 0 else { break } }
             #expect(String(decoding: reply, as: UTF8.self).contains("BAD_REQUEST"))
             control.close()
             #expect(try await h.status("alpha").state == .ready)
@@ -356,7 +356,7 @@ struct DaemonHarness {
                 return bots.reduce(0) { $0 + ($1.metrics?.commands ?? 0) } >= 2
             }
             demo.child.signal(SIGINT)
-            #expect(try await demo.child.waitForExit(deadline: .now + .seconds(20)) == .exited(0))
+            #expect(try await demo.child.waitForExit(deadline: .now + testPatience) == .exited(0))
         }
     }
 

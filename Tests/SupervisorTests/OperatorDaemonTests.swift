@@ -82,10 +82,10 @@ import TestSupport
             let typo = try await runProcess(ctl, ["--config", h.config, "restat", "alpha"])
             #expect(typo.status == 2 && typo.stderr.contains("did you mean restart?"))
             // An unknown command word on the socket (socat, an older CLI) is named as such.
-            let raw = try await SocketStream.connect(unixPath: h.controlSocket, deadline: .now + .seconds(10))
-            try await raw.write(Array(#"{"command":"frobnicate"}"#.utf8) + [10], deadline: .now + .seconds(10))
+            let raw = try await SocketStream.connect(unixPath: h.controlSocket, deadline: .now + testPatience)
+            try await raw.write(Array(#"{"command":"frobnicate"}"#.utf8) + [10], deadline: .now + testPatience)
             var buffer: [UInt8] = []
-            while !buffer.contains(10) { if try await raw.read(into: &buffer, maxLength: 4096, deadline: .now + .seconds(10)) == 0 { break } }
+            while !buffer.contains(10) { if try await raw.read(into: &buffer, maxLength: 4096, deadline: .now + testPatience) == 0 { break } }
             raw.close()
             let reply = try JSONDecoder().decode(ControlReply.self, from: Data(buffer.prefix { $0 != 10 }))
             #expect(reply.error?.code == "UNKNOWN_COMMAND", "\(String(decoding: buffer, as: UTF8.self))")

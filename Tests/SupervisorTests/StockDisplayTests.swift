@@ -119,7 +119,7 @@ extension DaemonHarness {
             try await change("a planned restart")
 
             h.daemon.child.signal(SIGTERM)
-            #expect(try await h.daemon.child.waitForExit(deadline: .now + .seconds(30)) == .exited(0))
+            #expect(try await h.daemon.child.waitForExit(deadline: .now + testPatience) == .exited(0))
             let daemon = try h.spawnDaemon()
             do {
                 try await h.waitForHTTP()

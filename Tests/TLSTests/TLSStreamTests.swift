@@ -22,9 +22,9 @@ func withOpenSSLServer<T>(_ pki: TestPKI, _ body: (Int) async throws -> T) async
 
 /// Sends a minimal HTTP/1.0 request over `stream` and returns everything until the server closes.
 func fetch(_ stream: TLSStream) async throws -> String {
-    try await stream.write(Array("GET / HTTP/1.0\r\n\r\n".utf8), deadline: .after(.seconds(10)))
+    try await stream.write(Array("GET / HTTP/1.0\r\n\r\n".utf8), deadline: .after(testPatience))
     var out: [UInt8] = []
-    while try await stream.read(into: &out, maxLength: 16_384, deadline: .after(.seconds(10))) > 0 {}
+    while try await stream.read(into: &out, maxLength: 16_384, deadline: .after(testPatience)) > 0 {}
     return String(decoding: out, as: UTF8.self)
 }
 
@@ -37,7 +37,7 @@ func fetch(_ stream: TLSStream) async throws -> String {
                 let config = TLSConfiguration.default(environment: ["SSL_CERT_FILE": pki.caCertificate])
                 #expect(config.trustRootsFile == pki.caCertificate)
                 let stream = try await TLSStream.connect(host: "127.0.0.1", port: port, serverName: "localhost",
-                                                         configuration: config, deadline: .after(.seconds(10)))
+                                                         configuration: config, deadline: .after(testPatience))
                 defer { stream.close() }
                 let page = try await fetch(stream)
                 #expect(page.hasPrefix("HTTP/1.0 200 ok"))
@@ -65,7 +65,7 @@ func fetch(_ stream: TLSStream) async throws -> String {
             try await withOpenSSLServer(pki) { port in
                 do {
                     _ = try await TLSStream.connect(host: "127.0.0.1", port: port, serverName: "localhost",
-                                                    configuration: .default(environment: [:]), deadline: .after(.seconds(10)))
+                                                    configuration: .default(environment: [:]), deadline: .after(testPatience))
                     Issue.record("connected to an untrusted server")
                 } catch let error as TLSError {
                     guard case .certificateVerificationFailed(let why) = error else { Issue.record("wrong error \(error)"); return }
@@ -84,7 +84,7 @@ func fetch(_ stream: TLSStream) async throws -> String {
                 await #expect(throws: TLSError.hostnameMismatch("discord.com")) {
                     _ = try await TLSStream.connect(host: "127.0.0.1", port: port, serverName: "discord.com",
                                                     configuration: TLSConfiguration(trustRootsFile: pki.caCertificate),
-                                                    deadline: .after(.seconds(10)))
+                                                    deadline: .after(testPatience))
                 }
             }
         }
@@ -123,11 +123,11 @@ func fetch(_ stream: TLSStream) async throws -> String {
             _ = try await server.waitForLine { $0 == "ready" }
             let stream = try await TLSStream.connect(host: "localhost", port: port,
                                                      configuration: TLSConfiguration(trustRootsFile: pki.caCertificate),
-                                                     deadline: .after(.seconds(10)))
+                                                     deadline: .after(testPatience))
             defer { stream.close() }
             try await stream.write(Array("hello tls\n".utf8))
             var out: [UInt8] = []
-            while try await stream.read(into: &out, maxLength: 1024, deadline: .after(.seconds(10))) > 0 {}
+            while try await stream.read(into: &out, maxLength: 1024, deadline: .after(testPatience)) > 0 {}
             #expect(String(decoding: out, as: UTF8.self) == "echo:HELLO TLS\n")
             await server.stop()
         }

@@ -72,7 +72,7 @@ func webSocketRouter() -> Router {
     router.get("/ws") { request, _ in
         WebSocketHandshake.upgradeResponse(for: request) { ws in
             while true {
-                guard let message = try? await ws.receive(deadline: .now + .seconds(20)) else { return }
+                guard let message = try? await ws.receive(deadline: .now + testPatience) else { return }
                 switch message {
                 case .binary(let b):
                     try? await ws.send(binary: b.reversed())
@@ -117,24 +117,24 @@ func withWebSocketServer<T>(_ body: (HTTPServer) async throws -> T) async throws
             let line = try await server.waitForLine { $0.hasPrefix("port ") }
             let port = Int(line.dropFirst(5))!
             for code: UInt16 in [1000, 1001, 1003, 1008, 1011, 4000, 4004, 4014] {
-                let ws = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", deadline: .after(.seconds(10)))
+                let ws = try await WebSocketClient.connect(url: "ws://127.0.0.1:\(port)/", deadline: .after(testPatience))
                 try await ws.send(text: "hi")
-                #expect(try await ws.receive(deadline: .after(.seconds(10))) == .text("echo:hi"))
+                #expect(try await ws.receive(deadline: .after(testPatience)) == .text("echo:hi"))
                 try await ws.send(binary: [1, 2, 3])
-                #expect(try await ws.receive(deadline: .after(.seconds(10))) == .binary([3, 2, 1]))
+                #expect(try await ws.receive(deadline: .after(testPatience)) == .binary([3, 2, 1]))
                 try await ws.send(fragmented: .text("split into frames"), fragmentSize: 4)
-                #expect(try await ws.receive(deadline: .after(.seconds(10))) == .text("echo:split into frames"))
+                #expect(try await ws.receive(deadline: .after(testPatience)) == .text("echo:split into frames"))
                 try await ws.send(text: "fragments")
-                #expect(try await ws.receive(deadline: .after(.seconds(10))) == .text("fragmented"))
+                #expect(try await ws.receive(deadline: .after(testPatience)) == .text("fragmented"))
                 try await ws.send(text: "ping me")
-                #expect(try await ws.receive(deadline: .after(.seconds(10))) == .text("pong received"))
+                #expect(try await ws.receive(deadline: .after(testPatience)) == .text("pong received"))
                 try await ws.ping(Array("rtt".utf8))
                 try await ws.send(text: "after ping")
-                #expect(try await ws.receive(deadline: .after(.seconds(10))) == .text("echo:after ping"))
+                #expect(try await ws.receive(deadline: .after(testPatience)) == .text("echo:after ping"))
                 #expect(await ws.lastPong?.payload == Array("rtt".utf8))
                 try await ws.send(text: "close:\(code)")
                 do {
-                    _ = try await ws.receive(deadline: .after(.seconds(10)))
+                    _ = try await ws.receive(deadline: .after(testPatience))
                     Issue.record("no close")
                 } catch let closed as WebSocketClosed {
                     #expect(closed.code.rawValue == code)

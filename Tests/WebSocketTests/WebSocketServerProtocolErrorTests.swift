@@ -8,13 +8,13 @@ import TestSupport
 /// Raw frames against our server: protocol violations get the right close code.
 @Suite struct WebSocketServerProtocolErrorTests {
     func closeCode(after frame: [UInt8], port: Int) async throws -> UInt16? {
-        let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(.seconds(30)))
+        let s = try await SocketStream.connect(host: "127.0.0.1", port: port, deadline: .after(testPatience))
         defer { s.close() }
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try await s.write(Array("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
         var buffer: [UInt8] = []
         while !String(decoding: buffer, as: UTF8.self).contains("\r\n\r\n") {
-            guard try await s.read(into: &buffer, maxLength: 4096, deadline: .after(.seconds(30))) > 0 else { return nil }
+            guard try await s.read(into: &buffer, maxLength: 4096, deadline: .after(testPatience)) > 0 else { return nil }
         }
         let headEnd = buffer.firstRange(of: Array("\r\n\r\n".utf8))!.upperBound
         #expect(String(decoding: buffer[..<headEnd], as: UTF8.self).hasPrefix("HTTP/1.1 101 Switching Protocols"))
@@ -25,7 +25,7 @@ import TestSupport
         while true {
             if let event = try decoder.next(), case .close(let code, _) = event { return code.rawValue }
             var chunk: [UInt8] = []
-            guard try await s.read(into: &chunk, maxLength: 4096, deadline: .after(.seconds(30))) > 0 else { return nil }
+            guard try await s.read(into: &chunk, maxLength: 4096, deadline: .after(testPatience)) > 0 else { return nil }
             decoder.feed(chunk)
         }
     }
@@ -35,7 +35,7 @@ import TestSupport
             var router = Router()
             router.get("/ws") { request, _ in
                 WebSocketHandshake.upgradeResponse(for: request, maximumMessageSize: 1000) { ws in
-                    while (try? await ws.receive(deadline: .now + .seconds(10))) != nil {}
+                    while (try? await ws.receive(deadline: .now + testPatience)) != nil {}
                 }
             }
             return router
@@ -59,7 +59,7 @@ import TestSupport
             try await s.write(Array("GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: AAAAAAAAAAAAAAAAAAAAAA==\r\n\r\n".utf8))
             var out: [UInt8] = []
             while !String(decoding: out, as: UTF8.self).contains("}") {
-                guard try await s.read(into: &out, maxLength: 4096, deadline: .after(.seconds(60))) > 0 else { break }
+                guard try await s.read(into: &out, maxLength: 4096, deadline: .after(testPatience)) > 0 else { break }
             }
             let text = String(decoding: out, as: UTF8.self)
             #expect(text.hasPrefix("HTTP/1.1 426"))
