@@ -51,7 +51,7 @@ actor StandInSupervisor {
 }
 
 /// Real worker processes against the simulator, killed at the worst moment (issue 13 "Nothing lost").
-@Suite(.serialized) struct WorkerCrashTests {
+@Suite(.serialized, .heavy) struct WorkerCrashTests {
     @Test func aWorkerKilledRightAfterItAnsweredLeavesItsRecordExactlyOnceAndTheNextResumesWithoutAnsweringTwice() async throws {
         try await withTemporaryDirectory { dir in
             var configuration = DiscordSimulator.Configuration()

@@ -11,7 +11,7 @@ import TestSupport
 
 /// botvisord `kill -9`'d under steady command load (issue 13 "Nothing lost"): the workers die with it
 /// (parent-death signal), and their spools carry every record and the gateway position to the next daemon's workers.
-@Suite(.serialized) struct DaemonCrashRecordTests {
+@Suite(.serialized, .heavy) struct DaemonCrashRecordTests {
     @Test func everyCommandIsLoggedExactlyOnceAndNoneIsAnsweredTwiceAcrossADaemonKill() async throws {
         try await DaemonHarness.run { h in
             try await h.waitForHTTP()

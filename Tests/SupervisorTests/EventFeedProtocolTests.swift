@@ -12,7 +12,7 @@ import TestSupport
 
 /// The live feed over real sockets: an in-process HTTP server with the feed, a fleet whose event stream
 /// the test publishes to, and real clients (Python's `websockets`, curl) on the other side.
-@Suite(.serialized) struct EventFeedProtocolTests {
+@Suite(.serialized, .heavy) struct EventFeedProtocolTests {
     static let websockets = PythonModule("websockets")
 
     struct Server {
