@@ -104,7 +104,8 @@ import TestSupport
             #expect(try await h.daemon.child.waitForExit(deadline: .now + testPatience) == .exited(0))
             let second = try h.spawnDaemon()
             do {
-                try await eventually(timeout: .seconds(30), "the control socket") { (try? await h.ctl(ControlRequest(command: .status))) != nil }
+                // Answering at all is not enough: until the store and fleet are loaded the answer is NOT_READY.
+                try await eventually(timeout: .seconds(30), "the daemon ready") { (try? await h.ctl(ControlRequest(command: .status)))?.ok == true }
                 #expect(try await h.ctl(ControlRequest(command: .start, bots: ["alpha"])).ok)
                 try await eventually(timeout: h.patience, "the second identify") { await h.sim.snapshot().identifies["alpha"] == 2 }
                 try await h.waitFor("alpha", .ready)
@@ -136,7 +137,8 @@ import TestSupport
             }
             let second = try h.spawnDaemon()
             do {
-                try await eventually(timeout: .seconds(30), "the control socket") { (try? await h.ctl(ControlRequest(command: .status))) != nil }
+                // Answering at all is not enough: until the store and fleet are loaded the answer is NOT_READY.
+                try await eventually(timeout: .seconds(30), "the daemon ready") { (try? await h.ctl(ControlRequest(command: .status)))?.ok == true }
                 for name in names { try await h.waitFor(name, .ready) }
                 try await eventually(timeout: h.patience, "every resume") {
                     let stats = await h.sim.snapshot()

@@ -42,6 +42,8 @@ import TestSupport
                         "PUT /api/v1/catalogs/{id}/stock", "POST /api/v1/displays", "PATCH /api/v1/displays/{id}", "DELETE /api/v1/displays/{id}",
                         "POST /api/v1/bulk/products/visibility", "POST /api/v1/bulk/displays/refresh"]
         checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "404", "409", "412", "422"]
+        # A stale If-Match is checked before the body: 412 is a refusal as good as 422 for a request that also violates the schema.
+        checks.negative_data_rejection.expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "412", "413", "415", "422", "429"]
         # Password hashes are slow on purpose and run one at a time: a burst of logins queues behind them.
         checks.max_response_time = 60
         """
