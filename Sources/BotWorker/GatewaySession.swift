@@ -241,21 +241,24 @@ public struct GatewaySession: Sendable {
                 snapshot.sequence = s
                 session = snapshot
             }
+            var nowReady = false
             switch payload.t {
             case "READY":
                 guard let id = payload.d["session_id"]?.string, let url = payload.d["resume_gateway_url"]?.string else { break }
                 session = SessionState(sessionID: id, resumeURL: url, sequence: payload.s)
                 phase = .ready
                 failedConnects = 0
-                actions.append(.status(.ready))
+                nowReady = true
             case "RESUMED":
                 phase = .ready
                 failedConnects = 0
-                actions.append(.status(.ready))
+                nowReady = true
             default:
                 break
             }
+            // The position first: whoever sees `ready` already holds the session it would resume.
             if payload.s != nil || payload.t == "READY" { actions.append(.sessionChanged(session)) }
+            if nowReady { actions.append(.status(.ready)) }
             if let name = payload.t { actions.append(.dispatch(name: name, data: payload.d)) }
             return actions
 

@@ -41,6 +41,9 @@ import Testing
         let r = s.handle(ready(seq: 1), now: t0, random: 0)
         #expect(r.contains(.status(.ready)))
         #expect(r.contains(.sessionChanged(.init(sessionID: "s1", resumeURL: "wss://resume.example/gw", sequence: 1))))
+        // The position is reported before the status: whoever sees `ready` can already resume.
+        let changed = r.firstIndex { if case .sessionChanged = $0 { true } else { false } }
+        #expect(changed.map { $0 < r.firstIndex(of: .status(.ready))! } == true)
     }
 
     @Test func heartbeatsCarryTheLastSequenceAndAMissingACKIsAZombie() {
