@@ -4,7 +4,7 @@ simulator with its default limits (per bot: 50 requests/s global, 5 messages per
 channel), through a release botvisord and its workers. Reports the job's completion time
 beside the floor those limits impose, and the 429s the simulator served.
 Usage: Benchmarks/bulk.py BIN_DIR [runs]   (run through Benchmarks/bulk.sh)"""
-import functools, json, math, os, subprocess, sys, tempfile, time, urllib.request
+import functools, math, subprocess, sys, tempfile, time
 import benchlib
 
 BIN = sys.argv[1]
@@ -15,17 +15,13 @@ SIM_PORT, HTTP_PORT = 18992, 18993
 tmp = tempfile.mkdtemp(prefix="bvbulk-")
 procs = []
 
-def call(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        return json.load(r) if r.status != 204 else None
+TOKEN = {}  # the admin API token, made once botvisord listens
 
 def api(method, path, body=None):
-    return call(method, f"http://127.0.0.1:{HTTP_PORT}{path}", body)
+    return benchlib.call(method, f"http://127.0.0.1:{HTTP_PORT}{path}", body, token=TOKEN["admin"])
 
 def sim(method, path, body=None):
-    return call(method, f"http://127.0.0.1:{SIM_PORT}/_sim{path}", body)
+    return benchlib.call(method, f"http://127.0.0.1:{SIM_PORT}/_sim{path}", body)
 
 # The API and the simulator refuse connections until they listen.
 wait = functools.partial(benchlib.wait, step=0.01, retry_on=(OSError,))
@@ -50,6 +46,9 @@ def main():
                 f"[discord]\napi_base = http://127.0.0.1:{SIM_PORT}/api/v10\n[logs]\nlevel = warning\n")
     procs.append(subprocess.Popen([f"{BIN}/botvisord", "--config", f"{tmp}/botvisor.conf", "--worker", f"{BIN}/botvisor-worker"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    ctl = [f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock"]
+    wait(lambda: subprocess.run(ctl + ["status"], capture_output=True).returncode == 0, what="control socket")
+    TOKEN["admin"] = benchlib.admin_token(ctl)
     wait(lambda: api("GET", "/api/v1/bots") is not None)
     for b in range(BOTS):
         sim("POST", "/bots", {"name": f"shop{b}", "token": f"tok-bench-{b}"})

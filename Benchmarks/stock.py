@@ -8,7 +8,7 @@
   3. hiding one product across 50 displays on 10 bots -> until every message lacks it, beside the floor
      Discord's limits impose (one edit per display; each channel's bucket is free, so one round trip).
 Usage: Benchmarks/stock.py BIN_DIR [changes]   (run through Benchmarks/stock.sh)"""
-import functools, http.client, json, subprocess, sys, tempfile, threading, time, urllib.request
+import functools, http.client, json, subprocess, sys, tempfile, threading, time
 import benchlib
 
 BIN = sys.argv[1]
@@ -17,17 +17,13 @@ SIM_PORT, HTTP_PORT = 18994, 18995
 tmp = tempfile.mkdtemp(prefix="bvstock-")
 procs = []
 
-def call(method, url, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(req) as r:
-        return json.load(r) if r.status != 204 else None
+TOKEN = {}  # the admin API token, made once botvisord listens
 
 def api(method, path, body=None):
-    return call(method, f"http://127.0.0.1:{HTTP_PORT}{path}", body)
+    return benchlib.call(method, f"http://127.0.0.1:{HTTP_PORT}{path}", body, token=TOKEN["admin"])
 
 def sim(method, path, body=None):
-    return call(method, f"http://127.0.0.1:{SIM_PORT}/_sim{path}", body)
+    return benchlib.call(method, f"http://127.0.0.1:{SIM_PORT}/_sim{path}", body)
 
 wait = functools.partial(benchlib.wait, step=0.002, retry_on=(OSError,))
 
@@ -57,9 +53,12 @@ def main():
     wait(lambda: sim("GET", "/stats"))
     with open(f"{tmp}/botvisor.conf", "w") as f:
         f.write(f"[http]\nlisten = 127.0.0.1:{HTTP_PORT}\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n"
-                f"[discord]\napi_base = http://127.0.0.1:{SIM_PORT}/api/v10\n[logs]\nlevel = warning\n")
+                f"[limits]\n# Benchmarks measure the daemon, not the API's rate limiter.\nenabled = no\n[discord]\napi_base = http://127.0.0.1:{SIM_PORT}/api/v10\n[logs]\nlevel = warning\n")
     procs.append(subprocess.Popen([f"{BIN}/botvisord", "--config", f"{tmp}/botvisor.conf", "--worker", f"{BIN}/botvisor-worker"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    ctl = [f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock"]
+    wait(lambda: subprocess.run(ctl + ["status"], capture_output=True).returncode == 0, what="control socket")
+    TOKEN["admin"] = benchlib.admin_token(ctl)
     wait(lambda: api("GET", "/api/v1/bots") is not None)
     bots = [f"shop{b}" for b in range(10)]
     for b in bots:
@@ -92,7 +91,7 @@ def main():
         conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT)
         for i in range(1, count + 1):
             conn.request("PATCH", f"/api/v1/catalogs/{cat}/products/{sku}", json.dumps({"quantity": 100000 + i}),
-                         {"Content-Type": "application/json"})
+                         {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN['admin']}"})
             r = conn.getresponse()
             r.read()
             assert r.status == 200, r.status

@@ -1,5 +1,6 @@
 import Auth
 import Crypto
+import IOCore
 import Glibc
 
 /// The JWT key file in the state directory (`jwt.key`, mode 0600; its format is `JWTKeyRing+File`).
@@ -51,16 +52,10 @@ enum JWTKeyFile {
 
     /// Replaces the file with `ring` atomically (a new 0600 file renamed over the old one).
     static func write(_ ring: JWTKeyRing, to path: String) throws {
-        let temporary = "\(path).new"
-        unlink(temporary)
-        let out = Glibc.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard out >= 0 else { throw Failure(description: "cannot create \(temporary): \(String(cString: strerror(errno)))") }
-        let text = Array(ring.fileContents.utf8)
-        let written = Glibc.write(out, text, text.count) == text.count && fsync(out) == 0
-        close(out)
-        guard written, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw Failure(description: "cannot replace \(path)")
+        do {
+            try AtomicFile.replace(path, with: Array(ring.fileContents.utf8), mode: 0o600)
+        } catch {
+            throw Failure(description: "cannot replace \(path): \(error)")
         }
     }
 

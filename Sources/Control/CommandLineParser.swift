@@ -95,6 +95,14 @@ public struct CommandLineParser {
             }
             return sub
         }
+        /// `--lines N` or `-n N`, from 1 to `max`; 50 when absent.
+        func lines(upTo max: Int) throws(UsageError) -> Int {
+            var text = try option("--lines")
+            if text == nil { text = try option("-n") }
+            guard let n = text else { return 50 }
+            guard let v = Int(n), (1...max).contains(v) else { throw UsageError("--lines takes a number from 1 to \(max), got \(n)") }
+            return v
+        }
         /// What is left must be names: an option here is one this command does not know.
         func names(for what: String) throws(UsageError) -> [String] {
             if let unknown = args.first(where: { $0.hasPrefix("-") && $0 != "-" }) {
@@ -126,13 +134,7 @@ public struct CommandLineParser {
             parsed.follow = flag("--follow") || short
             let commandsOnly = flag("--commands")
             let failed = flag("--failed")
-            var limit = 50
-            var lines = try option("--lines")
-            if lines == nil { lines = try option("-n") }
-            if let n = lines {
-                guard let v = Int(n), (1...1000).contains(v) else { throw UsageError("--lines takes a number from 1 to 1000, got \(n)") }
-                limit = v
-            }
+            let limit = try lines(upTo: 1000)
             if failed && !commandsOnly { throw UsageError("--failed goes with --commands") }
             let bots = try names(for: "logs")
             guard bots.count <= 1 else { throw UsageError("logs takes one BOT") }
@@ -187,23 +189,14 @@ public struct CommandLineParser {
             guard try names(for: "key \(sub)").isEmpty else { throw UsageError("key rotate takes no arguments") }
             parsed.request = ControlRequest(command: .keyRotate)
         case "audit":
-            guard let sub = args.first, ["verify", "list"].contains(sub) else {
-                throw UsageError("audit needs a subcommand: verify, list")
-            }
-            args.removeFirst()
+            let sub = try subcommand(of: "audit", among: ["verify", "list"])
             if sub == "verify" {
                 guard try names(for: "audit verify").isEmpty else { throw UsageError("audit verify takes no arguments") }
                 parsed.request = ControlRequest(command: .auditVerify)
             } else {
                 let actor = try option("--actor")
                 let action = try option("--action")
-                var limit = 50
-                var lines = try option("--lines")
-                if lines == nil { lines = try option("-n") }
-                if let n = lines {
-                    guard let v = Int(n), (1...500).contains(v) else { throw UsageError("--lines takes a number from 1 to 500, got \(n)") }
-                    limit = v
-                }
+                let limit = try lines(upTo: 500)
                 guard try names(for: "audit list").isEmpty else { throw UsageError("audit list takes only --actor, --action and --lines") }
                 var request = ControlRequest(command: .auditList, limit: limit)
                 request.actor = actor
@@ -211,11 +204,7 @@ public struct CommandLineParser {
                 parsed.request = request
             }
         case "bot":
-            guard let sub = args.first else { throw UsageError("bot needs a subcommand: \(botSubcommands.joined(separator: ", "))") }
-            args.removeFirst()
-            guard botSubcommands.contains(sub) else {
-                throw UsageError("unknown bot subcommand \(sub)" + (suggestion(for: sub, among: botSubcommands).map { "; did you mean \($0)?" } ?? ""))
-            }
+            let sub = try subcommand(of: "bot", among: botSubcommands)
             switch sub {
             case "list":
                 guard try names(for: "bot list").isEmpty else { throw UsageError("bot list takes no arguments") }
@@ -257,11 +246,7 @@ public struct CommandLineParser {
                 parsed.request = request
             }
         case "stock":
-            guard let sub = args.first else { throw UsageError("stock needs a subcommand: \(stockSubcommands.joined(separator: ", "))") }
-            args.removeFirst()
-            guard stockSubcommands.contains(sub) else {
-                throw UsageError("unknown stock subcommand \(sub)" + (suggestion(for: sub, among: stockSubcommands).map { "; did you mean \($0)?" } ?? ""))
-            }
+            let sub = try subcommand(of: "stock", among: stockSubcommands)
             var catalog: Int64?
             if let text = try option("--catalog") {
                 guard let id = Int64(text), id > 0 else { throw UsageError("--catalog takes a catalog id, got \(text)") }
@@ -288,11 +273,7 @@ public struct CommandLineParser {
                 parsed.request = request
             }
         case "display":
-            guard let sub = args.first else { throw UsageError("display needs a subcommand: \(displaySubcommands.joined(separator: ", "))") }
-            args.removeFirst()
-            guard displaySubcommands.contains(sub) else {
-                throw UsageError("unknown display subcommand \(sub)" + (suggestion(for: sub, among: displaySubcommands).map { "; did you mean \($0)?" } ?? ""))
-            }
+            let sub = try subcommand(of: "display", among: displaySubcommands)
             let all = flag("--all")
             let words = try names(for: "display \(sub)")
             if sub == "list" {

@@ -55,6 +55,10 @@ public final class SocketStream: ByteStream {
 
     public func waitUntilReadable(deadline: Deadline?) async throws {
         if isClosed { throw StreamClosed() }
+        // A busy keep-alive client has often sent its next request already: a zero-timeout poll
+        // spares that request the reactor's round trip (registration, epoll wake, resumption).
+        var ready = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        if poll(&ready, 1, 0) == 1 { return }
         try await reactor.waitReadable(fd, deadline: deadline)
     }
 

@@ -136,7 +136,7 @@ public actor Daemon {
         let httpAddress = Configuration.ListenAddress(host: config.httpListen.host, port: http.port)
         self.httpAddress = httpAddress
         let httpAddressFile = "\(config.runtimeDirectory)/http.addr"
-        try "\(httpAddress)\n".write(toFile: httpAddressFile, atomically: true, encoding: .utf8)
+        try AtomicFile.replace(httpAddressFile, with: Array("\(httpAddress)\n".utf8))
         logger.notice("botvisord listening", ["http": httpAddress, "tls": serverConfiguration.tls != nil, "control": "\(config.runtimeDirectory)/control.sock"])
         notifier.notify("READY=1\nSTATUS=starting bots")
 

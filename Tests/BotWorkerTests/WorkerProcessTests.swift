@@ -23,7 +23,7 @@ import TLS
                 group.addTask { await sim.run() }
                 // GET /gateway/bot accepts any bot token format; the gateway refuses this one with 4004.
                 await sim.addBot(name: "ghost", token: "revoked-token")
-                try "revoked-token".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+                try "revoked-token".writeAtomically(to: "\(dir)/token")
                 await sim.forgetToken("revoked-token")
                 let result = try await runProcess(productPath("botvisor-worker"),
                                                   ["--standalone", "--token-file", "\(dir)/token", "--api-base", sim.apiBase],
@@ -48,9 +48,9 @@ import TLS
             configuration.interactionDeadline = Harness.grace
             let sim = try DiscordSimulator(configuration: configuration)
             await sim.addBot(name: "alpha", token: "tok-standalone")
-            try "tok-standalone\n".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+            try "tok-standalone\n".writeAtomically(to: "\(dir)/token")
             try #"{"bot":"alpha","prefix":"?","custom_commands":[{"name":"hello","description":"Greets","response":"hi {user}","ephemeral":false}]}"#
-                .write(toFile: "\(dir)/bot.json", atomically: true, encoding: .utf8)
+                .writeAtomically(to: "\(dir)/bot.json")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }
                 let worker = try BackgroundProcess(productPath("botvisor-worker"),

@@ -23,7 +23,7 @@ import TLS
             let sim = try DiscordSimulator(configuration: configuration,
                                            tls: TLSServerContext(certificateChainFile: pki.serverCertificate, privateKeyFile: pki.serverKey))
             await sim.addBot(name: "alpha", token: "tok-tls")
-            try "tok-tls".write(toFile: "\(dir)/token", atomically: true, encoding: .utf8)
+            try "tok-tls".writeAtomically(to: "\(dir)/token")
             #expect(sim.apiBase.hasPrefix("https://localhost:"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }

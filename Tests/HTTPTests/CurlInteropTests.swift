@@ -25,7 +25,7 @@ import TestSupport
     func curlUploadsAChunkedBody() async throws {
         try await withTemporaryDirectory { dir in
             let payload = String(repeating: "botvisor chunked upload\n", count: 5000)
-            try payload.write(toFile: "\(dir)/body", atomically: true, encoding: .utf8)
+            try payload.writeAtomically(to: "\(dir)/body")
             try await withServer(responder: testRouter()) { server in
                 let result = try await curl(["-H", "Transfer-Encoding: chunked", "--data-binary", "@\(dir)/body",
                                        "http://127.0.0.1:\(server.port)/echo"])

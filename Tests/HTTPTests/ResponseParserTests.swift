@@ -112,7 +112,7 @@ let pythonServerScript = """
     """
 
 func withPythonServer<T>(tls pki: TestPKI? = nil, in dir: String, _ body: (Int) async throws -> T) async throws -> T {
-    try pythonServerScript.write(toFile: "\(dir)/server.py", atomically: true, encoding: .utf8)
+    try pythonServerScript.writeAtomically(to: "\(dir)/server.py")
     var args = ["\(dir)/server.py"]
     if let pki { args += [pki.serverCertificate, pki.serverKey] }
     let server = try BackgroundProcess(Peer.python3.path!, args)

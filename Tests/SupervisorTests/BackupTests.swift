@@ -74,7 +74,7 @@ import TestSupport
     @Test func aBackupNeverOverwritesAFile() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: "\(dir)/state")
-            try "precious".write(toFile: "\(dir)/copy.db", atomically: true, encoding: .utf8)
+            try "precious".writeAtomically(to: "\(dir)/copy.db")
             await #expect(throws: (any Error).self) { try await store.backup(to: "\(dir)/copy.db") }
             #expect(try String(contentsOfFile: "\(dir)/copy.db", encoding: .utf8) == "precious")
             // The key written first is taken away again when the copy fails.

@@ -30,5 +30,9 @@ import Testing
         #expect(try parser.request(["key", "rotate"]).request.command == .keyRotate)
         #expect(parser.usageError(["key", "rotate", "now"]) == "key rotate takes no arguments")
         #expect(parser.usageError(["key"]) == "key needs a subcommand: rotate")
+        #expect(parser.usageError(["audit"]) == "audit needs a subcommand: verify, list")
+        #expect(parser.usageError(["audit", "verfy"]) == "unknown audit subcommand verfy; did you mean verify?")
+        #expect(try parser.request(["audit", "list", "-n", "500"]).request.limit == 500)
+        #expect(parser.usageError(["audit", "list", "--lines", "501"]) == "--lines takes a number from 1 to 500, got 501")
     }
 }

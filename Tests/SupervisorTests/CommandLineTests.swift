@@ -28,7 +28,7 @@ import TestSupport
 
     @Test func checkConfigRejectsAGroupThatDoesNotExist() async throws {
         try await withTemporaryDirectory { dir in
-            try "[control]\ngroup = no-such-group-botvisor\n".write(toFile: "\(dir)/b.conf", atomically: true, encoding: .utf8)
+            try "[control]\ngroup = no-such-group-botvisor\n".writeAtomically(to: "\(dir)/b.conf")
             let result = try await runProcess(productPath("botvisord"), ["--check-config", "\(dir)/b.conf"])
             #expect(result.status == 78)
             #expect(result.stderr.contains("no group named `no-such-group-botvisor`"))
@@ -57,7 +57,7 @@ import TestSupport
         defer { taken.close() }
         try await withTemporaryDirectory { dir in
             try "[http]\nlisten = 127.0.0.1:\(taken.port)\n[paths]\nstate_dir = \(dir)/state\nruntime_dir = \(dir)/run\n"
-                .write(toFile: "\(dir)/b.conf", atomically: true, encoding: .utf8)
+                .writeAtomically(to: "\(dir)/b.conf")
             let result = try await runProcess(productPath("botvisord"), ["--config", "\(dir)/b.conf"], timeout: .seconds(60))
             #expect(result.status == 1)
             #expect(result.stderr.contains("the port is taken"), "\(result.stderr)")

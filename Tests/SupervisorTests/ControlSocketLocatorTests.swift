@@ -27,7 +27,7 @@ import Foundation
 
     @Test func aConfigsRuntimeDirIsTheOnlyCandidate() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("botvisor-locator-\(UUID().uuidString).conf").path
-        try "[paths]\nruntime_dir = /srv/botvisor/run\n".write(toFile: dir, atomically: true, encoding: .utf8)
+        try "[paths]\nruntime_dir = /srv/botvisor/run\n".writeAtomically(to: dir)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let l = ControlSocketLocator(socket: nil, configPath: dir, environment: [:])
         #expect(try l.candidates() == ["/srv/botvisor/run/control.sock"])

@@ -12,7 +12,7 @@ import TestSupport
     @Test func aMissingWorkerBinaryWithZeroBackoffLeavesTheDaemonAliveAndTheBotInAClearState() async throws {
         // Executable when botvisord starts (it checks), gone when the bot starts.
         let worker = "/tmp/botvisor-vanishing-worker-\(getpid())"
-        try "#!/bin/sh\nexit 1\n".write(toFile: worker, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nexit 1\n".writeAtomically(to: worker)
         chmod(worker, 0o755)
         defer { unlink(worker) }
         try await DaemonHarness.run(budget: 1000, backoffInitial: .zero, workerPath: worker) { h in
@@ -52,7 +52,7 @@ import TestSupport
             try await h.addBot("alpha", token: "tok-reload")
             try await h.waitFor("alpha", .ready)
             let config = try String(contentsOfFile: h.config, encoding: .utf8)
-            try config.replacingOccurrences(of: "budget = 1\n", with: "budget = 5\n").write(toFile: h.config, atomically: true, encoding: .utf8)
+            try config.replacingOccurrences(of: "budget = 1\n", with: "budget = 5\n").writeAtomically(to: h.config)
             let reply = try await h.ctl(ControlRequest(command: .reload))
             #expect(reply.ok && reply.message?.contains("restart policy") == true, "\(reply)")
             // With the old budget of 1 the second crash would leave the bot failed.
@@ -74,7 +74,7 @@ import TestSupport
 
     @Test func anEmptyConfigurationIsNotReloaded() async throws {
         try await DaemonHarness.run { h in
-            try "\n# nothing\n".write(toFile: h.config, atomically: true, encoding: .utf8)
+            try "\n# nothing\n".writeAtomically(to: h.config)
             let reply = try await h.ctl(ControlRequest(command: .reload))
             #expect(!reply.ok)
             #expect(reply.error?.code == "CONFIG_INVALID")
@@ -178,7 +178,7 @@ import TestSupport
                 [paths]
                 state_dir = \(dir)/state
                 runtime_dir = \(dir)/run
-                """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
+                """.writeAtomically(to: "\(dir)/botvisor.conf")
             func mode(_ path: String) -> mode_t {
                 var st = stat()
                 return stat(path, &st) == 0 ? st.st_mode & 0o777 : 0
@@ -257,7 +257,7 @@ import TestSupport
     @Test(.enabled(if: Peer.sqlite3.isAvailable && Peer.python3.isAvailable, "needs sqlite3 and python3"))
     func aWorkerStoresRecordsOnlyUnderItsOwnBotsName() async throws {
         let worker = "/tmp/botvisor-forging-worker-\(getpid()).py"
-        try Self.forgingWorker.write(toFile: worker, atomically: true, encoding: .utf8)
+        try Self.forgingWorker.writeAtomically(to: worker)
         chmod(worker, 0o755)
         defer { unlink(worker) }
         try await DaemonHarness.run(workerPath: worker) { h in

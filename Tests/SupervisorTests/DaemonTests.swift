@@ -74,7 +74,7 @@ struct DaemonHarness {
                 # Tests poll reads every 20 ms (3000 a minute): above the default 600/1m, which they are not about.
                 api = 100000/1m
                 \(extraConfig)
-                """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
+                """.writeAtomically(to: "\(dir)/botvisor.conf")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }
                 let daemon = try DaemonHarness.spawnDaemon(dir: dir, workerPath: workerPath, shell: shell)
@@ -127,7 +127,7 @@ struct DaemonHarness {
     /// Adds a bot through the real `botvisorctl` with a token file.
     func addBot(_ name: String, token: String, intents: UInt64 = 513, approved: GatewayIntents = .privileged) async throws {
         await sim.addBot(name: name, token: token, approvedIntents: approved)
-        try token.write(toFile: "\(dir)/\(name).token", atomically: true, encoding: .utf8)
+        try token.writeAtomically(to: "\(dir)/\(name).token")
         let result = try await runProcess(productPath("botvisorctl"), ["--config", config, "bot", "add", name, "--token-file", "\(dir)/\(name).token",
                                                                         "--intents", String(intents)])
         #expect(result.status == 0, "\(result.stderr)")
@@ -230,7 +230,7 @@ struct DaemonHarness {
 
     @Test func aChattyWorkersOutputIsRateLimitedInTheLog() async throws {
         let script = "/tmp/botvisor-chatty-\(getpid()).sh"
-        try "#!/bin/sh\nseq 1 5000 | sed 's/^/chatter /'\nsleep 30\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\nseq 1 5000 | sed 's/^/chatter /'\nsleep 30\n".writeAtomically(to: script)
         chmod(script, 0o755)
         defer { unlink(script) }
         try await DaemonHarness.run(workerPath: script) { h in
@@ -310,7 +310,7 @@ struct DaemonHarness {
             try await h.waitFor("alpha", .ready)
             let good = try String(contentsOfFile: h.config, encoding: .utf8)
             #expect(try await h.ctl(ControlRequest(command: .reload)).ok)
-            try (good + "\n[logs]\nretention = forever\n").write(toFile: h.config, atomically: true, encoding: .utf8)
+            try (good + "\n[logs]\nretention = forever\n").writeAtomically(to: h.config)
             let reply = try await h.ctl(ControlRequest(command: .reload))
             #expect(!reply.ok)
             #expect(reply.error?.code == "CONFIG_INVALID")
@@ -343,7 +343,7 @@ struct DaemonHarness {
 
     @Test func demoModeBringsThreeBotsUpAndStopsCleanlyOnCtrlC() async throws {
         try await withTemporaryDirectory { dir in
-            try "[http]\nlisten = 127.0.0.1:0\n".write(toFile: "\(dir)/demo.conf", atomically: true, encoding: .utf8)
+            try "[http]\nlisten = 127.0.0.1:0\n".writeAtomically(to: "\(dir)/demo.conf")
             let demo = try BackgroundProcess(productPath("botvisord"), ["--demo", "--config", "\(dir)/demo.conf"])
             let line = try await demo.waitForLine { $0.contains("botvisorctl --socket") }
             let socket = String(line.split(separator: " ").first { $0.hasSuffix("control.sock") }!)
@@ -362,7 +362,7 @@ struct DaemonHarness {
 
     @Test func aBadConfigurationFileIsRefusedWithFileAndLine() async throws {
         try await withTemporaryDirectory { dir in
-            try "[http]\nlisten = 127.0.0.1:8750\n[restart]\nbudget = many\n".write(toFile: "\(dir)/bad.conf", atomically: true, encoding: .utf8)
+            try "[http]\nlisten = 127.0.0.1:8750\n[restart]\nbudget = many\n".writeAtomically(to: "\(dir)/bad.conf")
             let result = try await runProcess(productPath("botvisord"), ["--config", "\(dir)/bad.conf"])
             #expect(result.status == 78)
             #expect(result.stderr.contains("\(dir)/bad.conf:4: [restart] budget: expected a positive integer"))

@@ -77,7 +77,7 @@ import TestSupport
     /// answered with `OK <reply>` on its stdin; it ends with `PASS` or an assertion failure.
     static func runPeer(_ script: String, arguments: [String], perform: (String) async throws -> String) async throws -> (passed: Bool, log: [String]) {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("feed-peer-\(getpid())-\(UUID().uuidString).py").path
-        try script.write(toFile: file, atomically: true, encoding: .utf8)
+        try script.writeAtomically(to: file)
         defer { try? FileManager.default.removeItem(atPath: file) }
         let peer = try BackgroundProcess(Peer.python3.path!, ["-u", file] + arguments, stdin: true)
         var log: [String] = []

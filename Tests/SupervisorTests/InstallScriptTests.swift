@@ -34,7 +34,7 @@ import TestSupport
         try await withTemporaryDirectory { root in
             #expect(try await install(into: root).status == 0)
             let edited = "[http]\nlisten = 127.0.0.1:9999\n"
-            try edited.write(toFile: "\(root)/etc/botvisor/botvisor.conf", atomically: true, encoding: .utf8)
+            try edited.writeAtomically(to: "\(root)/etc/botvisor/botvisor.conf")
             #expect(try await install(into: root).status == 0)
             #expect(try String(contentsOfFile: "\(root)/etc/botvisor/botvisor.conf", encoding: .utf8) == edited)
             #expect(FileManager.default.fileExists(atPath: "\(root)/etc/botvisor/botvisor.conf.dist"))
@@ -50,7 +50,7 @@ import TestSupport
             let unit = try String(contentsOfFile: "\(root)/etc/systemd/system/botvisor.service", encoding: .utf8)
             try FileManager.default.createDirectory(atPath: "\(root)/verify", withIntermediateDirectories: true)
             try unit.replacingOccurrences(of: "/usr/local/", with: "\(root)/usr/local/")
-                .write(toFile: "\(root)/verify/botvisor.service", atomically: true, encoding: .utf8)
+                .writeAtomically(to: "\(root)/verify/botvisor.service")
             let result = try await runProcess(Self.analyze.path!, ["verify", "\(root)/verify/botvisor.service"], timeout: .seconds(60))
             #expect(result.status == 0, "\(result.stderr)")
             #expect(!result.stderr.contains("botvisor.service:"), "\(result.stderr)")

@@ -165,7 +165,7 @@ import TestSupport
     @Test func aRunningWorkerIsSampledWithCPUAndMemory() async throws {
         // A stand-in worker that burns some CPU and then waits (it never says hello).
         let script = "/tmp/botvisor-busy-\(getpid()).sh"
-        try "#!/bin/sh\ni=0\nwhile [ $i -lt 100000 ]; do i=$((i+1)); done\nexec /bin/sleep 30\n".write(toFile: script, atomically: true, encoding: .utf8)
+        try "#!/bin/sh\ni=0\nwhile [ $i -lt 100000 ]; do i=$((i+1)); done\nexec /bin/sleep 30\n".writeAtomically(to: script)
         chmod(script, 0o755)
         defer { unlink(script) }
         // The real clock: rates need time to pass between samples.

@@ -39,7 +39,7 @@ import TestSupport
             #expect(socketFields.contains(Field(field: "name", message: "1-32 characters of a-z, 0-9, - and _, starting with a letter or digit")))
 
             // The CLI says the same and adds nothing.
-            try "tok-x".write(toFile: "\(h.dir)/x.token", atomically: true, encoding: .utf8)
+            try "tok-x".writeAtomically(to: "\(h.dir)/x.token")
             let ctl = productPath("botvisorctl")
             let cli = try await runProcess(ctl, ["--config", h.config, "bot", "add", "x-bot", "--token-file", "\(h.dir)/x.token",
                                                  "--prefix", "a b c d e f g h i j", "--application-id", "notanumber", "--intents", "99999999999"])
@@ -59,10 +59,10 @@ import TestSupport
             let config = try #require(try await h.status("alpha").config)
             #expect(config.prefix == "?" && config.application_id == "123")
             // Custom commands from a file, checked as the API's custom_commands are.
-            try #"[{"name":"ping","response":"x"}]"#.write(toFile: "\(h.dir)/bad.json", atomically: true, encoding: .utf8)
+            try #"[{"name":"ping","response":"x"}]"#.writeAtomically(to: "\(h.dir)/bad.json")
             let bad = try await runProcess(ctl, ["--config", h.config, "bot", "set", "alpha", "--commands-file", "\(h.dir)/bad.json"])
             #expect(bad.status == 1 && bad.stderr.contains("custom_commands[0].name: `ping` is a built-in command"), "\(bad.stderr)")
-            try #"[{"name":"stock","response":"{user}: 3 left"}]"#.write(toFile: "\(h.dir)/good.json", atomically: true, encoding: .utf8)
+            try #"[{"name":"stock","response":"{user}: 3 left"}]"#.writeAtomically(to: "\(h.dir)/good.json")
             let commands = try await runProcess(ctl, ["--config", h.config, "bot", "set", "alpha", "--commands-file", "\(h.dir)/good.json"])
             #expect(commands.status == 0, "\(commands.stderr)")
             #expect(try await h.status("alpha").config?.custom_commands.map(\.name) == ["stock"])
@@ -92,7 +92,7 @@ import TestSupport
 
             // A token Discord refuses: auth_failed, which a health script must see in the exit status.
             await h.sim.addBot(name: "beta", token: "tok-beta-real")
-            try "tok-beta-wrong".write(toFile: "\(h.dir)/beta.token", atomically: true, encoding: .utf8)
+            try "tok-beta-wrong".writeAtomically(to: "\(h.dir)/beta.token")
             #expect(try await runProcess(ctl, ["--config", h.config, "bot", "add", "beta", "--token-file", "\(h.dir)/beta.token"]).status == 0)
             try await h.waitFor("beta", .authFailed)
             let status = try await runProcess(ctl, ["--config", h.config, "status"])
@@ -100,7 +100,7 @@ import TestSupport
             #expect(try await runProcess(ctl, ["--config", h.config, "status", "alpha"]).status == 0)
 
             // Token rotation from the CLI: the right token, then a start by hand (auth_failed waits for one).
-            try "tok-beta-real".write(toFile: "\(h.dir)/beta.token", atomically: true, encoding: .utf8)
+            try "tok-beta-real".writeAtomically(to: "\(h.dir)/beta.token")
             let rotate = try await runProcess(ctl, ["--config", h.config, "bot", "set", "beta", "--token-file", "\(h.dir)/beta.token"])
             #expect(rotate.status == 0, "\(rotate.stderr)")
             #expect(try await runProcess(ctl, ["--config", h.config, "start", "beta"]).status == 0)
@@ -174,7 +174,7 @@ import TestSupport
                 .replacingOccurrences(of: "\(h.dir)/state", with: "\(restored)/state")
                 .replacingOccurrences(of: "\(h.dir)/run", with: "\(restored)/run")
                 .replacingOccurrences(of: "127.0.0.1:\(h.httpPort)", with: "127.0.0.1:\(try freePort())")
-            try config.write(toFile: "\(restored)/botvisor.conf", atomically: true, encoding: .utf8)
+            try config.writeAtomically(to: "\(restored)/botvisor.conf")
             await h.daemon.stop()
             let second = try BackgroundProcess(productPath("botvisord"), ["--config", "\(restored)/botvisor.conf"] + (h.workerPath.map { ["--worker", $0] } ?? []))
             do {
@@ -196,10 +196,10 @@ import TestSupport
             // A worker that writes one critical line the way the worker's Logger does, then idles.
             let worker = "\(dir)/worker.sh"
             try "#!/bin/sh\necho '2026-12-03T23:41:06.123Z critical botvisor-worker gateway closed 4004'\nsleep 30\n"
-                .write(toFile: worker, atomically: true, encoding: .utf8)
+                .writeAtomically(to: worker)
             chmod(worker, 0o755)
             try "[http]\nlisten = 127.0.0.1:\(try freePort())\n[paths]\nstate_dir = \(dir)/state\nruntime_dir = \(dir)/run\n"
-                .write(toFile: "\(dir)/b.conf", atomically: true, encoding: .utf8)
+                .writeAtomically(to: "\(dir)/b.conf")
             // stderr is a file whose device and inode JOURNAL_STREAM names, as systemd sets them for the journal.
             let log = "\(dir)/journal.txt"
             FileManager.default.createFile(atPath: log, contents: nil)

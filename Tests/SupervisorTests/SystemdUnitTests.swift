@@ -17,7 +17,7 @@ import TestSupport
         try await withTemporaryDirectory { dir in
             // verify checks that ExecStartPre= and ExecStart= exist: point them at the binary we built.
             let local = try Self.unitText().replacingOccurrences(of: "/usr/local/bin/botvisord", with: productPath("botvisord"))
-            try local.write(toFile: "\(dir)/botvisor.service", atomically: true, encoding: .utf8)
+            try local.writeAtomically(to: "\(dir)/botvisor.service")
             let result = try await runProcess(Self.analyze.path!, ["verify", "\(dir)/botvisor.service"], timeout: .seconds(60))
             #expect(result.status == 0, "systemd-analyze verify: \(result.stderr)")
             #expect(!result.stderr.contains("botvisor.service:"), "warnings: \(result.stderr)")

@@ -50,7 +50,7 @@ import TestSupport
                 runtime_dir = \(dir)/run
                 [discord]
                 api_base = \(sim.apiBase)
-                """.write(toFile: "\(dir)/botvisor.conf", atomically: true, encoding: .utf8)
+                """.writeAtomically(to: "\(dir)/botvisor.conf")
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await sim.run() }
                 let daemon = try BackgroundProcess("\(dir)/bin/botvisord", ["--config", "\(dir)/botvisor.conf"])

@@ -118,7 +118,7 @@ func fetch(_ stream: TLSStream) async throws -> String {
                         data += s.recv(1024)
                     s.sendall(b"echo:" + data.upper())
                 """
-            try script.write(toFile: "\(dir)/server.py", atomically: true, encoding: .utf8)
+            try script.writeAtomically(to: "\(dir)/server.py")
             let server = try BackgroundProcess(Peer.python3.path!, ["\(dir)/server.py"])
             _ = try await server.waitForLine { $0 == "ready" }
             let stream = try await TLSStream.connect(host: "localhost", port: port,

@@ -303,11 +303,11 @@ public struct TestPKI: Sendable {
         try await run(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                        "-keyout", "\(d)/server.key", "-out", "\(d)/server.csr", "-subj", "/CN=localhost"])
         try "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n"
-            .write(toFile: "\(d)/ext.cnf", atomically: true, encoding: .utf8)
+            .writeAtomically(to: "\(d)/ext.cnf")
         try await run(["x509", "-req", "-in", "\(d)/server.csr", "-CA", "\(d)/ca.pem", "-CAkey", "\(d)/ca.key",
                        "-CAcreateserial", "-out", "\(d)/server.pem", "-days", "2", "-extfile", "\(d)/ext.cnf"])
         let bundle = try String(contentsOfFile: "\(d)/server.pem", encoding: .utf8) + String(contentsOfFile: "\(d)/server.key", encoding: .utf8)
-        try bundle.write(toFile: "\(d)/server-bundle.pem", atomically: true, encoding: .utf8)
+        try bundle.writeAtomically(to: "\(d)/server-bundle.pem")
         return TestPKI(directory: d)
     }
 }
@@ -366,4 +366,12 @@ public struct HeavyTestTrait: TestTrait, SuiteTrait, TestScoping {
 extension Trait where Self == HeavyTestTrait {
     /// Runs one at a time with the other heavy tests (see `HeavyTestGate`).
     public static var heavy: Self { HeavyTestTrait() }
+}
+
+extension String {
+    /// Writes the string to `path` all at once (a daemon reading it sees the old file or the new one),
+    /// without Foundation's `atomically: true`, which leaves a `TemporaryDirectory.*` in /tmp on Linux.
+    public func writeAtomically(to path: String) throws {
+        try AtomicFile.replace(path, with: Array(utf8))
+    }
 }

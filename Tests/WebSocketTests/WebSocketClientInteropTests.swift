@@ -112,7 +112,7 @@ func withWebSocketServer<T>(_ body: (HTTPServer) async throws -> T) async throws
     @Test(.enabled(websockets.missing) { await websockets.available() })
     func ourClientTalksToAPythonServerAndSeesItsCloseCodes() async throws {
         try await withTemporaryDirectory { dir in
-            try pythonWebSocketServer.write(toFile: "\(dir)/server.py", atomically: true, encoding: .utf8)
+            try pythonWebSocketServer.writeAtomically(to: "\(dir)/server.py")
             let server = try BackgroundProcess(Peer.python3.path!, ["\(dir)/server.py"])
             let line = try await server.waitForLine { $0.hasPrefix("port ") }
             let port = Int(line.dropFirst(5))!

@@ -10,7 +10,7 @@ import TestSupport
     func aPythonClientTalksToOurServer(closeCode: Int) async throws {
         try await withTemporaryDirectory { dir in
             try await withWebSocketServer { server in
-                try pythonWebSocketClient(port: server.port, closeCode: closeCode).write(toFile: "\(dir)/client.py", atomically: true, encoding: .utf8)
+                try pythonWebSocketClient(port: server.port, closeCode: closeCode).writeAtomically(to: "\(dir)/client.py")
                 let result = try await runProcess(Peer.python3.path!, ["\(dir)/client.py"], timeout: .seconds(30))
                 #expect(result.stdout == "echo:hello\n030201\necho:fragmented\npong\npinged\nclosed \(closeCode) bye\n", "\(result.stderr)")
             }
