@@ -33,7 +33,7 @@ import TestSupport
         defer { unlink(spool); unlink(spool + ".lock") }
         let link = SupervisorLink(socketPath: path, bot: "alpha", spoolPath: spool, logger: Logger(label: "test"))
         async let firstAccept = listener.accept()
-        async let config = link.connect()
+        async let config = link.connect(timeout: testPatience)
         let first = IPCConnection(stream: try await firstAccept)
         let hello = try await welcome(first)
         #expect(hello.bot == "alpha" && hello.pid == getpid())
@@ -50,7 +50,7 @@ import TestSupport
         #expect(await link.pendingRecordCount == 3)
 
         async let secondAccept = listener.accept()
-        async let again = link.connect()
+        async let again = link.connect(timeout: testPatience)
         let second = IPCConnection(stream: try await secondAccept)
         _ = try await welcome(second)
         _ = try await again

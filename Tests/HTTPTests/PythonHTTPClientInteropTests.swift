@@ -11,7 +11,7 @@ import TestSupport
         try await withServer(responder: testRouter()) { server in
             let script = """
                 import http.client, sys
-                c = http.client.HTTPConnection("127.0.0.1", \(server.port), timeout=10)
+                c = http.client.HTTPConnection("127.0.0.1", \(server.port), timeout=\(testPatience.components.seconds))
                 out = []
                 for i in range(3):
                     c.request("POST", "/echo", body=("ping%d" % i).encode())

@@ -157,7 +157,11 @@ func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async
             limit.rlim_cur = min(limit.rlim_max, 8192)
             setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
-        try await withServer(responder: testRouter()) { server in
+        // The stalled heads must outlive the test however slow a loaded machine makes it: the head
+        // deadline (10 s by default) would otherwise end them before the last check.
+        var configuration = HTTPServer.Configuration()
+        configuration.headTimeout = testPatience * 2
+        try await withServer(configuration: configuration, responder: testRouter()) { server in
             var idle: [SocketStream] = []
             defer { idle.forEach { $0.close() } }
             for _ in 0..<1000 {

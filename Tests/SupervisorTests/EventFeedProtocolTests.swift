@@ -110,6 +110,9 @@ import TestSupport
     TOKEN = need("token")
 
     def connect(url, **options):
+        # Deadlines bound a failure, they do not time the daemon: a loaded machine may stall it for seconds.
+        options.setdefault("open_timeout", 60)
+        options.setdefault("close_timeout", 60)
         return websockets.connect(url, additional_headers={"Authorization": "Bearer " + TOKEN}, **options)
 
     async def recv(ws):

@@ -29,7 +29,8 @@ let pythonWebSocketServer = """
                 await ws.send("echo:" + message)
 
     async def main():
-        async with serve(handler, "127.0.0.1", 0, max_size=2**20) as server:
+        async with serve(handler, "127.0.0.1", 0, max_size=2**20, open_timeout=\(testPatience.components.seconds),
+                         close_timeout=\(testPatience.components.seconds), ping_interval=None) as server:
             print("port", server.sockets[0].getsockname()[1], flush=True)
             await asyncio.get_running_loop().create_future()
 
@@ -44,7 +45,9 @@ func pythonWebSocketClient(port: Int, closeCode: Int) -> String {
     from websockets.exceptions import ConnectionClosed
 
     async def main():
-        async with connect("ws://127.0.0.1:\(port)/ws", max_size=2**20) as ws:
+        # Deadlines bound a failure (testPatience), they do not time our server: a loaded machine may stall it.
+        async with connect("ws://127.0.0.1:\(port)/ws", max_size=2**20, open_timeout=\(testPatience.components.seconds),
+                           close_timeout=\(testPatience.components.seconds), ping_interval=None) as ws:
             await ws.send("hello")
             print(await ws.recv(), flush=True)
             await ws.send(b"\\x01\\x02\\x03")
@@ -52,7 +55,7 @@ func pythonWebSocketClient(port: Int, closeCode: Int) -> String {
             await ws.send(["frag", "ment", "ed"])
             print(await ws.recv(), flush=True)
             pong = await ws.ping(b"ping-payload")
-            await asyncio.wait_for(pong, 5)
+            await asyncio.wait_for(pong, \(testPatience.components.seconds))
             print("pong", flush=True)
             await ws.send("server pings")
             print(await ws.recv(), flush=True)
