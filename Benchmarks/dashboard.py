@@ -111,8 +111,10 @@ def main():
           f"({', '.join(sorted(set(r['name'] for r in m['resources'] if r['name'].startswith('/api/'))))})")
     for name, key in [("first contentful paint", lambda m: m["fcp"]), ("DOMContentLoaded", lambda m: m["nav"]["dcl"]),
                       ("fleet rendered", lambda m: m["rendered"]), ("load event", lambda m: m["nav"]["load"])]:
-        values = [key(m) for m in loads]
-        print(f"{name}: median {median(values):.0f} ms, min {min(values):.0f}, max {max(values):.0f}")
+        # Chromium does not always report a paint entry for a reload it had painted the same way before.
+        values = [v for v in (key(m) for m in loads) if v is not None]
+        if values:
+            print(f"{name}: median {median(values):.0f} ms, min {min(values):.0f}, max {max(values):.0f} ({len(values)} of {len(loads)} loads)")
 
 
 run(main, procs, tmp)

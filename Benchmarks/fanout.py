@@ -4,7 +4,7 @@
 A release botvisord supervises one bot whose worker is ingest-bench, paced to RATE command records per
 second for SECONDS: each record is one `command` event on the feed. CLIENTS WebSocket clients follow
 the `commands` topic: CLIENTS-1 healthy ones spread over PROCS processes (so the client side is not the
-bottleneck), and one stalled client that opens its socket by hand and then never reads it. Reported:
+bottleneck; each reads its sockets by hand), and one stalled client that never reads its socket. Reported:
   - per healthy client: events received (must equal the records the worker had acknowledged), whether
     every client got the same ids (count, first, last and sum alike; ids are shared by every topic, so
     they are not consecutive on one topic), lagged/reset notices and early closes (must be 0);
@@ -12,8 +12,8 @@ bottleneck), and one stalled client that opens its socket by hand and then never
   - the stalled client: what it finds in its socket at the end (events, lagged notices, close code);
   - botvisord's RSS, sampled every second.
 Usage: Benchmarks/fanout.py BIN_DIR [SECONDS] [CLIENTS] [RATE] [PROCS]
-       Benchmarks/fanout.py --client URL COUNT   (a child: token on stdin, then the expected total)"""
-import asyncio, base64, json, os, re, socket, subprocess, sys, tempfile, threading, time
+       Benchmarks/fanout.py --client PORT COUNT   (a child: token on stdin, then the expected total)"""
+import base64, json, os, re, socket, subprocess, sys, tempfile, time
 
 
 def pct(values, p):
@@ -21,58 +21,14 @@ def pct(values, p):
     return s[min(len(s) - 1, int(len(s) * p / 100))] if s else float("nan")
 
 
-# MARK: A child process: COUNT healthy clients.
+# MARK: WebSocket by hand: Python's websockets costs tens of microseconds a message, and 50 clients at
+# 1,000 events/s made the clients the bottleneck. A raw socket and a frame parser cost a few.
 
-async def child(url, count):
-    import websockets
-    token = sys.stdin.readline().strip()
-    clients = [await websockets.connect(url, additional_headers={"Authorization": "Bearer " + token}, max_queue=None,
-                                        ping_interval=None) for _ in range(count)]
-    for c in clients:
-        assert json.loads(await c.recv())["type"] == "hello"
-    print("READY", flush=True)
-    results = [{"events": 0, "first": None, "last": None, "sum": 0, "notices": 0, "closed": None} for _ in clients]
-    latencies = []
-
-    async def follow(c, r):
-        try:
-            async for text in c:
-                now = time.time() * 1000
-                # The envelope ends `,"id":N,"time":T,"topic":"commands","type":"command"}`: no need to parse the record.
-                tail = text[text.rfind(',"id":'):]
-                m = re.match(r',"id":(\d+),"time":(\d+)', tail)
-                if not m or '"topic"' not in tail:
-                    r["notices"] += 1
-                    continue
-                i, t = int(m.group(1)), int(m.group(2))
-                if r["first"] is None:
-                    r["first"] = i
-                r["last"] = i
-                r["sum"] += i
-                r["events"] += 1
-                latencies.append(now - t)
-        except websockets.exceptions.ConnectionClosed as e:
-            r["closed"] = str(e)
-
-    tasks = [asyncio.create_task(follow(c, r)) for c, r in zip(clients, results)]
-    expected = int(await asyncio.to_thread(sys.stdin.readline))
-    end = time.monotonic() + 60
-    while time.monotonic() < end and any(r["events"] < expected and r["closed"] is None for r in results):
-        await asyncio.sleep(0.05)
-    for c in clients:
-        await c.close()
-    for t in tasks:
-        t.cancel()
-    print(json.dumps({"clients": results, "latencies": latencies}), flush=True)
-
-
-# MARK: The stalled client: a WebSocket opened by hand, never read until the end.
-
-def stalled_open(port, token):
+def ws_open(port, token, rcvbuf=None):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # A small receive buffer (set before connecting, so the window is small from the start): the stall reaches
-    # the server soon (the kernel rounds it up).
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    if rcvbuf:
+        # Set before connecting, so the window is small from the start (the kernel rounds it up).
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
     s.sendall((f"GET /api/v1/events?topics=commands HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
@@ -83,6 +39,96 @@ def stalled_open(port, token):
         head += s.recv(1)
     assert head.startswith(b"HTTP/1.1 101"), head
     return s
+
+
+def frames(buffer):
+    """Complete frames at the start of `buffer` (server frames are unmasked): (opcode, payload) each, and the rest."""
+    out, i, n = [], 0, len(buffer)
+    while i + 2 <= n:
+        opcode, length, j = buffer[i] & 0x0F, buffer[i + 1] & 0x7F, i + 2
+        if length == 126:
+            if j + 2 > n:
+                break
+            length, j = int.from_bytes(buffer[j:j + 2], "big"), j + 2
+        elif length == 127:
+            if j + 8 > n:
+                break
+            length, j = int.from_bytes(buffer[j:j + 8], "big"), j + 8
+        if j + length > n:
+            break
+        out.append((opcode, buffer[j:j + length]))
+        i = j + length
+    return out, buffer[i:]
+
+
+TAIL = re.compile(rb',"id":(\d+),"time":(\d+),"topic"')
+
+
+def child(port, count):
+    import selectors
+    token = sys.stdin.readline().strip()
+    sockets = [ws_open(port, token) for _ in range(count)]
+    results = [{"events": 0, "first": None, "last": None, "sum": 0, "notices": 0, "closed": None} for _ in sockets]
+    buffers = [b""] * count
+    latencies = []
+    selector = selectors.DefaultSelector()
+    for k, s in enumerate(sockets):
+        s.setblocking(False)
+        selector.register(s, selectors.EVENT_READ, k)
+    selector.register(sys.stdin, selectors.EVENT_READ, -1)
+    print("READY", flush=True)
+    expected, deadline = None, None
+    while True:
+        if expected is not None and (time.monotonic() > deadline or all(r["events"] >= expected or r["closed"] for r in results)):
+            break
+        for key, _ in selector.select(timeout=0.5):
+            k = key.data
+            if k == -1:
+                expected, deadline = int(sys.stdin.readline()), time.monotonic() + 60
+                selector.unregister(sys.stdin)
+                continue
+            try:
+                data = sockets[k].recv(1 << 18)
+            except (BlockingIOError, InterruptedError):
+                continue
+            if not data:
+                results[k]["closed"] = results[k]["closed"] or "eof"
+                selector.unregister(sockets[k])
+                continue
+            now = time.time() * 1000
+            got, buffers[k] = frames(buffers[k] + data)
+            r = results[k]
+            for opcode, payload in got:
+                if opcode == 9:
+                    # RFC 6455 §5.5.2: answer a ping with a pong carrying its data (client frames are masked; a zero mask).
+                    sockets[k].setblocking(True)
+                    sockets[k].sendall(bytes([0x8A, 0x80 | len(payload), 0, 0, 0, 0]) + payload)
+                    sockets[k].setblocking(False)
+                    continue
+                if opcode == 8:
+                    r["closed"] = int.from_bytes(payload[:2], "big")
+                    continue
+                m = TAIL.search(payload, max(0, len(payload) - 120))
+                if not m:
+                    if b'"type":"hello"' not in payload:
+                        r["notices"] += 1
+                    continue
+                i = int(m.group(1))
+                if r["first"] is None:
+                    r["first"] = i
+                r["last"] = i
+                r["sum"] += i
+                r["events"] += 1
+                latencies.append(now - int(m.group(2)))
+    for s in sockets:
+        s.close()
+    print(json.dumps({"clients": results, "latencies": latencies}), flush=True)
+
+
+# MARK: The stalled client: a WebSocket opened by hand, never read until the end.
+
+def stalled_open(port, token):
+    return ws_open(port, token, rcvbuf=4096)
 
 
 def stalled_drain(s):
@@ -97,31 +143,21 @@ def stalled_drain(s):
             data += chunk
     except (socket.timeout, ConnectionResetError):
         pass
-    events = lagged = 0
-    close = None
-    i = 0
-    while i + 2 <= len(data):
-        opcode, n = data[i] & 0x0F, data[i + 1] & 0x7F
-        i += 2
-        if n == 126:
-            n, i = int.from_bytes(data[i:i + 2], "big"), i + 2
-        elif n == 127:
-            n, i = int.from_bytes(data[i:i + 8], "big"), i + 8
-        payload = data[i:i + n]
-        i += n
-        if len(payload) < n:
-            break
-        if opcode == 1:
-            if b'"type":"lagged"' in payload:
-                lagged += 1
-            elif b'"topic"' in payload:
-                events += 1
-        elif opcode == 8:
-            close = (int.from_bytes(payload[:2], "big"), payload[2:].decode(errors="replace"))
+    got, _ = frames(data)
+    events = sum(1 for op, p in got if op == 1 and b'"topic"' in p)
+    lagged = sum(1 for op, p in got if op == 1 and b'"type":"lagged"' in p)
+    close = next(((int.from_bytes(p[:2], "big"), p[2:].decode(errors="replace")) for op, p in got if op == 8), None)
     return {"bytes": len(data), "events": events, "lagged": lagged, "close": close}
 
 
 # MARK: The driver.
+
+def cpu_seconds(pid):
+    """User plus system CPU time of a process (and of its waited-for children), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(v) for v in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
 
 def rss_kib(pid):
     with open(f"/proc/{pid}/status") as f:
@@ -157,12 +193,11 @@ def main():
         port = int(wait(lambda: open(f"{tmp}/run/http.addr").read().strip().rsplit(":", 1)[1], retry_on=(OSError,), what="http.addr"))
         wait(lambda: "ready" in subprocess.run(ctl + ["status"], capture_output=True, text=True).stdout, what="bench ready")
 
-        url = f"ws://127.0.0.1:{port}/api/v1/events?topics=commands"
         healthy = CLIENTS - 1
         shares = [healthy // PROCS + (1 if i < healthy % PROCS else 0) for i in range(PROCS)]
         children = []
         for n in (n for n in shares if n > 0):
-            c = subprocess.Popen([sys.executable, __file__, "--client", url, str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            c = subprocess.Popen([sys.executable, __file__, "--client", str(port), str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
             procs.append(c)
             c.stdin.write(token + "\n")
             c.stdin.flush()
@@ -172,6 +207,8 @@ def main():
         stalled = stalled_open(port, token)
 
         rss = [rss_kib(daemon.pid)]
+        cpu = {"daemon": cpu_seconds(daemon.pid), "clients": sum(cpu_seconds(c.pid) for c in children)}
+        wall = time.monotonic()
         load = open("/proc/loadavg").read().split()[:3]
         with open(f"{tmp}/run/start", "w") as f:
             f.write(f"{SECONDS} {RATE}\n")
@@ -179,6 +216,8 @@ def main():
         while not os.path.exists(result):
             time.sleep(1)
             rss.append(rss_kib(daemon.pid))
+        cpu = {k: (cpu_seconds(daemon.pid) if k == "daemon" else sum(cpu_seconds(c.pid) for c in children)) - v for k, v in cpu.items()}
+        wall = time.monotonic() - wall
         fields = dict(kv.split("=") for kv in open(result).read().split())
         acked = int(fields["acked"])
         for c in children:
@@ -200,12 +239,14 @@ def main():
               f"({len(latencies)} deliveries)")
         print(f"stalled client's socket at the end: {stalled_report}")
         print(f"botvisord RSS (KiB): start {rss[0]}, max {max(rss)}, end {rss[-1]} ({len(rss)} samples)")
+        print(f"CPU over the {wall:.1f} s of sending: botvisord {cpu['daemon']:.1f} s, client processes {cpu['clients']:.1f} s "
+              f"(2 cores shared with the machine's other work)")
 
     run(body, procs, tmp)
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
-        asyncio.run(child(sys.argv[2], int(sys.argv[3])))
+        child(int(sys.argv[2]), int(sys.argv[3]))
     else:
         main()

@@ -4,10 +4,9 @@
 #   Benchmarks/fanout.sh [seconds] [clients] [rate] [client processes]    (defaults 30 50 1000 7)
 # botvisord (release; BIN=.build/debug to use a debug build) supervises one bot whose worker is
 # ingest-bench paced to RATE command records per second (one `command` event each). The healthy
-# clients (Python websockets) are spread over several processes. See Benchmarks/fanout.py.
+# clients (Python, reading raw sockets) are spread over several processes. See Benchmarks/fanout.py.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -c "import websockets" 2>/dev/null || { echo "missing python websockets: pip install websockets (or run .ci/run)" >&2; exit 1; }
 if [ -z "${BIN:-}" ]; then
     for p in botvisord botvisorctl ingest-bench; do swift build -c release --product "$p" >/dev/null; done
     BIN=$(swift build -c release --show-bin-path)
