@@ -3,8 +3,9 @@
 // botvisord spawns it as a bot's worker (`botvisord --worker .../ingest-bench`), so it is
 // started as `ingest-bench --ipc PATH --bot NAME`. It speaks the real IPC protocol: hello,
 // welcome, state `ready`, heartbeats answered. Then it waits for `start` to appear beside
-// the IPC socket (its text is the duration in seconds), streams `commands` batches of 500
-// realistic records with unique ids for that long, keeping at most `window` batches
+// the IPC socket (its text is the duration in seconds, optionally followed by a rate in records
+// per second: `30 1000`), streams `commands` batches of 500 realistic records (with a rate: a
+// batch of rate/20 every 50 ms) with unique ids for that long, keeping at most `window` batches
 // unacknowledged, waits for the last acks, and writes `result-NAME.txt` beside the socket:
 //   sent=N acked=N first_send_us=T last_ack_us=T
 // It then stays connected (answering heartbeats) until botvisord stops it.
@@ -179,9 +180,12 @@ func run() async -> Int32 {
         }
         group.addTask {
             var seconds = 0.0
+            var rate: Int?
             while true {
-                if let text = FileHandleless.read("\(runDirectory)/start"), let s = Double(text.filter { !$0.isWhitespace }) {
+                let words = FileHandleless.read("\(runDirectory)/start")?.split(whereSeparator: \.isWhitespace) ?? []
+                if let first = words.first, let s = Double(first) {
                     seconds = s
+                    rate = words.count > 1 ? Int(words[1]) : nil
                     break
                 }
                 try? await Reactor.shared.sleep(until: .now + .milliseconds(10))
@@ -190,11 +194,18 @@ func run() async -> Int32 {
             let firstSend = nowMicros()
             let end = firstSend + Int64(seconds * 1_000_000)
             var sent = 0
+            // Paced: a batch every 50 ms on a fixed schedule (a late batch does not shift the ones after it).
+            let paced = rate.map { max(1, $0 / 20) }
+            var next = ContinuousClock.now
             while nowMicros() < end {
+                if let paced {
+                    next += .milliseconds(50)
+                    try? await Reactor.shared.sleep(until: next)
+                }
                 await flow.acquire()
-                let frame = factory.frame(count: batchSize)
+                let frame = factory.frame(count: paced ?? batchSize)
                 do { try await writer.write(frame) } catch { return 1 }
-                sent += batchSize
+                sent += paced ?? batchSize
             }
             await flow.drained()
             let acked = await flow.acked, lastAck = await flow.lastAck

@@ -24,15 +24,22 @@ package struct AuthMiddleware: HTTPMiddleware {
         case .anyone, .credentialInBody: return try await next(request, context)
         case .role(let role): required = role
         }
-        let principal: Principal
+        var principal: Principal
         if request.headers["Authorization"] == nil, context.route == "/api/v1/events", let ticket = request.query("ticket") {
             // A browser's WebSocket cannot carry the header: a single-use ticket from /auth/ws-ticket stands in.
             guard let redeemed = authenticator.redeemTicket(ticket) else {
                 throw Authenticator.unauthorized(.tokenInvalid, "the ticket is unknown, spent or expired; ask /api/v1/auth/ws-ticket for another")
             }
+            // The credential that asked for the ticket may have been revoked since.
+            if let reason = authenticator.revocation(of: redeemed) {
+                throw Authenticator.unauthorized(.tokenInvalid, "the ticket's credential no longer works: \(reason)")
+            }
             principal = redeemed
         } else {
-            (principal, _) = try authenticator.authenticate(authorization: request.headers["Authorization"])
+            let (authenticated, credential) = try authenticator.authenticate(authorization: request.headers["Authorization"])
+            principal = authenticated
+            // Kept with the principal: a feed ticket carries it, and the feed closes a connection once it is revoked.
+            principal.credential = credential
         }
         // Named before the role check: the audit middleware outside reads it, so an access.denied row says who was refused.
         context.principal = principal

@@ -23,7 +23,9 @@ extension OpenAPIDocument {
                     {"op":"unsubscribe","topic":"commands"}, and gets subscribed/unsubscribed/error replies. A client that \
                     reconnects with its last id (last_event_id, or the Last-Event-ID header) gets what it missed, or a reset \
                     event when those events are no longer kept. A client whose queue overflows gets lagged {"missed": n}; one \
-                    that stays behind is closed with 1008. At most [http] max_event_clients clients; the next gets 503.
+                    that stays behind is closed with 1008. A connection whose credential is revoked (token revoked, account \
+                    disabled, deleted or changed, logout) or expires is closed within a second: 1008 with the reason, or a final \
+                    closed message over SSE. At most [http] max_event_clients clients; the next gets 503.
                     """,
                 "parameters": [
                     query("topics", "Comma-separated topics to follow from the start (SSE default: every topic the role may follow; WebSocket default: none)"),

@@ -58,8 +58,14 @@ final class PrincipalSlot: Sendable {
 public struct Principal: Sendable, Equatable {
     public var subject: String
     public var role: String
-    public init(subject: String, role: String) {
+    /// What the caller presented, in the auth layer's own type (opaque here), for what outlives the request:
+    /// the live feed keeps it to close a connection once that credential is revoked. Not part of equality.
+    public var credential: (any Sendable)?
+    public init(subject: String, role: String, credential: (any Sendable)? = nil) {
         self.subject = subject
         self.role = role
+        self.credential = credential
     }
+
+    public static func == (a: Principal, b: Principal) -> Bool { a.subject == b.subject && a.role == b.role }
 }

@@ -147,6 +147,7 @@ public actor Daemon {
             group.addTask { await http.run(); await recorder.setHealthy("http", false) }
             group.addTask { await recorder.run() }
             group.addTask { await feed.run(following: fleet.events) }
+            group.addTask { await feed.closeRevoked(following: authenticator) }
             group.addTask { await self.reportStatus(fleet: fleet) }
             group.addTask { await jobs.resumeInterrupted() }
             group.addTask { await self.auditUpkeep(audit) }

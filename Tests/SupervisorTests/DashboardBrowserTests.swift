@@ -1,6 +1,7 @@
 import Foundation
 import Control
 import Glibc
+import HTTP
 import JSON
 import Testing
 import TestSupport
@@ -16,7 +17,8 @@ import TestSupport
     static var browserPresent: Bool { chromium != nil && chromedriver.isAvailable }
     static let missing = Comment(rawValue: "chromium or chromedriver not found: install them with `apt-get install chromium chromium-driver` (or run .ci/run)")
 
-    static let script = #"""
+    /// What every browser script starts with: Chromium under Selenium, the `NEED` protocol, signing in.
+    static let prelude = #"""
     import json, sys
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
@@ -38,17 +40,34 @@ import TestSupport
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    try:
-        wait = WebDriverWait(driver, 90, poll_frequency=0.05)
-        driver.get(url)
+    # Deadlines, not sleeps: 90 s bounds a failure on a loaded machine, it is not a latency check.
+    wait = WebDriverWait(driver, 90, poll_frequency=0.05)
 
-        # Every route but health needs a token: the page shows its sign-in form, and an operator signs in.
+    def sign_in(who):
+        # Every route but health needs a token: the page shows its sign-in form.
         wait.until(lambda _: driver.find_element(By.ID, "login").is_displayed())
-        user, password = need("credentials").split(" ", 1)
+        user, password = need("credentials " + who).split(" ", 1)
         form = driver.find_element(By.ID, "login-form")
         form.find_element(By.NAME, "username").send_keys(user)
         form.find_element(By.NAME, "password").send_keys(password)
         form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+    def sign_out_to(view):
+        # The token lives in sessionStorage: without it, the reloaded page asks for a sign-in again.
+        driver.execute_script("sessionStorage.clear(); location.hash = arguments[0]; location.reload();", view)
+
+    def no_csp_violations():
+        # The page needs nothing the Content-Security-Policy forbids.
+        violations = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+        assert not violations, violations
+
+    """#
+
+    static let script = prelude + #"""
+    try:
+        driver.get(url)
+        # An operator signs in.
+        sign_in("operator")
 
         def state(bot):
             # Read in one script call: the row is re-rendered live, so an element found first may be gone when read.
@@ -83,9 +102,7 @@ import TestSupport
         assert driver.find_elements(By.CSS_SELECTOR, "#commands-table img") == [], "an option became markup"
         assert driver.execute_script("return window.__xss") is None, "an option ran script"
 
-        # The page itself needs nothing the Content-Security-Policy forbids.
-        violations = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
-        assert not violations, violations
+        no_csp_violations()
 
         # The bot page draws its charts from the series API as SVG (a line, or "no samples" when empty).
         driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="bot"]').click()
@@ -149,6 +166,150 @@ import TestSupport
             if ProcessInfo.processInfo.environment["BOTVISOR_UPDATE_SCREENSHOT"] == "1" {
                 try png.write(to: URL(fileURLWithPath: "\(repositoryRoot())/docs/dashboard.png"))
             }
+        }
+    }
+
+    static let stockScript = prelude + #"""
+    def row(sku):
+        # One script call: rows are re-rendered live, so an element found first may be gone when read.
+        return driver.execute_script("""
+            const r = document.querySelector('#stock-table tr[data-sku="' + arguments[0] + '"]');
+            return r ? { visible: r.dataset.visible, toggles: r.querySelectorAll(".visible-toggle, .select-product").length } : {};
+        """, sku)
+
+    try:
+        driver.get(url + "#stock")
+        sign_in("operator")
+
+        # An operator hides a product with its toggle, and the API shows it hidden.
+        wait.until(lambda _: row("apple").get("visible") == "true" and row("apple").get("toggles") == 2)
+        # Product names are the API's data: "<i>apple</i>" is text, not markup.
+        assert driver.find_elements(By.CSS_SELECTOR, "#stock-table i") == []
+        driver.find_element(By.CSS_SELECTOR, '#stock-table tr[data-sku="apple"] .visible-toggle').click()
+        wait.until(lambda _: row("apple").get("visible") == "false")
+        assert need("visible apple") == "false"
+        # A change made elsewhere shows without a reload (the stock topic).
+        need("show apple")
+        wait.until(lambda _: row("apple").get("visible") == "true")
+        # Bulk: a selection hidden in one job; the product not selected stays shown.
+        driver.execute_script("""
+            for (const sku of ["apple", "pear"]) document.querySelector('#stock-table tr[data-sku="' + sku + '"] .select-product').checked = true;
+            document.querySelector('#stock button[data-visibility="false"]').click();
+        """)
+        wait.until(lambda _: row("apple").get("visible") == "false" and row("pear").get("visible") == "false")
+        assert need("visible apple pear kale") == "false false true"
+        assert row("kale").get("visible") == "true"
+
+        # The composer refuses an over-long message in the page: nothing is posted.
+        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="jobs"]').click()
+        wait.until(lambda _: driver.find_element(By.ID, "composer").is_displayed())
+        driver.execute_script("""
+            window.__sent = [];
+            const original = window.fetch;
+            window.fetch = (resource, options) => { window.__sent.push(String(resource)); return original(resource, options); };
+        """)
+        wait.until(lambda _: driver.execute_script("return document.querySelector('#composer select[name=bot]').options.length") > 0)
+        driver.find_element(By.CSS_SELECTOR, "#composer input[name=channels]").send_keys("700000000000000001")
+        driver.find_element(By.ID, "composer-add").click()
+        wait.until(lambda _: len(driver.find_elements(By.CSS_SELECTOR, "#composer-targets li")) == 1)
+        driver.execute_script("""
+            const t = document.querySelector('#composer textarea[name=content]');
+            t.value = "x".repeat(2001);
+            t.dispatchEvent(new Event("input"));
+        """)
+        assert driver.find_element(By.ID, "composer-count").text == "2001"
+        driver.find_element(By.CSS_SELECTOR, "#composer button[type=submit]").click()
+        wait.until(lambda _: any("Discord allows 2000" in li.text for li in driver.find_elements(By.CSS_SELECTOR, "#composer-errors li")))
+        assert not any("/bulk/messages" in u for u in driver.execute_script("return window.__sent")), driver.execute_script("return window.__sent")
+        assert need("message jobs") == "0"
+        # Within the limit, the same message goes out as a job.
+        driver.execute_script("""
+            const t = document.querySelector('#composer textarea[name=content]');
+            t.value = "restock at noon <b>today</b>";
+            t.dispatchEvent(new Event("input"));
+        """)
+        driver.find_element(By.CSS_SELECTOR, "#composer button[type=submit]").click()
+        wait.until(lambda _: driver.find_element(By.ID, "composer-result").text.startswith("job "))
+        assert need("message jobs") == "1"
+        no_csp_violations()
+
+        # A viewer sees the products but no toggle, no selection, no bulk buttons, no composer, no audit page.
+        sign_out_to("#stock")
+        sign_in("viewer")
+        wait.until(lambda _: row("kale").get("visible") == "true")
+        assert row("apple").get("toggles") == 0 and row("kale").get("toggles") == 0
+        assert driver.find_elements(By.CSS_SELECTOR, "#stock-table .visible-toggle, #stock-table .select-product") == []
+        assert not driver.find_element(By.CSS_SELECTOR, '#stock button[data-visibility="false"]').is_displayed()
+        assert not driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="audit"]').is_displayed()
+        driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="jobs"]').click()
+        wait.until(lambda _: driver.find_element(By.ID, "jobs-table").is_displayed())
+        assert not driver.find_element(By.ID, "composer").is_displayed()
+
+        # An admin reads the audit log, filtered: the operator's bulk message is there.
+        sign_out_to("#audit")
+        sign_in("admin")
+        wait.until(lambda _: len(driver.find_elements(By.CSS_SELECTOR, "#audit-table tbody tr")) > 0)
+        form = driver.find_element(By.ID, "audit-form")
+        form.find_element(By.NAME, "actor").send_keys("olivia")
+        form.find_element(By.NAME, "action").send_keys("bulk.messages")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        def audit_rows():
+            return driver.execute_script(
+                "return Array.from(document.querySelectorAll('#audit-table tbody tr'), r => Array.from(r.cells, c => c.textContent))")
+        wait.until(lambda _: len(audit_rows()) == 1 and audit_rows()[0][1] == "olivia" and audit_rows()[0][3] == "bulk.messages")
+        no_csp_violations()
+        print("PASS", flush=True)
+    finally:
+        driver.quit()
+    """#
+
+    @Test(.enabled(if: browserPresent, missing))
+    func anOperatorHidesProductsAViewerSeesNoToggleAndTheComposerRefusesAnOverLongMessage() async throws {
+        try #require(await Self.selenium.available(), "selenium is not installed: pip install selenium (or run .ci/run)")
+        try await DaemonHarness.run { h in
+            try await h.waitForHTTP()
+            // A bot for the composer's target picker (its messages may fail: the job is what counts here).
+            try await h.createBot("alpha", token: "tok-alpha")
+            let password = "correct horse battery staple"
+            let accounts = ["operator": "olivia", "viewer": "vera", "admin": "ada"]
+            for (role, name) in accounts {
+                let added = try await h.ctl(ControlRequest(command: .userAdd, name: name, role: role, password: password))
+                #expect(added.ok, "\(String(describing: added.error))")
+            }
+            let (status, catalog) = try await h.api(.post, "/api/v1/catalogs", ["name": "Market", "currency": "EUR"])
+            #expect(status == 201, "\(catalog)")
+            let catalogID = try #require(catalog["id"]?.int)
+            let products = "/api/v1/catalogs/\(catalogID)/products"
+            for (i, sku) in ["apple", "pear", "kale"].enumerated() {
+                let (created, body) = try await h.api(.post, products, ["sku": .string(sku), "name": .string("<i>\(sku)</i>"), "price": .number(Double(100 + i))])
+                #expect(created == 201, "\(body)")
+            }
+            let (passed, log) = try await EventFeedProtocolTests.runPeer(
+                Self.stockScript, arguments: ["http://127.0.0.1:\(h.httpPort)/", "", Self.chromium!.path!, Self.chromedriver.path!]
+            ) { action in
+                let words = action.split(separator: " ").map(String.init)
+                switch words[0] {
+                case "credentials":
+                    return "\(accounts[words[1]] ?? "") \(password)"
+                case "visible":
+                    var shown: [String] = []
+                    for sku in words.dropFirst() {
+                        let (_, product) = try await h.api(.get, "\(products)/\(sku)")
+                        shown.append(product["visible"]?.bool.map { $0 ? "true" : "false" } ?? "?")
+                    }
+                    return shown.joined(separator: " ")
+                case "show":
+                    let (changed, body) = try await h.api(.patch, "\(products)/\(words[1])", ["visible": true])
+                    #expect(changed == 200, "\(body)")
+                case "message":
+                    let (_, page) = try await h.api(.get, "/api/v1/jobs")
+                    return String((page["jobs"]?.array ?? []).filter { $0["kind"]?.string == "message" }.count)
+                default:
+                    Issue.record("unknown action \(action)")
+                }
+                return ""
+            }
+            #expect(passed, "\(log.joined(separator: "\n"))")
         }
     }
 }

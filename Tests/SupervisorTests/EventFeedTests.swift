@@ -1,8 +1,10 @@
 import Foundation
 import IPC
 import Testing
+import TestSupport
 @testable import API
 @testable import Fleet
+@testable import Store
 
 /// The feed's bookkeeping without sockets: replay and its limit, lag, closing a client that stays behind.
 @Suite struct EventFeedTests {
@@ -87,5 +89,34 @@ import Testing
         f.shutdown()
         #expect(type(await waiting) == "end:1001")
         #expect(f.register(role: nil, topics: [:], lastEventID: nil) == nil)
+    }
+
+    @Test func aClientWhoseCredentialStopsWorkingIsClosedWith1008AndTheOthersStay() async throws {
+        try await withTemporaryDirectory { dir in
+            let store = try await SupervisorStore(stateDirectory: dir)
+            let auth = try await TestAuth.authenticator(store: store, dir: dir)
+            let f = feed()
+            func open(_ token: String) throws -> Int {
+                let (principal, credential) = try auth.authenticate(authorization: "Bearer \(token)")
+                return try #require(f.register(role: principal.role, credential: credential, topics: [:], lastEventID: nil))
+            }
+            let kept = try open(try await TestAuth.token(auth, role: "viewer", name: "kept"))
+            let revoked = try open(try await TestAuth.token(auth, role: "viewer", name: "revoked"))
+            // No credential: the API runs without authentication, and nothing can revoke it.
+            let anonymous = try #require(f.register(role: nil, topics: [:], lastEventID: nil))
+            #expect(f.closeRevoked(by: auth) == 0)
+            let id = try #require(try await auth.listTokens().first { $0.name == "revoked" }?.id)
+            _ = try await auth.revokeToken(id: id)
+            #expect(f.closeRevoked(by: auth) == 1)
+            // Its hello was still queued: the close goes first, with the reason.
+            guard case .end(1008, let reason) = await f.next(revoked) else { Issue.record("not closed"); return }
+            #expect(reason == "credential revoked: the API token was revoked")
+            #expect(f.queueState(of: revoked)?.ending == true)
+            // Closed once, not once per pass; the others are served as before.
+            #expect(f.closeRevoked(by: auth) == 0)
+            #expect(type(await f.next(kept)) == "notice:hello")
+            #expect(type(await f.next(anonymous)) == "notice:hello")
+            await store.close()
+        }
     }
 }

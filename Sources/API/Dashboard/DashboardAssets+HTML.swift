@@ -22,7 +22,7 @@ extension DashboardAssets {
         <a href="#commands" data-view="commands">Commands</a>
         <a href="#jobs" data-view="jobs">Jobs</a>
         <a href="#stock" data-view="stock">Stock</a>
-        <a href="#audit" data-view="audit">Audit</a>
+        <a href="#audit" data-view="audit" class="admin-only">Audit</a>
       </nav>
       <span id="feed-status" class="feed-status" data-state="connecting">connecting</span>
     </header>
@@ -78,6 +78,25 @@ extension DashboardAssets {
 
       <section id="jobs" class="view" hidden>
         <h2>Jobs</h2>
+        <form id="composer" class="operator-only composer" novalidate>
+          <h3>Send a message</h3>
+          <div class="toolbar">
+            <label>Bot <select name="bot"></select></label>
+            <label>Channel ids <input name="channels" placeholder="comma or space separated" autocomplete="off"></label>
+            <button type="button" id="composer-add">Add targets</button>
+          </div>
+          <ul id="composer-targets" class="targets"></ul>
+          <label>Content <textarea name="content" rows="4"></textarea></label>
+          <p class="muted"><span id="composer-count">0</span> / <span id="composer-limit"></span> characters</p>
+          <details>
+            <summary>Embed</summary>
+            <label>Title <input name="title"></label>
+            <label>Description <textarea name="description" rows="3"></textarea></label>
+          </details>
+          <div class="toolbar"><button type="submit">Send</button></div>
+          <ul id="composer-errors" class="error"></ul>
+          <p id="composer-result" class="muted"></p>
+        </form>
         <table id="jobs-table">
           <thead><tr><th>Job</th><th>Kind</th><th>State</th><th>Progress</th><th>Created</th></tr></thead>
           <tbody></tbody>
@@ -86,13 +105,36 @@ extension DashboardAssets {
       </section>
 
       <section id="stock" class="view" hidden>
-        <h2>Stock</h2>
-        <p class="muted">Stock displays are not available yet.</p>
+        <h2>Stock <select id="stock-catalog"></select></h2>
+        <div class="toolbar operator-only">
+          <button type="button" data-visibility="false">Hide selected</button>
+          <button type="button" data-visibility="true">Show selected</button>
+        </div>
+        <p id="stock-status" class="muted"></p>
+        <table id="stock-table">
+          <thead><tr><th class="operator-only"></th><th>SKU</th><th>Name</th><th>Category</th><th>Price</th><th>Quantity</th><th>Visible</th></tr></thead>
+          <tbody></tbody>
+        </table>
+        <p id="stock-empty" class="muted" hidden>No catalogs yet: admins create them with the API or <code>botvisorctl stock</code>.</p>
       </section>
 
       <section id="audit" class="view" hidden>
         <h2>Audit</h2>
-        <p class="muted">The audit log is not available yet.</p>
+        <form id="audit-form" class="toolbar">
+          <input name="actor" placeholder="actor">
+          <input name="action" placeholder="action">
+          <input name="target" placeholder="target">
+          <select name="outcome"><option value="">any outcome</option><option>success</option><option>failure</option><option>denied</option></select>
+          <label>from <input name="from" type="datetime-local"></label>
+          <label>to <input name="to" type="datetime-local"></label>
+          <button type="submit">Filter</button>
+        </form>
+        <table id="audit-table">
+          <thead><tr><th>Time</th><th>Actor</th><th>Address</th><th>Action</th><th>Target</th><th>Outcome</th><th>Request</th></tr></thead>
+          <tbody></tbody>
+        </table>
+        <div class="toolbar"><button type="button" id="audit-more" hidden>Older</button></div>
+        <pre id="audit-detail" hidden></pre>
       </section>
     </main>
     </body>

@@ -1,13 +1,23 @@
 extension DashboardAssets {
-    /// The dashboard's behaviour. Rules: everything a bot, guild, user or command sent is untrusted and
-    /// only ever reaches the page as text (`textContent`, text nodes), never as markup; no eval, no inline
-    /// handlers (the CSP forbids them anyway).
-    static let script = #"""
+    /// The dashboard's behaviour, one script in one scope: the core (API, sign-in, views, fleet, bot,
+    /// commands, the live feed), then the pages that register with it (`DashboardAssets+Jobs.swift`,
+    /// `+Stock`, `+Audit`), then the start. Rules: everything a bot, guild, user or command sent is
+    /// untrusted and only ever reaches the page as text (`textContent`, text nodes), never as markup;
+    /// no eval, no inline handlers (the CSP forbids them anyway).
+    static let script = core + jobsScript + stockScript + auditScript + boot
+
+    static let core = #"""
     "use strict";
     (() => {
     const state = { token: sessionStorage.getItem("botvisor.token") || null, bots: new Map(), lastEventID: null,
                     socket: null, retry: 500, live: true, role: null, selectedBot: null };
     const $ = (sel) => document.querySelector(sel);
+    // Pages register here: what to load when shown, and what to do with their topic's events.
+    const loaders = {}, topicHandlers = {};
+    const canOperate = () => state.role === "operator" || state.role === "admin";
+    const isAdmin = () => state.role === "admin";
+    // Discord and the API count characters as code points at most; a string's length counts UTF-16 units.
+    const chars = (s) => [...(s || "")].length;
 
     // One element builder: attributes set as properties/attributes, children appended as text nodes or elements.
     function el(tag, attrs, ...children) {
@@ -34,7 +44,12 @@ extension DashboardAssets {
       if (response.status === 401) { showLogin(); throw new Error("sign in needed"); }
       const text = await response.text();
       const body = text ? JSON.parse(text) : null;
-      if (!response.ok) throw new Error((body && body.error && body.error.message) || response.statusText);
+      if (!response.ok) {
+        const error = new Error((body && body.error && body.error.message) || response.statusText);
+        error.status = response.status;
+        error.fields = (body && body.error && body.error.fields) || [];
+        throw error;
+      }
       return body;
     }
 
@@ -72,9 +87,9 @@ extension DashboardAssets {
     function show(view) {
       for (const v of document.querySelectorAll(".view")) v.hidden = v.id !== view;
       for (const a of document.querySelectorAll("nav a")) a.classList.toggle("active", a.dataset.view === view);
-      if (view === "bot") loadBotPage();
-      if (view === "jobs") loadJobs();
+      if (loaders[view]) loaders[view]();
     }
+    const currentView = () => (location.hash.slice(1) || "fleet");
     window.addEventListener("hashchange", () => show(location.hash.slice(1) || "fleet"));
 
     // MARK: Fleet
@@ -160,7 +175,7 @@ extension DashboardAssets {
       button.addEventListener("click", async () => {
         const bots = [...document.querySelectorAll("[data-select]:checked")].map((c) => c.dataset.select);
         if (bots.length === 0) return;
-        try { await api("/api/v1/bulk/" + button.dataset.bulk, { method: "POST", body: { bots } }); loadJobs(); }
+        try { await api("/api/v1/bulk/" + button.dataset.bulk, { method: "POST", body: { bots } }); loaders.jobs(); }
         catch (e) { alert(e.message); }
       });
     }
@@ -173,6 +188,7 @@ extension DashboardAssets {
       select.replaceChildren(...[...state.bots.keys()].sort().map((n) => el("option", { value: n }, n)));
       if (current && state.bots.has(current)) select.value = current;
     }
+    loaders.bot = () => loadBotPage();
     $("#bot-select").addEventListener("change", () => { state.selectedBot = $("#bot-select").value; loadBotPage(); });
     $("#bot-window").addEventListener("change", () => loadBotPage());
 
@@ -269,27 +285,8 @@ extension DashboardAssets {
       loadCommands({ bot: f.bot.value, outcome: f.outcome.value }).catch(() => {});
     });
 
-    // MARK: Jobs
-
-    async function loadJobs() {
-      const page = await api("/api/v1/jobs?limit=50");
-      $("#jobs-table tbody").replaceChildren(...page.jobs.map((j) => {
-        const p = j.progress || {};
-        const row = el("tr", { dataset: { job: j.id } }, el("td", {}, j.id), el("td", {}, j.kind), el("td", {}, j.state),
-          el("td", {}, `${(p.succeeded || 0) + (p.failed || 0) + (p.cancelled || 0)}/${p.total || 0} (${p.failed || 0} failed)`),
-          el("td", {}, new Date(j.created_at).toLocaleString()));
-        row.addEventListener("click", async () => {
-          const detail = $("#job-detail");
-          detail.hidden = false;
-          detail.textContent = JSON.stringify(await api("/api/v1/jobs/" + encodeURIComponent(j.id)), null, 2);
-        });
-        return row;
-      }));
-    }
-
     // MARK: The live feed
 
-    let jobsReload = null;
     function onEvent(e) {
       if (e.id != null && e.topic) state.lastEventID = e.id;
       switch (e.type) {
@@ -302,11 +299,15 @@ extension DashboardAssets {
         case "bot.exited": case "bot.added": case "bot.handover": refreshBot(e.data.bot); break;
         case "bot.removed": state.bots.delete(e.data.bot); updateBotRow(e.data.bot); break;
         case "command": liveCommand(e.data); break;
-        case "job.state": case "job.item":
-          if (!jobsReload) jobsReload = setTimeout(() => { jobsReload = null; if (!$("#jobs").hidden) loadJobs(); }, 300);
-          break;
         case "reset": case "lagged": reloadAll(); break;
       }
+      if (e.topic && topicHandlers[e.topic]) topicHandlers[e.topic](e);
+    }
+
+    // Many events in a burst, one reload: `fn` runs once, `ms` after the first call of a burst.
+    function debounced(fn, ms) {
+      let timer = null;
+      return () => { if (!timer) timer = setTimeout(() => { timer = null; fn(); }, ms); };
     }
 
     function setFeedStatus(s) { const n = $("#feed-status"); n.dataset.state = s; n.textContent = s; }
@@ -314,7 +315,8 @@ extension DashboardAssets {
     async function feedURL() {
       const url = new URL("/api/v1/events", location.href);
       url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-      url.searchParams.set("topics", "bots,commands,jobs");
+      // Audit is for admins: asking for it as another role is refused (403), so it is asked for only then.
+      url.searchParams.set("topics", "bots,commands,jobs,stock" + (isAdmin() ? ",audit" : ""));
       if (state.lastEventID != null) url.searchParams.set("last_event_id", String(state.lastEventID));
       if (state.token) {
         // Browsers cannot set headers on a WebSocket: a short-lived ticket stands in for the token.
@@ -341,13 +343,20 @@ extension DashboardAssets {
     async function reloadAll() {
       await loadFleet().catch(() => {});
       if (state.live) await loadCommands({}).catch(() => {});
+      const view = currentView();
+      if (view !== "bot" && loaders[view]) loaders[view]();
     }
+    """#
 
+    /// Last: the start, once every page has registered.
+    static let boot = #"""
     async function start() {
-      // Operators and admins see the start/stop/restart controls; the API refuses a viewer's call anyway (403).
-      if (state.role) sessionStorage.setItem("botvisor.role", state.role); else state.role = sessionStorage.getItem("botvisor.role");
-      document.body.classList.toggle("viewer", state.role === "viewer");
-      show(location.hash.slice(1) || "fleet");
+      // The role decides what the page offers: operators and admins get the controls that change things, admins the
+      // audit page. It is only a courtesy: the API refuses a viewer's change anyway (403).
+      try { state.role = (await api("/api/v1/auth/me")).role; } catch (e) { return; }
+      document.body.classList.toggle("viewer", !canOperate());
+      document.body.classList.toggle("admin", isAdmin());
+      show(currentView());
       await reloadAll();
       if (!state.socket) connect();
     }

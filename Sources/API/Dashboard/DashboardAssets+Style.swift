@@ -38,5 +38,14 @@ extension DashboardAssets {
     #login-form { display: grid; gap: .5rem; max-width: 20rem; }
     [hidden] { display: none !important; }
     body.viewer .operator-only { display: none; }
+    body:not(.admin) .admin-only { display: none; }
+    .composer { display: grid; gap: .4rem; max-width: 48rem; margin-bottom: 1rem; padding: .6rem; background: #fff; border: 1px solid var(--line); }
+    .composer h3 { margin: 0; }
+    .composer textarea { font: inherit; width: 100%; }
+    .targets { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; gap: .3rem; }
+    .targets li { background: #e7f5ff; border-radius: .8rem; padding: 0 .2rem 0 .6rem; }
+    .targets button { border: 0; background: none; padding: 0 .3rem; }
+    tr.hidden-product td { color: var(--muted); }
+    ul.error { margin: 0; padding-left: 1.2rem; }
     """#
 }

@@ -12,7 +12,8 @@ import Synchronization
 /// Nothing here waits for a client: the fleet publishes without waiting, one task (`run`) moves events
 /// into the queues under a lock, and each client's writer drains its own queue. A client whose queue is
 /// full loses its oldest events and is told how many with a `lagged` message; one that has missed
-/// `maxMissed` events is closed (WebSocket 1008) with the reason.
+/// `maxMissed` events is closed (WebSocket 1008) with the reason, and so is one whose credential stops
+/// working (`EventFeed+Revocation.swift`).
 public final class EventFeed: Sendable {
     public struct Settings: Sendable {
         /// Clients (WebSocket and SSE together) served at once; the next gets 503 (`[http] max_event_clients`).
@@ -27,6 +28,8 @@ public final class EventFeed: Sendable {
         public var pingInterval: Duration = .seconds(20)
         /// One message must be written within this time, else the client is dropped.
         public var sendTimeout: Duration = .seconds(10)
+        /// How often the clients' credentials are checked: a revoked one's connections close within this time.
+        public var revocationCheckInterval: Duration = .seconds(1)
         public init() {}
     }
 
@@ -41,6 +44,8 @@ public final class EventFeed: Sendable {
 
     struct Client {
         var role: String?
+        /// What opened the connection; nil when the API runs without authentication.
+        var credential: Authenticator.Credential?
         var subscriptions: [EventTopic: EventFilter] = [:]
         var queue: [Item] = []
         /// Events (not notices) in `queue`.
@@ -188,12 +193,12 @@ public final class EventFeed: Sendable {
 
     /// Registers a client (nil when `maxClients` are connected, or at shutdown), subscribed to `topics`,
     /// with the events after `lastEventID` queued first, or a `reset` when they are no longer kept.
-    func register(role: String?, topics: [EventTopic: EventFilter], lastEventID: UInt64?) -> Int? {
+    func register(role: String?, credential: Authenticator.Credential? = nil, topics: [EventTopic: EventFilter], lastEventID: UInt64?) -> Int? {
         state.withLock { s -> Int? in
             guard !s.shuttingDown, s.clients.count < settings.maxClients else { return nil }
             s.nextClientID += 1
             let id = s.nextClientID
-            var client = Client(role: role, subscriptions: topics)
+            var client = Client(role: role, credential: credential, subscriptions: topics)
             let hello = FeedEvent.notice("hello", ["client": .number(Double(id)), "topics": .array(topics.keys.map(\.rawValue).sorted().map(JSON.string)),
                                                    "ping_interval_ms": .number(Double(settings.pingInterval.milliseconds)),
                                                    "queue_capacity": .number(Double(settings.queueCapacity))],
@@ -302,22 +307,29 @@ public final class EventFeed: Sendable {
 
     /// Refuses new clients and closes every connected one (WebSocket 1001, "going away").
     public func shutdown() {
-        var wake: [(CheckedContinuation<Item?, Never>, Item)] = []
-        state.withLock { s in
+        let ids = state.withLock { s in
             s.shuttingDown = true
-            for id in s.clients.keys {
-                let end = Item.end(code: 1001, reason: "botvisord is shutting down")
-                if let waiter = s.clients[id]!.waiter {
-                    s.clients[id]!.waiter = nil
-                    wake.append((waiter, end))
-                } else {
-                    s.clients[id]!.queue = [end]
-                    s.clients[id]!.queuedEvents = 0
-                    s.clients[id]!.missed = 0
-                }
-                s.clients[id]!.ending = true
-            }
+            return Array(s.clients.keys)
         }
-        for (waiter, item) in wake { waiter.resume(returning: item) }
+        for id in ids { end(id, code: 1001, reason: "botvisord is shutting down") }
+    }
+
+    /// Closes one client with `code` and `reason`: whatever it has queued is dropped, the close goes next.
+    func end(_ id: Int, code: UInt16, reason: String) {
+        let waiter: CheckedContinuation<Item?, Never>? = state.withLock { s in
+            guard var c = s.clients[id] else { return nil }
+            defer { s.clients[id] = c }
+            c.ending = true
+            c.queue = []
+            c.queuedEvents = 0
+            c.missed = 0
+            if let waiter = c.waiter {
+                c.waiter = nil
+                return waiter
+            }
+            c.queue = [.end(code: code, reason: reason)]
+            return nil
+        }
+        waiter?.resume(returning: .end(code: code, reason: reason))
     }
 }

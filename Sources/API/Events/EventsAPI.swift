@@ -25,7 +25,8 @@ package enum EventsAPI {
                 // Its own error response (426 with Sec-WebSocket-Version, 400 for a bad key).
                 return WebSocketHandshake.upgradeResponse(for: request) { _ in }
             }
-            guard let id = feed.register(role: role, topics: topics, lastEventID: lastEventID) else {
+            let credential = context.principal?.credential as? Authenticator.Credential
+            guard let id = feed.register(role: role, credential: credential, topics: topics, lastEventID: lastEventID) else {
                 throw APIError(.serviceUnavailable, .tooManyEventClients,
                                "\(feed.settings.maxClients) clients are following the feed already ([http] max_event_clients); try again later",
                                headers: ["Retry-After": "5"])
