@@ -11,9 +11,9 @@ each client receives is timed twice:
 The clients share one Python process: their receipt times include Python's own fan-in, so these are
 upper bounds for the server. Also reported: events each client missed (must be 0) and botvisord's RSS.
 Usage: Benchmarks/events.py BIN_DIR [RESTARTS] [CLIENTS]"""
-import asyncio, json, os, subprocess, sys, tempfile, time, urllib.request
+import asyncio, json, subprocess, sys, tempfile, time
 import websockets
-from benchlib import run, wait
+from benchlib import admin_token, call, run, wait
 
 BIN = sys.argv[1]
 RESTARTS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -49,16 +49,19 @@ def main():
     port = wait(lambda: open(f"{tmp}/run/http.addr").read().strip().rsplit(":", 1)[1], retry_on=(OSError,), what="http.addr")
     base = f"http://127.0.0.1:{port}"
 
+    # Every route but health needs a token: an admin API token made over the control socket.
+    token = admin_token(ctl)
+
     def state():
-        with urllib.request.urlopen(f"{base}/api/v1/bots/bench") as r:
-            return json.load(r)["state"]
+        return call("GET", f"{base}/api/v1/bots/bench", token=token)["state"]
     wait(lambda: state() == "ready", what="bench ready")
-    asyncio.run(measure(base, daemon.pid, state))
+    asyncio.run(measure(base, daemon.pid, state, token))
 
 
-async def measure(base, pid, state):
+async def measure(base, pid, state, token):
     url = base.replace("http:", "ws:") + "/api/v1/events?topics=bots"
-    clients = [await websockets.connect(url, max_queue=None) for _ in range(CLIENTS)]
+    clients = [await websockets.connect(url, max_queue=None, additional_headers={"Authorization": f"Bearer {token}"})
+               for _ in range(CLIENTS)]
     for c in clients:
         assert json.loads(await c.recv())["type"] == "hello"
     feed_ms, request_ms, ids, notices = [], [], [[] for _ in clients], []
@@ -82,7 +85,7 @@ async def measure(base, pid, state):
     loop = asyncio.get_running_loop()
 
     def post_restart():
-        urllib.request.urlopen(urllib.request.Request(f"{base}/api/v1/bots/bench/restart", method="POST")).read()
+        call("POST", f"{base}/api/v1/bots/bench/restart", token=token)
     for _ in range(RESTARTS):
         restart["sent"] = time.time() * 1000
         await loop.run_in_executor(None, post_restart)
