@@ -75,15 +75,27 @@ public actor SupervisorLink {
     }
 
     /// Connects, says hello and returns the configuration from the welcome.
+    /// `timeout` bounds the connect and the hello; the welcome is then waited for up to `welcomeTimeout`: while the
+    /// connection is open botvisord is alive (a dead one closes it), only busy, as when it starts many workers at
+    /// once, and a worker that gave up then would only start again later (the start-up storm of issue 13).
     /// The session in the welcome is replaced by the spool's position when that is the same session further on:
     /// the supervisor writes its copy to SQLite once a second, so after botvisord died its copy may lag.
-    public func connect(timeout: Duration = .seconds(10)) async throws -> WorkerConfig {
+    public func connect(timeout: Duration = .seconds(10), welcomeTimeout: Duration = .seconds(120)) async throws -> WorkerConfig {
         await openSpool()
         let deadline = Deadline.now + timeout
         let stream = try await SocketStream.connect(unixPath: socketPath, deadline: deadline)
         let connection = IPCConnection(stream: stream)
-        try await connection.send(.hello(Hello(bot: bot, pid: getpid())), deadline: deadline)
-        let envelope = try await connection.receive(deadline: deadline)
+        do {
+            try await connection.send(.hello(Hello(bot: bot, pid: getpid())), deadline: deadline)
+        } catch {
+            await connection.close()
+            throw error
+        }
+        let envelope: IPCEnvelope
+        do { envelope = try await connection.receive(deadline: .now + welcomeTimeout) } catch {
+            await connection.close()
+            throw error
+        }
         guard case .welcome(let welcome) = envelope.message else {
             await connection.close()
             throw IPCError.unexpectedMessage(envelope.message.type)

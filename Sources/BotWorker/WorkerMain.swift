@@ -22,8 +22,8 @@ public enum WorkerMain {
         configuration over IPC, and spools command records to
         <socket dir>/spool/NAME.records until botvisord acknowledges them. Standalone, it reads the token from FILE (never
         from the command line) and prints each command record as one NDJSON line.
-        Exit status: 0 stopped, 1 error, 77 Discord rejected the token (4004),
-        78 Discord rejected the configuration (4010-4014).
+        Exit status: 0 stopped, 1 error, 75 no welcome from botvisord, 77 Discord rejected
+        the token (4004), 78 Discord rejected the configuration (4010-4014).
         """
 
     public static func main(_ arguments: [String]) async -> Int32 {
@@ -131,7 +131,8 @@ public enum WorkerMain {
         let config: WorkerConfig
         do { config = try await link.connect() } catch {
             logger.error("cannot reach the supervisor", ["error": error])
-            return 1
+            await link.closeSpool()
+            return WorkerExitCode.supervisorUnreachable
         }
         let reporter = LinkReporter(link: link)
         let runtime = BotRuntime(config: config, reporter: reporter, logger: logger)

@@ -164,6 +164,9 @@ extension BotSupervisor {
             logger.info("worker spawned", ["pid": process?.pid ?? 0])
         case .spawnFailed(let reason, let retry):
             logger.error("cannot spawn the worker; retrying", ["reason": reason, "retry_ms": retry.milliseconds])
+        case .startFailed(let reason, let retry):
+            logger.warning("the worker did not start; trying again (not counted as a crash)", ["reason": reason,
+                                                                                                "retry_ms": retry.milliseconds])
         case .exited(let status, let ranFor):
             logger.info("worker exited", ["status": status, "ran_s": ranFor.seconds])
             environment.events.publish(.workerExited(bot: name, generation: lifecycle.generation, status: status, ranFor: ranFor))

@@ -141,6 +141,12 @@ public actor BotSupervisor {
         return true
     }
 
+    /// Whether the worker asked for after `generation` (by `start`) has yet to say hello: not spawned yet, or spawned
+    /// and silent (the fleet's start-up waves).
+    package func awaitsHello(after generation: UInt64) -> Bool {
+        lifecycle.generation == generation ? lifecycle.state == .stopped : lifecycle.state == .starting
+    }
+
     public var pid: pid_t? { process?.pid }
     public var state: WorkerState { lifecycle.state.workerState }
     /// Counts spawns: a new value means a new worker process.
@@ -272,6 +278,9 @@ public actor BotSupervisor {
                 return
             }
             connection = conn
+            if let startedAt = lifecycle.startedAt {
+                logger.debug("worker said hello", ["pid": process?.pid ?? 0, "after_ms": (ContinuousClock.now - startedAt).milliseconds])
+            }
             perform(actions, group: &group)
         case .message(let gen, let envelope):
             guard gen == lifecycle.generation else { return }

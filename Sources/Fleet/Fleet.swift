@@ -39,16 +39,26 @@ public actor Fleet {
         self.events = environment.events
     }
 
-    /// Runs every bot's event loop until `shutdown`; enabled bots start at once.
+    /// When the daemon starts, at most this many of its bots' workers are starting at once: each keeps its place
+    /// until it said hello, or for `startSlotTimeout`. Fifty workers spawned at once on a 2-core host competed
+    /// for the CPU and with the daemon, and the last hellos came late (the start-up storm of issue 13).
+    /// Bots started later (by hand, added, restarted after a crash) never wait for a place.
+    public var startConcurrency = 8
+    public var startSlotTimeout: Duration = .seconds(2)
+
+    /// Runs every bot's event loop until `shutdown`; enabled bots start at once, `startConcurrency` at a time.
     public func run() async throws {
+        var enabled: [BotSupervisor] = []
         for bot in try await repository.all() {
-            try await register(bot)
+            if let supervisor = try await register(bot, start: false), bot.enabled { enabled.append(supervisor) }
         }
         loaded = true
         for waiter in loadWaiters { waiter.resume() }
         loadWaiters.removeAll()
+        let toStart = enabled
         await withDiscardingTaskGroup { group in
             group.addTask { await self.guardInvalidRequestBudget() }
+            group.addTask { await self.startInWaves(toStart) }
             for await supervisor in spawned {
                 group.addTask { await supervisor.run() }
             }
@@ -100,30 +110,50 @@ public actor Fleet {
         }
     }
 
-    private func register(_ bot: BotDefinition) async throws {
+    /// Starts `bots`, at most `startConcurrency` waiting for their worker's hello at a time.
+    private func startInWaves(_ bots: [BotSupervisor]) async {
+        var queue = bots[...]
+        var starting: [(supervisor: BotSupervisor, generation: UInt64, at: ContinuousClock.Instant)] = []
+        while !stopped, !queue.isEmpty {
+            var still: [(supervisor: BotSupervisor, generation: UInt64, at: ContinuousClock.Instant)] = []
+            for entry in starting where ContinuousClock.now - entry.at < startSlotTimeout {
+                if await entry.supervisor.awaitsHello(after: entry.generation) { still.append(entry) }
+            }
+            starting = still
+            while starting.count < startConcurrency, let next = queue.popFirst() {
+                let generation = await next.generation
+                next.start()
+                starting.append((next, generation, ContinuousClock.now))
+            }
+            if queue.isEmpty { return }
+            do { try await Reactor.shared.sleep(until: .now + .milliseconds(10)) } catch { return }
+        }
+    }
+
+    /// Creates the bot's supervisor (its event loop runs in `run`); returns nil when it was there already.
+    @discardableResult
+    private func register(_ bot: BotDefinition, start: Bool) async throws -> BotSupervisor? {
         let session = try await repository.session(bot: bot.name)
         let lastIdentify = try await repository.lastIdentify(bot: bot.name)
         // A bot added (over the API) while `run` was still reading the repository is there already.
-        guard supervisors[bot.name] == nil else { return }
+        guard supervisors[bot.name] == nil else { return nil }
         let supervisor = BotSupervisor(definition: bot, environment: environment, restart: restartSettings,
                                        session: session, lastIdentifyAt: lastIdentify.map(Self.instant(unixMillis:)),
                                        logger: logger)
         supervisors[bot.name] = supervisor
         order.append(bot.name)
         spawnedContinuation.yield(supervisor)
-        if bot.enabled { supervisor.start() }
+        if start && bot.enabled { supervisor.start() }
+        return supervisor
     }
+
+    /// Whether `run` registered every stored bot.
+    public var isLoaded: Bool { loaded }
 
     /// Returns once `run` registered every stored bot (jobs resumed at start need them).
     public func waitUntilLoaded() async {
         if loaded { return }
         await withCheckedContinuation { loadWaiters.append($0) }
-    }
-
-    /// The bot supervisor whose current worker has `pid`.
-    public func supervisor(forPID pid: pid_t) async -> BotSupervisor? {
-        for supervisor in supervisors.values where await supervisor.pid == pid { return supervisor }
-        return nil
     }
 
     public func supervisor(named name: String) throws -> BotSupervisor {
@@ -144,7 +174,7 @@ public actor Fleet {
     public func add(_ bot: BotDefinition) async throws {
         guard supervisors[bot.name] == nil else { throw FleetError(.botExists, "a bot named \(bot.name) exists") }
         try await repository.add(bot)
-        try await register(bot)
+        try await register(bot, start: true)
         events.publish(.botAdded(bot: bot.name))
         logger.info("bot added", ["bot": bot.name])
     }

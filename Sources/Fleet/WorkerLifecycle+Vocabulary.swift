@@ -13,7 +13,8 @@ extension WorkerLifecycle {
         public var heartbeatTimeout: Duration
         /// From the stop request to SIGKILL.
         public var stopTimeout: Duration
-        /// How long a spawned worker has to say hello.
+        /// How long a spawned worker has to say hello; one that does not is killed and started again on the spawn
+        /// backoff (not a crash).
         public var helloTimeout: Duration = .seconds(15)
         /// From the IPC stop message to SIGTERM: a worker that hears us drains by itself.
         public var stopGrace: Duration = .milliseconds(200)
@@ -141,6 +142,8 @@ extension WorkerLifecycle {
     public enum Report: Sendable, Equatable {
         case spawned
         case spawnFailed(reason: String, retryAfter: Duration)
+        /// The worker never got its welcome (`retryAfter` is the spawn backoff; not a crash).
+        case startFailed(reason: String, retryAfter: Duration)
         case exited(ExitStatus, ranFor: Duration)
         case restartingAtOnce
         case restartingAfter(Duration)
@@ -154,5 +157,24 @@ extension WorkerLifecycle {
         /// A `.commands` batch carried records of other bots; they were dropped.
         case foreignRecords(count: Int, bots: [String])
         case sessionHandedOver
+    }
+}
+
+extension WorkerLifecycle {
+    /// `spawnRetryInitial` doubling per failure in a row up to `spawnRetryMaximum`, never under 10 ms.
+    func spawnRetryDelay(failures: Int) -> Duration {
+        var delay = settings.spawnRetryInitial * (1 << min(failures - 1, 20))
+        if delay > settings.spawnRetryMaximum { delay = settings.spawnRetryMaximum }
+        // Never zero: a persistent failure must not spin, whatever the restart settings say.
+        if delay < .milliseconds(10) { delay = .milliseconds(10) }
+        return delay
+    }
+
+    /// The worker's own sentence when it wrote one ("Discord closed the gateway with 4004 (...)"), else ours:
+    /// never the same words twice.
+    static func describe(_ report: FatalReport) -> String {
+        if report.reason.hasPrefix("Discord ") { return report.reason }
+        if report.reason.isEmpty { return "Discord closed the gateway with \(report.closeCode)" }
+        return "Discord closed the gateway with \(report.closeCode): \(report.reason)"
     }
 }

@@ -47,6 +47,11 @@ public struct WorkerLifecycle: Sendable {
     private var afterExit: AfterExit = .restartByPolicy
     private var fatal: FatalReport?
     private var spawnFailures = 0
+    /// Workers in a row that never got their welcome (`WorkerExitCode.supervisorUnreachable`, or killed here
+    /// for a missed hello): start-up failures, retried on the spawn backoff, never crashes.
+    private var startFailures = 0
+    /// The current worker was killed for a missed hello.
+    private var helloMissed = false
     private let random: @Sendable () -> Double
 
     public init(bot: String, settings: Settings, session: SessionState? = nil, lastIdentifyAt: Instant? = nil,
@@ -77,6 +82,7 @@ public struct WorkerLifecycle: Sendable {
             fatal = nil
             // Asked by hand: a spawn that failed before is tried at once and its backoff starts over.
             spawnFailures = 0
+            startFailures = 0
             if state.workerState.needsOperator { policy.reset() }
             switch state {
             case .stopped, .failed, .authFailed, .configFailed, .backoff, .spawnRetry:
@@ -92,6 +98,7 @@ public struct WorkerLifecycle: Sendable {
         case .restart:
             reason = nil
             spawnFailures = 0
+            startFailures = 0
             switch state {
             case .starting, .running:
                 afterExit = .restartNow
@@ -156,15 +163,13 @@ public struct WorkerLifecycle: Sendable {
             lastHeard = now
             connected = false
             spawnFailures = 0
+            helloMissed = false
             return [.setState(.starting), .report(.spawned), .startTicks(generation: gen)]
 
         case .spawnFailed(let gen, let why):
             guard gen == generation else { return [] }
             spawnFailures += 1
-            var delay = settings.spawnRetryInitial * (1 << min(spawnFailures - 1, 20))
-            if delay > settings.spawnRetryMaximum { delay = settings.spawnRetryMaximum }
-            // Never zero: a persistent failure must not spin, whatever the restart settings say.
-            if delay < .milliseconds(10) { delay = .milliseconds(10) }
+            let delay = spawnRetryDelay(failures: spawnFailures)
             reason = why
             state = .spawnRetry(until: now + delay)
             epoch &+= 1
@@ -176,6 +181,7 @@ public struct WorkerLifecycle: Sendable {
             state = .running(reported: .starting)
             connected = true
             lastHeard = now
+            startFailures = 0
             var delay: Duration?
             if session == nil, let last = lastIdentifyAt {
                 let wait = GatewayLimits.identifySpacing - (now - last)
@@ -213,7 +219,8 @@ public struct WorkerLifecycle: Sendable {
                     actions.append(.sendHeartbeat)
                 }
             case .starting:
-                if let startedAt, now - startedAt > settings.helloTimeout {
+                if let startedAt, now - startedAt > settings.helloTimeout, !helloMissed {
+                    helloMissed = true
                     actions += [.report(.helloMissed), .signal(SIGKILL, group: true)]
                 }
             default:
@@ -323,6 +330,7 @@ public struct WorkerLifecycle: Sendable {
 
     private mutating func exited(_ status: ExitStatus, now: Instant) -> [Action] {
         let ranFor = startedAt.map { now - $0 } ?? .zero
+        let neverWelcomed = state == .starting
         var wasStopping = false, handedOver = false
         if case .stopping(_, let handover) = state { (wasStopping, handedOver) = (true, handover) }
         connected = false
@@ -352,6 +360,9 @@ public struct WorkerLifecycle: Sendable {
             return actions + [.stopCompleted] + spawn()
         case .restartByPolicy:
             if wasStopping { return actions + stoppedForGood() }
+            if neverWelcomed, status == .exited(WorkerExitCode.supervisorUnreachable) || helloMissed {
+                return actions + retryStart(now: now)
+            }
             switch policy.workerExited(startedAt: startedAt ?? now, now: now, random: random()) {
             case .restart(let after) where after < .milliseconds(1):
                 // The first crash after a healthy run, or no backoff configured: at once, no timer round trip.
@@ -373,6 +384,20 @@ public struct WorkerLifecycle: Sendable {
         }
     }
 
+    /// A worker that never got its welcome (botvisord busy starting many at once, or its hello lost): tried again on
+    /// the spawn backoff, in `backoff` with a reason, and the restart budget stays for real crashes.
+    private mutating func retryStart(now: Instant) -> [Action] {
+        startFailures += 1
+        let delay = spawnRetryDelay(failures: startFailures)
+        let why = helloMissed ? "the worker did not say hello within \(settings.helloTimeout.seconds) s"
+                              : "the worker got no welcome from botvisord"
+        reason = why
+        state = .spawnRetry(until: now + delay)
+        startedAt = nil
+        return [.setState(.backoff), .report(.startFailed(reason: why, retryAfter: delay)),
+                .schedule(.spawnRetry, after: delay, epoch: epoch)]
+    }
+
     private mutating func stoppedForGood() -> [Action] {
         state = .stopped
         startedAt = nil
@@ -382,13 +407,5 @@ public struct WorkerLifecycle: Sendable {
     private mutating func set(_ new: State) -> [Action] {
         state = new
         return [.setState(new.workerState)]
-    }
-
-    /// The worker's own sentence when it wrote one ("Discord closed the gateway with 4004 (...)"), else ours:
-    /// never the same words twice.
-    static func describe(_ report: FatalReport) -> String {
-        if report.reason.hasPrefix("Discord ") { return report.reason }
-        if report.reason.isEmpty { return "Discord closed the gateway with \(report.closeCode)" }
-        return "Discord closed the gateway with \(report.closeCode): \(report.reason)"
     }
 }

@@ -20,6 +20,8 @@ package enum WorkerOutput {
         var suppressed = 0
         while true {
             let n: Int
+            // A quiet worker (most of the time): no 8 KiB buffer held while waiting for its next line (issue 16).
+            if buffer.isEmpty { buffer = [] }
             do { n = try await output.read(into: &buffer, maxLength: 8192, deadline: nil) } catch { break }
             if n == 0 { break }
             while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) ?? (buffer.count > maximumLineLength ? maximumLineLength : nil) {

@@ -28,27 +28,18 @@ public final class SocketStream: ByteStream {
     public var isClosed: Bool { closed.load(ordering: .acquiring) }
 
     public func read(into buffer: inout [UInt8], maxLength: Int, deadline: Deadline?) async throws -> Int {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: maxLength))
         while true {
-            if isClosed { buffer.removeLast(maxLength); throw StreamClosed() }
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + start, maxLength) }
-            if n >= 0 {
-                buffer.removeLast(maxLength - n)
-                return n
+            if isClosed { throw StreamClosed() }
+            let (n, err) = buffer.appendBytes(maxLength: maxLength) { raw -> (count: Int, result: (Int, Int32)) in
+                let n = Glibc.read(fd, raw.baseAddress!, maxLength)
+                return n >= 0 ? (n, (n, 0)) : (0, (-1, errno))
             }
-            let err = errno
+            if n >= 0 { return n }
             if err == EINTR { continue }
             if err == EAGAIN || err == EWOULDBLOCK {
-                do {
-                    try await reactor.waitReadable(fd, deadline: deadline)
-                } catch {
-                    buffer.removeLast(maxLength)
-                    throw error
-                }
+                try await reactor.waitReadable(fd, deadline: deadline)
                 continue
             }
-            buffer.removeLast(maxLength)
             throw SystemError(call: "read", errno: err)
         }
     }

@@ -111,6 +111,9 @@ public actor IPCConnection {
             var chunk: [UInt8] = []
             let n: Int
             do {
+                // Idle (a worker's connection mostly is): no buffer held while the read waits. The read itself holds
+                // none either (`appendBytes`); it used to keep 64 KiB of zeros per worker (issue 16).
+                decoder.releaseIdleStorage()
                 n = try await stream.read(into: &chunk, maxLength: 65_536, deadline: deadline)
             } catch {
                 if error is DeadlineExceeded { throw IPCError.timedOut }

@@ -29,6 +29,12 @@ public struct IPCFrameDecoder: Sendable {
         return payload
     }
 
+    /// Gives the buffer's storage back when every byte received was returned as a frame (an idle connection).
+    public mutating func releaseIdleStorage() {
+        guard input.readableCount == 0, input.bytes.capacity > 0 else { return }
+        input = ReadBuffer(compactionThreshold: input.compactionThreshold)
+    }
+
     /// Bytes received but not yet returned as a frame.
     public var pendingByteCount: Int { input.readableCount }
 }

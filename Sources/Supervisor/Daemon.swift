@@ -92,7 +92,7 @@ public actor Daemon {
         let fleet = Fleet(repository: store, environment: environment, restart: config.restart,
                           invalidRequestBudget: config.invalidRequestBudget, logger: logger)
         self.fleet = fleet
-        let ipc = try IPCServer(path: ipcPath, logger: logger) { pid in await fleet.supervisor(forPID: pid) }
+        let ipc = try IPCServer(path: ipcPath, logger: logger) { name in try? await fleet.supervisor(named: name) }
         let caps = ConnectionCaps(config, logger: logger)
         let control = try ControlServer(path: "\(config.runtimeDirectory)/control.sock", group: config.controlGroup,
                                         maxConnections: caps.control, logger: logger) {

@@ -115,34 +115,28 @@ public final class TLSStream: ByteStream, @unchecked Sendable {
     }
 
     public func read(into buffer: inout [UInt8], maxLength: Int, deadline: Deadline?) async throws -> Int {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: maxLength))
         while true {
-            if closed.load(ordering: .acquiring) { buffer.removeLast(maxLength); throw StreamClosed() }
-            let outcome = buffer.withUnsafeMutableBytes { raw in
-                step { ssl in
+            if closed.load(ordering: .acquiring) { throw StreamClosed() }
+            let outcome = buffer.appendBytes(maxLength: maxLength) { raw -> (count: Int, result: Step) in
+                let outcome = step { ssl in
                     var n = 0
-                    let rc = SSL_read_ex(ssl, raw.baseAddress! + start, maxLength, &n)
+                    let rc = SSL_read_ex(ssl, raw.baseAddress!, maxLength, &n)
                     return (rc, n)
                 }
+                if case .done(let n) = outcome { return (n, outcome) }
+                return (0, outcome)
             }
             switch outcome {
             case .done(let n):
-                buffer.removeLast(maxLength - n)
                 return n
             case .eof:
-                buffer.removeLast(maxLength)
                 return 0
             case .wantRead:
-                do { try await socket.reactor.waitReadable(socket.fd, deadline: deadline) } catch {
-                    buffer.removeLast(maxLength)
-                    throw error
-                }
+                try await socket.reactor.waitReadable(socket.fd, deadline: deadline)
             case .wantWrite:
                 // A post-handshake message needs to go out; the writer side owns write waits, so poll briefly.
                 try? await socket.reactor.sleep(until: .now + .milliseconds(1))
             case .failed(let code):
-                buffer.removeLast(maxLength)
                 // A peer that vanishes without close_notify: report the end of the stream (see SSL_OP_IGNORE_UNEXPECTED_EOF).
                 if code == SSL_ERROR_SYSCALL { return 0 }
                 throw TLSError.ioFailed(TLSStream.openSSLErrors())

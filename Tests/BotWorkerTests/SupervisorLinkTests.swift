@@ -64,4 +64,49 @@ import TestSupport
         await second.close()
         await link.close()
     }
+
+    /// Issue 13's start-up storm: botvisord starting many workers at once answered some hellos after the worker's
+    /// connect deadline, and the workers gave up. A connected supervisor that is slow to welcome is waited for.
+    @Test func aWelcomeThatComesAfterTheConnectTimeoutIsWaitedFor() async throws {
+        let path = "/tmp/botvisor-link-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let listener = try SocketListener.unix(path: path, mode: 0o600)
+        defer { listener.close(); unlink(path) }
+        let spool = "/tmp/botvisor-link-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).records"
+        defer { unlink(spool); unlink(spool + ".lock") }
+        let link = SupervisorLink(socketPath: path, bot: "alpha", spoolPath: spool, logger: Logger(label: "test"))
+        async let accepted = listener.accept()
+        async let config = link.connect(timeout: .milliseconds(200))
+        let connection = IPCConnection(stream: try await accepted)
+        let envelope = try await connection.receive(deadline: .now + testPatience)
+        guard case .hello = envelope.message else { throw IPCError.unexpectedMessage(envelope.message.type) }
+        // Busy: the welcome goes five connect timeouts after the hello.
+        try await Reactor.shared.sleep(until: .now + .seconds(1))
+        try await connection.send(.welcome(Welcome(config: WorkerConfig(bot: "alpha", token: "secret", apiBase: "http://127.0.0.1:1"))))
+        #expect(try await config.token == "secret")
+        await connection.close()
+        await link.close()
+        await link.closeSpool()
+    }
+
+    @Test func aSupervisorThatClosesInsteadOfWelcomingEndsTheConnectAtOnce() async throws {
+        let path = "/tmp/botvisor-link-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        let listener = try SocketListener.unix(path: path, mode: 0o600)
+        defer { listener.close(); unlink(path) }
+        let spool = "/tmp/botvisor-link-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).records"
+        defer { unlink(spool); unlink(spool + ".lock") }
+        let link = SupervisorLink(socketPath: path, bot: "alpha", spoolPath: spool, logger: Logger(label: "test"))
+        async let accepted = listener.accept()
+        // The close ends it (`closed`), not the welcome deadline (`timedOut`).
+        async let config = link.connect(timeout: testPatience, welcomeTimeout: testPatience * 2)
+        let connection = IPCConnection(stream: try await accepted)
+        _ = try await connection.receive(deadline: .now + testPatience)
+        await connection.close()
+        do {
+            _ = try await config
+            Issue.record("connected without a welcome")
+        } catch {
+            #expect(error as? IPCError == .closed, "\(error)")
+        }
+        await link.closeSpool()
+    }
 }

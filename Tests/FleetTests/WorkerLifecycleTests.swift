@@ -128,6 +128,61 @@ import IPC
         _ = m.handle(.spawned(generation: 1), now: t0)
         #expect(m.handle(.tick(generation: 1), now: t0 + .seconds(14)).isEmpty)
         #expect(m.handle(.tick(generation: 1), now: t0 + .seconds(16)) == [.report(.helloMissed), .signal(SIGKILL, group: true)])
+        // Killed once, not on every tick until the exit arrives.
+        #expect(m.handle(.tick(generation: 1), now: t0 + .seconds(17)).isEmpty)
+    }
+
+    /// The start-up storm of issue 13: a daemon starting many workers at once answered some hellos late, the
+    /// workers gave up, and each give-up spent the restart budget like a crash until the bots were `failed`.
+    @Test func aWorkerThatNeverGotItsWelcomeOrWasKilledForItsHelloIsNotACrash() {
+        // Zero crash backoff and a budget of 1: neither kind of start-up failure may spin or spend it.
+        var m = WorkerLifecycle(bot: "b1", settings: settings(budget: 1, initialBackoff: .zero))
+        var now = t0
+        var delays: [Duration] = []
+        _ = m.handle(.start, now: now)
+        for attempt in 0..<8 {
+            _ = m.handle(.spawned(generation: m.generation), now: now)
+            let exit: IOCore.ExitStatus
+            if attempt % 2 == 0 {
+                exit = .exited(WorkerExitCode.supervisorUnreachable)
+            } else {
+                now += .seconds(16)
+                #expect(m.handle(.tick(generation: m.generation), now: now).contains(.report(.helloMissed)))
+                exit = .signaled(SIGKILL)
+            }
+            let actions = m.handle(.exited(generation: m.generation, exit), now: now)
+            #expect(!actions.contains { if case .spawn = $0 { true } else { false } })
+            #expect(actions.contains { if case .report(.startFailed) = $0 { true } else { false } })
+            guard let (timer, after, epoch) = scheduled(actions) else { Issue.record("no retry timer"); return }
+            #expect(timer == .spawnRetry)
+            #expect(m.state.workerState == .backoff)
+            delays.append(after)
+            now += after
+            let next = m.generation + 1
+            #expect(m.handle(.timerFired(.spawnRetry, epoch: epoch), now: now) == [.spawn(generation: next)])
+        }
+        #expect(delays.prefix(3) == [.milliseconds(100), .milliseconds(200), .milliseconds(400)])
+        #expect(m.restartsInWindow(now: now) == 0 && m.restarts == 0)
+        #expect(m.reason == "the worker did not say hello within 15.0 s")
+        // The next worker attaches: the bot runs, and the backoff starts over for a later start-up failure.
+        _ = m.handle(.spawned(generation: m.generation), now: now)
+        _ = m.handle(.attached(generation: m.generation), now: now)
+        _ = m.handle(.message(generation: m.generation, .state(.ready)), now: now)
+        #expect(m.reason == nil)
+        _ = m.handle(.restart, now: now)
+        let after = m.handle(.exited(generation: m.generation, .exited(0)), now: now)
+        #expect(after.last == .spawn(generation: m.generation))
+        _ = m.handle(.spawned(generation: m.generation), now: now)
+        let again = m.handle(.exited(generation: m.generation, .exited(WorkerExitCode.supervisorUnreachable)), now: now)
+        #expect(scheduled(again)?.1 == .milliseconds(100))
+    }
+
+    @Test func aWorkerThatCrashesBeforeItsHelloIsACrash() {
+        var m = WorkerLifecycle(bot: "b1", settings: settings(budget: 1, initialBackoff: .zero))
+        _ = m.handle(.start, now: t0)
+        _ = m.handle(.spawned(generation: 1), now: t0)
+        #expect(m.handle(.exited(generation: 1, .signaled(SIGSEGV)), now: t0 + .seconds(1)).contains(.report(.restartingAtOnce)))
+        #expect(m.restarts == 1)
     }
 
     @Test func aPlannedRestartHandsTheSessionOverAndSpawnsWithoutBackoff() {

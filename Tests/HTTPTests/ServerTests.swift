@@ -175,4 +175,31 @@ func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async
             #expect(server.connectionCount >= 1000)
         }
     }
+
+    /// Issue 13: an idle keep-alive connection whose client closed sat in CLOSE_WAIT until the idle timeout (60 s),
+    /// holding its descriptor and memory. The idle timeout here is an hour: only noticing the close ends them.
+    @Test func idleConnectionsTheClientsClosedAreClosedAtOnceNotAtTheIdleTimeout() async throws {
+        var configuration = HTTPServer.Configuration()
+        configuration.idleTimeout = .seconds(3600)
+        try await withServer(configuration: configuration, responder: testRouter()) { server in
+            var clients: [SocketStream] = []
+            defer { clients.forEach { $0.close() } }
+            for i in 0..<200 {
+                let s = try await SocketStream.connect(host: "127.0.0.1", port: server.port, deadline: .after(testPatience))
+                clients.append(s)
+                // Half made a keep-alive request first: idle between requests, as a browser's or a scraper's.
+                guard i % 2 == 0 else { continue }
+                try await s.write(Array("GET /hello HTTP/1.1\r\nHost: x\r\n\r\n".utf8), deadline: .after(testPatience))
+                var reply: [UInt8] = []
+                while !String(decoding: reply, as: UTF8.self).hasSuffix("hello\n") {
+                    guard try await s.read(into: &reply, maxLength: 4096, deadline: .after(testPatience)) > 0 else { break }
+                }
+            }
+            try await eventually("200 connections accepted") { server.connectionCount == 200 }
+            for s in clients { s.close() }
+            clients.removeAll()
+            try await eventually("the closed connections gone") { server.connectionCount == 0 }
+        }
+    }
 }
+

@@ -29,4 +29,24 @@ import TestSupport
         await buffer.withWritableBytes { $0.append(contentsOf: [7, 8]) }
         #expect(buffer.readableCount == 2 && buffer.leftover == [7, 8])
     }
+
+    @Test func appendBytesKeepsOnlyWhatWasWrittenAfterWhatWasThere() {
+        var bytes: [UInt8] = [1, 2]
+        let tag = bytes.appendBytes(maxLength: 16_384) { raw -> (count: Int, result: String) in
+            raw[0] = 3
+            raw[1] = 4
+            return (2, "two")
+        }
+        #expect(tag == "two" && bytes == [1, 2, 3, 4])
+        // Nothing written (EAGAIN, end of stream): nothing appended, and an empty array stays empty.
+        var empty: [UInt8] = []
+        empty.appendBytes(maxLength: 65_536) { _ in (0, ()) }
+        #expect(empty.isEmpty && empty.capacity == 0)
+        empty.appendBytes(maxLength: 8) { raw in
+            raw.copyBytes(from: [9, 9, 9])
+            return (3, ())
+        }
+        #expect(empty == [9, 9, 9])
+    }
 }
+
