@@ -112,6 +112,10 @@ def generate(path, rows):
         db.execute(f"INSERT INTO command_totals (bot, command, outcome, count, duration_sum_us, {', '.join(buckets)}) "
                    f"SELECT bot, command, outcome, count(*), SUM(duration_us), "
                    f"{', '.join(f'SUM(duration_us <= {b})' for b in bounds[:len(buckets)])} FROM command_logs GROUP BY 1, 2, 3")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'command_log_blocks'").fetchone():
+        # Per 256 rowids the newest start, as botvisord's store keeps it (SupervisorStore+SearchWindow.swift).
+        db.execute("DELETE FROM command_log_blocks")
+        db.execute("INSERT INTO command_log_blocks SELECT rowid >> 8, max(started_at) FROM command_logs GROUP BY 1")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.execute("ANALYZE")
     db.close()
@@ -128,14 +132,24 @@ def fmt(ms):
     return f"{ms * 1000:7.0f} µs" if ms < 1 else f"{ms:7.2f} ms"
 
 
+HEADERS = {}
+
+
+def viewer_token():
+    """An API token with the viewer role, from the control socket (every log route needs one)."""
+    out = subprocess.run([f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock", "token", "create", "--role", "viewer", "--name", "bench"],
+                         capture_output=True, text=True, check=True).stdout
+    return next(word for word in out.split() if word.startswith("bva_"))
+
+
 def measure(conn, label, targets, goal_ms=None):
     for t in targets[-20:]:  # warm-up (the last ones: a list longer than the run is never repeated)
-        conn.request("GET", t)
+        conn.request("GET", t, headers=HEADERS)
         conn.getresponse().read()
     samples = []
     for i in range(REQUESTS):
         t0 = time.perf_counter()
-        conn.request("GET", targets[i % len(targets)])
+        conn.request("GET", targets[i % len(targets)], headers=HEADERS)
         r = conn.getresponse()
         body = r.read()
         samples.append((time.perf_counter() - t0) * 1000)
@@ -178,6 +192,7 @@ def main():
     rnd = random.Random(7)
     users = [str(100_000_000_000_000_000 + rnd.randrange(100_000)) for _ in range(1000)]
     daemon = start_daemon()
+    HEADERS["Authorization"] = f"Bearer {viewer_token()}"
     conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=60)
     counts = [db.execute("SELECT count(*) FROM command_logs WHERE user_id = ?", [u]).fetchone()[0] for u in users[:200]]
     print(f"data        {ROWS:,} rows; sampled users have {statistics.median(counts):.0f} records (median), "
