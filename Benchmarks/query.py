@@ -12,7 +12,7 @@
    statements, and what the search and /metrics did before (sort every match, scan the log).
 Usage: Benchmarks/query.py ROWS REQUESTS BIN_DIR [DB_CACHE_DIR]"""
 import http.client, json, os, random, shutil, signal, sqlite3, statistics, subprocess, sys, tempfile, time
-from benchlib import admin_token, run, wait
+from benchlib import run, wait
 
 ROWS = int(sys.argv[1])
 REQUESTS = int(sys.argv[2])
@@ -42,7 +42,8 @@ def start_daemon():
             return c.getresponse().status in (200, 503)
         except OSError:
             return False
-    wait(up, what="botvisord's HTTP port")
+    # At 10M rows a first start may migrate the log (seconds, more on a loaded machine).
+    wait(up, timeout=600, what="botvisord's HTTP port")
     return daemon
 
 
@@ -113,6 +114,10 @@ def generate(path, rows):
         db.execute(f"INSERT INTO command_totals (bot, command, outcome, count, duration_sum_us, {', '.join(buckets)}) "
                    f"SELECT bot, command, outcome, count(*), SUM(duration_us), "
                    f"{', '.join(f'SUM(duration_us <= {b})' for b in bounds[:len(buckets)])} FROM command_logs GROUP BY 1, 2, 3")
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'command_log_blocks'").fetchone():
+        # Per 256 rowids the newest start, as botvisord's store keeps it (SupervisorStore+SearchWindow.swift).
+        db.execute("DELETE FROM command_log_blocks")
+        db.execute("INSERT INTO command_log_blocks SELECT rowid >> 8, max(started_at) FROM command_logs GROUP BY 1")
     db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.execute("ANALYZE")
     db.close()
@@ -127,6 +132,16 @@ def percentiles(samples):
 
 def fmt(ms):
     return f"{ms * 1000:7.0f} µs" if ms < 1 else f"{ms:7.2f} ms"
+
+
+def viewer_token():
+    """An API token with the viewer role, from the control socket (every log route needs one)."""
+    def create():
+        out = subprocess.run([f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock", "token", "create", "--role", "viewer",
+                              "--name", "bench"], capture_output=True, text=True)
+        return next((word for word in out.stdout.split() if word.startswith("bva_")), None)
+    # The control socket may answer a moment after the HTTP port does.
+    return wait(create, timeout=60, step=0.5, what="a viewer token from botvisorctl")
 
 
 def measure(conn, label, targets, goal_ms=None, pause=0.0, count=None):
@@ -181,8 +196,7 @@ def main():
     rnd = random.Random(7)
     users = [str(100_000_000_000_000_000 + rnd.randrange(100_000)) for _ in range(1000)]
     daemon = start_daemon()
-    # Every route but health needs a token: an admin API token made over the control socket, as an operator would.
-    HEADERS["Authorization"] = "Bearer " + admin_token([f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock"])
+    HEADERS["Authorization"] = f"Bearer {viewer_token()}"
     conn = http.client.HTTPConnection("127.0.0.1", HTTP_PORT, timeout=60)
     counts = [db.execute("SELECT count(*) FROM command_logs WHERE user_id = ?", [u]).fetchone()[0] for u in users[:200]]
     print(f"data        {ROWS:,} rows; sampled users have {statistics.median(counts):.0f} records (median), "

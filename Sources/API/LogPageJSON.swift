@@ -41,8 +41,9 @@ package enum LogPageJSON {
         append(&out, #","id":"#)
         string(&out, r.id)
         append(&out, #","options":"#)
-        // Parsed and written again: what is stored is botvisor's own compact JSON, but a page must be valid JSON whatever the row holds.
-        append(&out, LogRecord.options(r.options).serialized())
+        // What is stored is botvisor's own compact JSON, copied when it is exactly what writing it again gives;
+        // anything else is parsed and written again, so a page is valid JSON whatever the row holds.
+        append(&out, JSON.isSerializedForm(r.options) ? r.options : LogRecord.options(r.options).serialized())
         append(&out, #","outcome":"#)
         string(&out, r.outcome.rawValue)
         append(&out, #","started_at":"#)

@@ -10,10 +10,11 @@ extension SupervisorStore {
         let rows = try await reader.read { db in
             if query.text != nil { return try SupervisorStore.textSearch(query, limit: limit, db: db) }
             let (whereClause, values) = query.sql()
-            return try db.query("SELECT l.* FROM command_logs l \(whereClause) ORDER BY l.started_at DESC, l.id DESC LIMIT \(limit + 1)",
-                                Bindings(values))
+            return try SupervisorStore.records("""
+                SELECT \(SupervisorStore.recordColumns) FROM command_logs l \(whereClause) ORDER BY l.started_at DESC, l.id DESC LIMIT \(limit + 1)
+                """, Bindings(values), db: db)
         }
-        let records = try rows.prefix(limit).map(SupervisorStore.record)
+        let records = Array(rows.prefix(limit))
         var next: String?
         if rows.count > limit, let last = records.last {
             next = LogQuery.Cursor(startedAt: last.startedAt, id: last.id).token
@@ -27,12 +28,12 @@ extension SupervisorStore {
     /// FTS5 walks its matches by rowid, newest insert first, and stops at a LIMIT, and rows are
     /// inserted roughly in time order. So: take the newest few hundred matches by rowid; if that is
     /// all of them, sort those. Otherwise their oldest `started_at` marks a window [lo, now] that
-    /// holds about that many matches. The rows in the window have rowids from min(rowid) up (read
-    /// from the covering time index), and a match in the window is found by FTS5 over that rowid
+    /// holds about that many matches. The rows in the window have rowids from min(rowid) up (found
+    /// through `command_log_blocks`), and a match in the window is found by FTS5 over that rowid
     /// range: every matching row with started_at >= lo, however late it was inserted, so the top of
     /// the window is exactly the top of the whole result. When the window holds too few (other
     /// filters, a cursor deep in the past), it grows fourfold until it covers everything.
-    package static func textSearch(_ query: LogQuery, limit: Int, db: Database) throws -> [Row] {
+    package static func textSearch(_ query: LogQuery, limit: Int, db: Database) throws -> [CommandRecord] {
         let text = query.text ?? ""
         let probeSize = max(200, 4 * (limit + 1))
         let probe = try db.query("""
@@ -42,16 +43,16 @@ extension SupervisorStore {
         let (whereClause, values) = query.sql(includingText: false)
         let rest = whereClause.isEmpty ? "" : " AND " + whereClause.dropFirst("WHERE ".count)
         // FTS5 first (CROSS JOIN keeps that order), then each match's row by rowid.
-        func matches(rowidFrom: Int64?, startedFrom: Int64?) throws -> [Row] {
+        func matches(rowidFrom: Int64?, startedFrom: Int64?) throws -> [CommandRecord] {
             var bounds = "", extra: [DatabaseValue] = []
             if let rowidFrom, let startedFrom {
                 bounds = " AND f.rowid >= ? AND l.started_at >= ?"
                 extra = [.integer(rowidFrom), .integer(startedFrom)]
             }
-            return try db.query("""
-                SELECT l.* FROM command_logs_fts f CROSS JOIN command_logs l ON l.rowid = f.rowid
+            return try records("""
+                SELECT \(recordColumns) FROM command_logs_fts f CROSS JOIN command_logs l ON l.rowid = f.rowid
                 WHERE command_logs_fts MATCH ?\(bounds)\(rest) ORDER BY l.started_at DESC, l.id DESC LIMIT \(limit + 1)
-                """, Bindings([.text(text)] + extra + values))
+                """, Bindings([.text(text)] + extra + values), db: db)
         }
         guard probe.count == probeSize, let newest = probe.max(), let oldest = probe.min() else {
             return try matches(rowidFrom: nil, startedFrom: nil)
@@ -66,16 +67,48 @@ extension SupervisorStore {
         while true {
             let lo = top - span
             if lo <= floor { return try matches(rowidFrom: nil, startedFrom: nil) }
-            // INDEXED BY: left to itself the planner answers min(rowid) by walking the table in rowid
-            // order until a row is recent enough, which is the whole table (seconds at 10M rows).
-            let first = try (ceiling.map { try db.first("SELECT min(rowid) FROM command_logs INDEXED BY command_logs_time WHERE started_at >= ? AND started_at <= ?", [lo, $0]) }
-                             ?? db.first("SELECT min(rowid) FROM command_logs INDEXED BY command_logs_time WHERE started_at >= ?", [lo]))?.decode(0, as: Int64?.self)
-            if let first {
+            // Every row started at or after `lo` has a rowid from `first` up (SupervisorStore+SearchWindow.swift).
+            if let first = try firstRowID(startedFrom: lo, db: db) {
                 let rows = try matches(rowidFrom: first, startedFrom: lo)
                 if rows.count > limit { return rows }
             }
             span = span > Int64.max / 8 ? Int64.max / 2 : span * 4
         }
+    }
+
+    /// The columns `record(_: Statement)` reads, in its order.
+    package static let recordColumns = "l.id, l.bot, l.guild_id, l.channel_id, l.user_id, l.command, l.options, l.started_at, l.duration_us, l.outcome, l.error_code, l.error_message"
+
+    /// The records a statement selecting `recordColumns` yields, read straight from its columns: going through
+    /// `Row` (a value per column, then each looked up by name) cost more than the user's-last-50 query itself.
+    package static func records(_ sql: String, _ bindings: Bindings, db: Database) throws -> [CommandRecord] {
+        let statement = try db.cachedStatement(sql)
+        try statement.bind(bindings)
+        defer { statement.reset() }
+        var records: [CommandRecord] = []
+        while try statement.step() { records.append(try record(statement)) }
+        return records
+    }
+
+    /// The current row of a statement selecting `recordColumns`; a stored value of the wrong class is SQLITE_MISMATCH, as with `Row`.
+    static func record(_ s: Statement) throws -> CommandRecord {
+        func text(_ i: Int) throws -> String {
+            guard case .text(let v) = s.value(i) else { throw mismatch(i) }
+            return v
+        }
+        func optionalText(_ i: Int) throws -> String? { s.isNull(i) ? nil : try text(i) }
+        func integer(_ i: Int) throws -> Int64 {
+            guard case .integer(let v) = s.value(i) else { throw mismatch(i) }
+            return v
+        }
+        func mismatch(_ i: Int) -> DatabaseError {
+            DatabaseError(.mismatch, message: "column \(s.columnName(i)) holds \(s.value(i).storageClass)")
+        }
+        guard let outcome = CommandOutcome(rawValue: try text(9)) else { throw mismatch(9) }
+        return CommandRecord(id: try text(0), bot: try text(1), guildID: try optionalText(2), channelID: try optionalText(3),
+                             userID: try text(4), command: try text(5), options: try text(6), startedAt: try integer(7),
+                             durationMicros: try integer(8), outcome: outcome, errorCode: try optionalText(10).map(ErrorCode.init(rawValue:)),
+                             errorMessage: try optionalText(11))
     }
 
     package static func record(_ row: Row) throws -> CommandRecord {

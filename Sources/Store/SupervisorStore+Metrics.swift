@@ -187,7 +187,9 @@ extension SupervisorStore {
             let n = try await queue.write { db in
                 try db.execute("DELETE FROM command_logs WHERE rowid IN (SELECT rowid FROM command_logs WHERE started_at < ? LIMIT ?)",
                                [before, batch])
-                return db.changes
+                let deleted = db.changes
+                try SupervisorStore.forgetDeletedBlocks(db: db)
+                return deleted
             }
             deleted += n
             if n < batch { return deleted }

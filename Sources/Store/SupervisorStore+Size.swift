@@ -35,7 +35,9 @@ extension SupervisorStore {
         while try await liveDataBytes() > target {
             let n = try await queue.write { db in
                 try db.execute("DELETE FROM command_logs WHERE rowid IN (SELECT rowid FROM command_logs ORDER BY rowid LIMIT ?)", [batch])
-                return db.changes
+                let deleted = db.changes
+                try SupervisorStore.forgetDeletedBlocks(db: db)
+                return deleted
             }
             deleted += n
             if n < batch { break }

@@ -204,6 +204,8 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
             """)
         // Versions 8 and 9 are taken by work on other branches; 10 is the stock displays' (issue 14).
         m.register(version: 10, name: "catalogs, products, stock displays", sql: SupervisorStore.stockSchema)
+        // Issue 16: a rare word's search window found without walking the window (SupervisorStore+SearchWindow.swift).
+        m.register(version: 11, name: "rowid blocks for the search window", sql: SupervisorStore.searchBlocksSchema)
         return m
     }
 
@@ -328,59 +330,6 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
     public func store(_ records: [CommandRecord]) async throws {
         guard !records.isEmpty else { return }
         try await writer.write(records)
-    }
-
-    /// Inserts `records`, indexes the new ones for full-text search and adds them to `command_totals`,
-    /// in the caller's transaction.
-    /// Returns how many were new.
-    @discardableResult
-    package static func insert(_ records: [CommandRecord], into db: Database) throws -> Int {
-        let stmt = try db.cachedStatement("""
-            INSERT OR IGNORE INTO command_logs (id, bot, guild_id, channel_id, user_id, command, options, started_at,
-                                                duration_us, outcome, error_code, error_message)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        struct Key: Hashable { var bot: String; var command: String; var outcome: CommandOutcome
-            package init(bot: String, command: String, outcome: CommandOutcome) { self.bot = bot; self.command = command; self.outcome = outcome }
-        }
-        var totals: [Key: [Int64]] = [:]
-        var stored = 0
-        let buckets = durationBucketsMicros
-        // New rows get rowids above the largest one now (https://www.sqlite.org/autoinc.html), whatever
-        // retention deleted below it.
-        let lastRowID = try db.first("SELECT max(rowid) FROM command_logs")?.decode(0, as: Int64?.self) ?? 0
-        for r in records {
-            try stmt.execute([r.id, r.bot, r.guildID, r.channelID, r.userID, r.command, r.options, r.startedAt, r.durationMicros,
-                              r.outcome, r.errorCode?.rawValue, r.errorMessage])
-            // A duplicate (resent) record changes nothing and must not be counted twice.
-            guard db.changes == 1 else { continue }
-            stored += 1
-            // A command the worker does not know counts under one label (see `unknownCommandLabel`).
-            let command = r.errorCode == .unknownCommand ? SupervisorStore.unknownCommandLabel : r.command
-            let key = Key(bot: r.bot, command: command, outcome: r.outcome)
-            var figures = totals[key] ?? [Int64](repeating: 0, count: 2 + buckets.count)
-            figures[0] += 1
-            figures[1] += r.durationMicros
-            for (i, bound) in buckets.enumerated() where r.durationMicros <= bound { figures[2 + i] += 1 }
-            totals[key] = figures
-        }
-        guard !totals.isEmpty else { return 0 }
-        try db.execute("""
-            INSERT INTO command_logs_fts (rowid, command, options, error_code, error_message)
-            SELECT rowid, command, options, error_code, error_message FROM command_logs WHERE rowid > ?
-            """, [lastRowID])
-        let columns = buckets.indices.map { "le_\($0)" }
-        let upsert = try db.cachedStatement("""
-            INSERT INTO command_totals (bot, command, outcome, count, duration_sum_us, \(columns.joined(separator: ", ")))
-            VALUES (?, ?, ?, ?, ?, \(columns.map { _ in "?" }.joined(separator: ", ")))
-            ON CONFLICT (bot, command, outcome) DO UPDATE SET count = count + excluded.count,
-                duration_sum_us = duration_sum_us + excluded.duration_sum_us,
-                \(columns.map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", "))
-            """)
-        for (key, figures) in totals {
-            try upsert.execute(Bindings([.text(key.bot), .text(key.command), .text(key.outcome.rawValue)] + figures.map { .integer($0) }))
-        }
-        return stored
     }
 
     public func commandCount(bot: String? = nil) async throws -> Int {

@@ -31,6 +31,32 @@ import Testing
         #expect(throws: JSONError.self) { try JSON.parse(text) }
     }
 
+    /// A log page copies stored options when they are already what `serialized()` writes: the check may
+    /// say yes only where parsing and writing again gives the same bytes, and says yes to botvisor's own.
+    @Test func theSerializedFormIsRecognisedOnlyWhereWritingAgainGivesTheSameBytes() {
+        let recognised = [#"{"item":"sprocket 12","quantity":3}"#, "{}", "[]", "0", "-5", "123456789012345", "true", "null", "false",
+                          #""é 🎉""#, #"{"a":[1,{"k":"v"},null,true]}"#, #"{"A":1,"a":2}"#, #"{"a":1,"ab":2}"#, #"{"x":"a/b"}"#]
+        let refused = ["1234567890123456", "-0", "01", "1.5", "1e3", #"{"b":1,"a":2}"#, #"{"a":1,"a":2}"#, #"{ "a":1}"#, #"{"a":"x\"y"}"#,
+                       #"{"é":1}"#, "\"tab\there\"", "{\"a\":1}x", "[1,]", "", "tru", #"{"a":"#, "-",
+                       String(repeating: "[", count: 40) + String(repeating: "]", count: 40)]
+        for text in recognised {
+            #expect(JSON.isSerializedForm(text), "\(text)")
+            #expect((try? JSON.parse(text))?.serialized() == text, "\(text)")
+        }
+        for text in refused { #expect(!JSON.isSerializedForm(text), "\(text)") }
+        // Whatever it accepts writes back unchanged: random short texts over JSON's punctuation.
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array(#"{}[]",:-019aé\ "#)
+        var accepted = 0
+        for _ in 0..<20_000 {
+            let text = String((0..<Int.random(in: 1...10, using: &random)).map { _ in alphabet.randomElement(using: &random)! })
+            guard JSON.isSerializedForm(text) else { continue }
+            accepted += 1
+            #expect((try? JSON.parse(text))?.serialized() == text, "\(text)")
+        }
+        #expect(accepted > 0)
+    }
+
     @Test func badGatewayPayloadsAreTypedErrors() {
         #expect(throws: GatewayPayloadError.notAnObject) { try GatewayPayload.parse(Array("[1]".utf8)) }
         #expect(throws: GatewayPayloadError.missingOpcode) { try GatewayPayload.parse(Array("{\"d\":1}".utf8)) }

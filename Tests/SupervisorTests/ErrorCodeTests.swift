@@ -26,7 +26,19 @@ import TestSupport
                     CommandRecord(id: id, bot: "shop", guildID: nil, channelID: nil, userID: "u", command: "stock", options: "{}",
                                   startedAt: 1_000_000, durationMicros: 5, outcome: .error, errorCode: ErrorCode(code), errorMessage: "failed")
                 }
-                try db.transaction { db in _ = try SupervisorStore.insert(old, into: db) }
+                // Written as version 5's store wrote them (today's insert also fills migration 11's table).
+                try db.transaction { db in
+                    for r in old {
+                        try db.execute("""
+                            INSERT INTO command_logs (id, bot, user_id, command, options, started_at, duration_us, outcome, error_code, error_message)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                            """, [r.id, r.bot, r.userID, r.command, r.options, r.startedAt, r.durationMicros, r.outcome, r.errorCode?.rawValue, r.errorMessage])
+                    }
+                    try db.execute("""
+                        INSERT INTO command_logs_fts (rowid, command, options, error_code, error_message)
+                        SELECT rowid, command, options, error_code, error_message FROM command_logs
+                        """, [])
+                }
             }
             let store = try await SupervisorStore(stateDirectory: dir)
             var query = LogQuery()

@@ -169,6 +169,65 @@ import TestSupport
         }
     }
 
+    /// Rows stored before older ones (a clock ahead, a worker that sends late) are what the search window's
+    /// rowid bound must not cut off; `command_log_blocks` stays an upper bound of every row's start through
+    /// retention, and the migration's fill computes what the store keeps.
+    @Test func theSearchWindowKeepsEarlyStoredNewRowsThroughRetention() async throws {
+        try await withStore { store in
+            let base: Int64 = 1_700_000_000_000_000
+            // rowids 1-20 start after everything else; then 2000 records a second apart, in batches as workers send them.
+            try await store.store((0..<20).map { LogStoreTests.record($0, startedAt: base + 9_000 * 1_000_000 + Int64($0)) })
+            for batch in 0..<4 {
+                try await store.store((0..<500).map { LogStoreTests.record(20 + batch * 500 + $0, startedAt: base + Int64(batch * 500 + $0) * 1_000_000) })
+            }
+            func check(_ label: String) async throws {
+                for text in ["sprocket", "gear", "OUT_OF_STOCK"] {
+                    for limit in [1, 10, 50] {
+                        var q = LogQuery()
+                        q.text = text
+                        q.limit = limit
+                        var before = q
+                        before.to = base + 1_900 * 1_000_000
+                        for query in [q, before] {
+                            #expect(try await store.search(query).records.map(\.id) == Array(try await naive(store, query).prefix(limit)), "\(label) \(query)")
+                        }
+                    }
+                }
+                let wrong = try await store.queue.read { db in
+                    try db.first("""
+                        SELECT count(*) FROM command_logs l LEFT JOIN command_log_blocks b ON b.block = l.rowid >> 8
+                        WHERE b.max_started_at IS NULL OR b.max_started_at < l.started_at
+                        """)?.decode(0, as: Int.self)
+                }
+                #expect(wrong == 0, "\(label): a row's block must know a start at least as new")
+                let below = try await store.queue.read { db in
+                    try db.first("SELECT count(*) FROM command_log_blocks WHERE block < (SELECT min(rowid) FROM command_logs) >> 8")?.decode(0, as: Int.self)
+                }
+                #expect(below == 0, "\(label): blocks below the oldest row are forgotten")
+            }
+            try await check("stored")
+            // The first query's page: the 20 early rows lead it.
+            var newest = LogQuery()
+            newest.text = "gear"
+            #expect(try await store.search(newest).records.first?.startedAt ?? 0 >= base + 9_000 * 1_000_000)
+            // What migration 11 computes from the rows is what the store kept.
+            let (kept, filled) = try await store.queue.write { db in
+                let kept = try db.query("SELECT block, max_started_at FROM command_log_blocks ORDER BY block")
+                try db.execute("DELETE FROM command_log_blocks", [])
+                try db.execute(SupervisorStore.searchBlocksFill)
+                return (kept, try db.query("SELECT block, max_started_at FROM command_log_blocks ORDER BY block"))
+            }
+            #expect(kept.count > 5 && kept == filled)
+            // Retention by time keeps the early rows (they are new), by size takes the oldest rowids.
+            #expect(try await store.deleteCommandLogs(before: base + 700 * 1_000_000) == 700)
+            try await check("after retention by time")
+            #expect(try await store.trimCommandLogs(toBytes: 1, batch: 300) > 0)
+            #expect(try await store.commandCount() == 0)
+            try await check("after trimming everything")
+            #expect(try await store.queue.read { db in try db.first("SELECT count(*) FROM command_log_blocks")?.decode(0, as: Int.self) } == 0)
+        }
+    }
+
     @Test func theHandWrittenLogPageIsByteForByteWhatJSONEncoderWrites() throws {
         let records = [
             CommandRecord(id: "1575437027062884414", bot: "shop/bot", guildID: nil, channelID: "c1", userID: "u\"quoted\"",
