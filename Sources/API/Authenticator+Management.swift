@@ -191,6 +191,7 @@ extension Authenticator {
             ring.rotate(to: key, previousValidUntil: until)
             try JWTKeyFile.write(ring, to: keyFile)
             s.keyRing = ring
+            s.verified.removeAll()
             logger.notice("JWT signing key rotated", ["kid": key.id, "previous_valid_until": until])
             return key.id
         }
