@@ -13,7 +13,7 @@ extension AuthAPITests {
         let hitsBefore = api.auth.state.withLock { $0.verified.hits }
         #expect(await api.send(.get, "/api/v1/bots", token: access).status == 200)
         #expect(await api.send(.get, "/api/v1/bots", token: access).status == 200)
-        #expect(api.auth.state.withLock { $0.verified.hits } >= hitsBefore + 2, "the token was answered from the cache")
+        #expect(api.auth.state.withLock { $0.verified.hits } == hitsBefore + 1, "the second presentation was answered from the cache")
         return access
     }
 
@@ -52,8 +52,10 @@ extension AuthAPITests {
             let key = try api.key()
             let eve = api.forge(header: ["alg": "HS256", "typ": "JWT", "kid": .string(key.id)],
                                 payload: api.claims(sub: "eve", role: "operator", iat: api.clock.now + 5, nbf: api.clock.now), secret: key.secretBytes)
-            #expect(await api.send(.post, "/api/v1/bots/x/stop", token: eve).status == 404, "an operator may stop (the bot is unknown)")
-            #expect(await api.send(.post, "/api/v1/bots/x/stop", token: eve).status == 404)
+            for _ in 0..<2 {
+                let allowed = await api.send(.post, "/api/v1/bots/x/stop", token: eve)
+                #expect(allowed.status != 401 && allowed.status != 403, "an operator may stop (the bot is unknown): \(allowed.status)")
+            }
             _ = try await api.auth.updateAccount(name: "eve", role: "viewer")
             let denied = await api.send(.post, "/api/v1/bots/x/stop", token: eve)
             #expect(denied.status == 403 && api.code(denied) == "FORBIDDEN")
