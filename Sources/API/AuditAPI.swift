@@ -1,6 +1,8 @@
 import Auth
+import Fleet
 import HTTP
 import IPC
+import JSON
 import Store
 
 /// `GET /api/v1/audit` (the audit log, newest first, filtered and cursor-paginated like the logs) and
@@ -9,7 +11,8 @@ import Store
 package enum AuditAPI {
     package static let parameters = ["actor", "action", "target", "outcome", "from", "to", "limit", "cursor"]
 
-    /// One row on the wire.
+    /// One row on the wire: in `GET /api/v1/audit` pages and, the same object, as the data of the live
+    /// feed's `audit.recorded` events. Absent address, target and request id are left out.
     package struct Event: Encodable, Sendable {
         package var seq: Int64
         package var time: Int64
@@ -36,6 +39,24 @@ package enum AuditAPI {
             prev_hash = SupervisorStore.hex(row.previousHash)
             hash = SupervisorStore.hex(row.hash)
         }
+
+        package var json: JSON {
+            var o: [String: JSON] = ["seq": .number(Double(seq)), "time": .number(Double(time)), "actor": .string(actor),
+                                     "action": .string(action), "outcome": .string(outcome),
+                                     "details": .object(details.mapValues(JSON.string)), "prev_hash": .string(prev_hash), "hash": .string(hash)]
+            if let address { o["address"] = .string(address) }
+            if let target { o["target"] = .string(target) }
+            if let request_id { o["request_id"] = .string(request_id) }
+            return .object(o)
+        }
+
+        /// The page and the feed write the same object.
+        package func encode(to encoder: any Encoder) throws { try json.encode(to: encoder) }
+    }
+
+    /// What the daemon gives its `AuditTrail`: each written row goes on `events` as `FleetEvent.audited`.
+    package static func publishing(to events: FleetEventStream) -> @Sendable (AuditRow) -> Void {
+        { row in events.publish(.audited(row: Event(row).json)) }
     }
 
     package struct Page: Encodable, Sendable {

@@ -17,8 +17,10 @@ package enum AuditRoutes {
         package var aggregated = false
     }
 
-    /// Body fields that may be copied into an event (an account or token name and role: never a secret).
-    static let safeBodyFields = ["name", "username", "role", "ttl", "all"]
+    /// Body fields that may be copied into an event (an account or token name and role, what a stock change
+    /// set: never a secret; a bot's `token` is not among them).
+    static let safeBodyFields = ["name", "username", "role", "ttl", "all", "sku", "skus", "category", "quantity", "visible", "out_of_stock",
+                                 "catalog_id", "catalogs", "displays", "bot", "channel_id", "enabled"]
 
     /// The event for `method path` answered with `status` and error `code` (nil for a success), or nil
     /// when the request is not audited.
@@ -70,6 +72,18 @@ package enum AuditRoutes {
             }
         case (.post, "bulk") where rest.count == 2:
             return Event(action: .bulk(rest[1]), target: location.map(lastSegment), outcome: outcome)
+        case (.post, "bulk") where rest.count == 3:
+            // The stock jobs, by their job kinds: /bulk/products/visibility and /bulk/displays/refresh.
+            let kind = switch (rest[1], rest[2]) {
+            case ("products", "visibility"): "product_visibility"
+            case ("displays", "refresh"): "display_refresh"
+            default: "\(rest[1])_\(rest[2])"
+            }
+            return Event(action: .bulk(kind), target: location.map(lastSegment), outcome: outcome)
+        case (_, "catalogs") where method != .get && method != .head:
+            return catalogEvent(method, rest, outcome: outcome, location: location, body: body)
+        case (_, "displays") where method != .get && method != .head:
+            return displayEvent(method, rest, outcome: outcome, location: location)
         case (.post, "jobs") where rest.count == 3 && rest[2] == "cancel":
             return Event(action: .jobCancel, target: rest[1], outcome: outcome)
         case (.post, "config") where rest.last == "reload", (.post, "reload"):
@@ -93,18 +107,40 @@ package enum AuditRoutes {
         }
     }
 
-    /// Fields from a JSON body safe to copy into the audit details (`safeBodyFields`); nothing else.
+    /// Fields from a JSON body safe to copy into the audit details (`safeBodyFields`); nothing else. Values
+    /// are text of at most 128 characters; a list is its items joined by commas; `null` (an unlimited
+    /// quantity) is `null`. The SKUs of `PUT .../stock` are `skus`, and their number `lines`.
     package static func safeDetails(_ body: [UInt8]) -> [String: String] {
         guard !body.isEmpty, let object = (try? JSON.parse(body))?.object else { return [:] }
         var out: [String: String] = [:]
         for key in safeBodyFields {
-            switch object[key] {
-            case .string(let s)?: out[key] = String(s.prefix(128))
-            case .bool(let b)?: out[key] = String(b)
-            default: break
-            }
+            if let value = object[key], let text = detail(value) { out[key] = text }
+        }
+        if let items = object["items"]?.array {
+            out["lines"] = String(items.count)
+            if let skus = detail(.array(items.compactMap { $0["sku"] })) { out["skus"] = skus }
         }
         return out
+    }
+
+    static func detail(_ value: JSON) -> String? {
+        let text: String
+        switch value {
+        case .string(let s): text = s
+        case .bool(let b): text = String(b)
+        case .number(let n): text = n == n.rounded() && abs(n) < 1e15 ? String(Int64(n)) : String(n)
+        case .null: text = "null"
+        case .array(let items):
+            let parts = items.compactMap { item -> String? in
+                if case .array = item { return nil }
+                if case .object = item { return nil }
+                return detail(item)
+            }
+            guard !parts.isEmpty else { return nil }
+            text = parts.joined(separator: ",")
+        case .object: return nil
+        }
+        return text.count > 128 ? String(text.prefix(127)) + "…" : text
     }
 
     static func lastSegment(_ path: String) -> String {

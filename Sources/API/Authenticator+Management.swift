@@ -123,10 +123,13 @@ extension Authenticator {
         // before the change must not survive it); a login right after the change waits for the next second (`mintPair`).
         let changes = role != nil || enabled != nil || hash != nil
         let validAfter: Int64? = changes ? now() + 1 : nil
-        guard let account = try await store.updateAccount(name, role: role?.rawValue, enabled: enabled, passwordHash: hash,
-                                                          tokensValidAfter: validAfter) else {
-            throw APIError(.notFound, .userNotFound, "no account named \(name)")
+        let updated: Account?
+        do {
+            updated = try await store.updateAccount(name, role: role?.rawValue, enabled: enabled, passwordHash: hash, tokensValidAfter: validAfter)
+        } catch let error as LastAdminError {
+            throw Authenticator.lastAdmin(error)
         }
+        guard let account = updated else { throw APIError(.notFound, .userNotFound, "no account named \(name)") }
         state.withLock { s in
             s.accounts[name] = AccountState(role: Role(rawValue: account.role) ?? .viewer, enabled: account.enabled,
                                             tokensValidAfter: account.tokensValidAfter)
@@ -137,9 +140,16 @@ extension Authenticator {
     }
 
     public func deleteAccount(name: String) async throws {
-        guard try await store.deleteAccount(name) else { throw APIError(.notFound, .userNotFound, "no account named \(name)") }
+        let deleted: Bool
+        do { deleted = try await store.deleteAccount(name) } catch let error as LastAdminError { throw Authenticator.lastAdmin(error) }
+        guard deleted else { throw APIError(.notFound, .userNotFound, "no account named \(name)") }
         state.withLock { _ = $0.accounts.removeValue(forKey: name) }
         logger.notice("account deleted", ["account": name])
+    }
+
+    /// 409 `LAST_ADMIN`: the store refused to leave no enabled admin account.
+    static func lastAdmin(_ error: LastAdminError) -> APIError {
+        APIError(.conflict, .lastAdmin, error.description)
     }
 
     // MARK: API tokens
@@ -191,6 +201,7 @@ extension Authenticator {
             ring.rotate(to: key, previousValidUntil: until)
             try JWTKeyFile.write(ring, to: keyFile)
             s.keyRing = ring
+            s.verified.removeAll()
             logger.notice("JWT signing key rotated", ["kid": key.id, "previous_valid_until": until])
             return key.id
         }

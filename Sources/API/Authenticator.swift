@@ -14,8 +14,9 @@ import Synchronization
 ///
 /// What every request needs (the key ring, each account's role and state, the API tokens' hashes,
 /// the revoked access-token ids) is kept in memory behind one lock, loaded at start and changed only
-/// through this type after the store committed, so a check costs one HMAC and a few dictionary
-/// lookups and a revocation applies to the very next request.
+/// through this type after the store committed, so a token's first check costs one HMAC and a few
+/// dictionary lookups, a token seen before only the lookups (`VerifiedTokenCache`), and a revocation
+/// applies to the very next request.
 public final class Authenticator: Sendable {
     /// Token lifetimes and what `/metrics` needs.
     public struct Settings: Sendable, Equatable {
@@ -57,6 +58,8 @@ public final class Authenticator: Sendable {
         /// jti -> its exp (Unix seconds).
         var revokedJTIs: [String: Int64] = [:]
         var throttle = LoginThrottle()
+        /// Access tokens that verified: a token presented again costs a lookup, not a parse and an HMAC.
+        var verified = VerifiedTokenCache()
     }
 
     public let settings: Settings
@@ -137,7 +140,9 @@ public final class Authenticator: Sendable {
         }
         let verdict: Result<(JWTClaims, Role), APIError> = state.withLock { s in
             let claims: JWTClaims
-            do { claims = try s.keyRing.verify(token, now: now) } catch let error as JWTError {
+            // The signature and claims, from the cache when these exact bytes verified before; revocation, the
+            // account and its cut-off below are checked on every request, cached or not.
+            do { claims = try s.verified.verify(token, ring: s.keyRing, now: now) } catch let error as JWTError {
                 if case .expired = error { return .failure(Authenticator.unauthorized(.tokenExpired, "the access token has expired; refresh it")) }
                 return .failure(Authenticator.unauthorized(.tokenInvalid, "the access token is invalid: \(error)"))
             } catch {

@@ -8,7 +8,7 @@ import JSON
 /// `AccessPolicy` table the middleware enforces) and its 401 and 403 answers.
 package enum OpenAPIAuth {
     package static let errorCodes = [ErrorCode.authRequired, .tokenInvalid, .tokenExpired, .forbidden, .refreshReused, .loginFailed,
-                                     .loginLocked, .userNotFound, .userExists, .apiTokenNotFound].map(\.rawValue)
+                                     .loginLocked, .userNotFound, .userExists, .lastAdmin, .apiTokenNotFound].map(\.rawValue)
 
     static func ref(_ name: String) -> JSON { OpenAPIManagement.ref(name) }
     static func json(_ schema: JSON, _ description: String) -> JSON { OpenAPIManagement.json(schema, description) }
@@ -23,6 +23,7 @@ package enum OpenAPIAuth {
                             "headers": ["Retry-After": ["description": "Seconds until a login may be tried again", "schema": ["type": "integer"]]],
                             "content": ["application/json": ["schema": ref("Error")]]]
         let account = json(ref("Account"), "The account (never its password)")
+        let lastAdmin = json(ref("Error"), "LAST_ADMIN: the change would leave no enabled admin account (deleting, disabling or demoting the last one)")
         return [
             "/api/v1/auth/login": ["post": [
                 "summary": "Log in with an account's name and password", "requestBody": body(ref("Login")),
@@ -53,9 +54,9 @@ package enum OpenAPIAuth {
             "/api/v1/users/{name}": [
                 "patch": ["summary": "Change an account's role, enabled state or password; its tokens issued before stop working",
                           "parameters": [userName], "requestBody": body(ref("AccountPatch")),
-                          "responses": ["200": account, "404": error, "422": error]],
+                          "responses": ["200": account, "404": error, "409": lastAdmin, "422": error]],
                 "delete": ["summary": "Delete an account", "parameters": [userName],
-                           "responses": ["204": ["description": "Deleted"], "404": error]],
+                           "responses": ["204": ["description": "Deleted"], "404": error, "409": lastAdmin]],
             ],
             "/api/v1/tokens": [
                 "get": ["summary": "Every API token (never the token itself)",

@@ -15,8 +15,11 @@ extension OpenAPIDocument {
             "summary": "The audit log, newest first (admin): changes, logins, refusals; each row hash-chained to the one before",
             "parameters": [
                 text("actor", "An account, a token name, control:UID or anonymous"),
-                text("action", "bot.stop, auth.login_failed, access.denied, rate.limited, ..."),
-                text("target", "A bot name, job id, account or token name"),
+                text("action", "bot.create|update|delete|start|stop|restart, bulk.*, job.cancel, catalog.create|update|delete, "
+                     + "product.create|update|delete|show|hide, stock.set, display.create|update|delete|refresh, auth.login, "
+                     + "auth.login_failed, auth.refresh_reused, auth.logout, token.create|revoke, user.*, key.rotate, config.reload, "
+                     + "access.denied, rate.limited, ..."),
+                text("target", "A bot name, job id, account or token name, catalog id, catalog/SKU (3/TEA-1) or display id"),
                 ["name": "outcome", "in": "query", "required": false,
                  "schema": ["type": "string", "enum": .array([""] + AuditOutcome.allCases.map { .string($0.rawValue) })]],
                 milliseconds("from", "Start, Unix milliseconds"), milliseconds("to", "End, Unix milliseconds"),

@@ -18,7 +18,8 @@ extension OpenAPIDocument {
                 "description": """
                     Every event is JSON: {"id": N, "time": <Unix ms>, "topic": "...", "type": "...", "data": {...}}. Topics: \
                     bots (bot.state, bot.exited, bot.handover, bot.added, bot.removed), commands (command: one committed record), \
-                    metrics (metrics.sampled), jobs (job.state, job.item), stock, audit (admins). Over WebSocket a client sends \
+                    metrics (metrics.sampled), jobs (job.state, job.item), stock (stock.changed, display.updated, display.broken), \
+                    audit (admins; audit.recorded: the row as GET /api/v1/audit lists it). Over WebSocket a client sends \
                     {"op":"subscribe","topic":"commands","filter":{"bot":"shop","outcome":"error"},"last_event_id":N} and \
                     {"op":"unsubscribe","topic":"commands"}, and gets subscribed/unsubscribed/error replies. A client that \
                     reconnects with its last id (last_event_id, or the Last-Event-ID header) gets what it missed, or a reset \

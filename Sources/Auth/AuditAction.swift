@@ -23,12 +23,17 @@ public struct AuditAction: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let botRestart = AuditAction("bot.restart")
     public static let botEnable = AuditAction("bot.enable")
     public static let botDisable = AuditAction("bot.disable")
-    /// `bulk.start`, `bulk.stop`, `bulk.restart`, `bulk.messages`.
+    /// `bulk.start`, `bulk.stop`, `bulk.restart`, `bulk.messages`, `bulk.product_visibility`, `bulk.display_refresh`.
     public static func bulk(_ verb: String) -> AuditAction { AuditAction("bulk.\(verb)") }
     public static let jobCancel = AuditAction("job.cancel")
-    /// Stock (issue 14): a product's quantity or visibility changed, displays re-rendered.
-    public static let stockChange = AuditAction("stock.change")
-    public static let displayRefresh = AuditAction("display.refresh")
+    /// Stock: `catalog.create|update|delete`.
+    public static func catalog(_ verb: String) -> AuditAction { AuditAction("catalog.\(verb)") }
+    /// `product.create|update|delete`, and `product.show|hide` for a change of visibility alone.
+    public static func product(_ verb: String) -> AuditAction { AuditAction("product.\(verb)") }
+    /// Quantities set: one product's alone, or many at once (`PUT .../stock`, `botvisorctl stock set`).
+    public static let stockSet = AuditAction("stock.set")
+    /// `display.create|update|delete|refresh`.
+    public static func display(_ verb: String) -> AuditAction { AuditAction("display.\(verb)") }
     public static let configReload = AuditAction("config.reload")
     public static let backup = AuditAction("backup")
     public static let shutdown = AuditAction("shutdown")

@@ -117,7 +117,11 @@ public struct JWTKeyRing: Sendable {
     /// minted by this issuer, and valid at `now` (Unix seconds) within `leeway`.
     /// Revocation (`jti`) and account state are the caller's to check next.
     public func verify(_ token: some StringProtocol, now: Int64) throws(JWTError) -> JWTClaims {
-        let bytes = Array(token.utf8)
+        try verify(bytes: Array(token.utf8), now: now).claims
+    }
+
+    /// `verify`, answering also the id of the key that verified (`VerifiedTokenCache` keeps it).
+    func verify(bytes: [UInt8], now: Int64) throws(JWTError) -> (claims: JWTClaims, keyID: String) {
         guard bytes.count <= JWTKeyRing.maximumTokenBytes else { throw .oversized(bytes: bytes.count) }
         let parts = bytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
         guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty else { throw .malformed }
@@ -132,7 +136,7 @@ public struct JWTKeyRing: Sendable {
         if let typ = fields["typ"], typ.string?.uppercased() != "JWT" { throw .unsupportedHeader("typ") }
         guard let kidValue = fields["kid"] else { throw .missingKeyID }
         guard let kid = kidValue.string, let key = keys[kid] else { throw .unknownKeyID(kidValue.string ?? kidValue.serialized()) }
-        if let until = retirement[kid], now >= until { throw .unknownKeyID(kid) }
+        guard verifies(keyID: kid, now: now) else { throw .unknownKeyID(kid) }
 
         guard let signature = Base64URL.decode(Array(parts[2])) else { throw .invalidBase64(.signature) }
         let signingInput = bytes[..<(parts[1].endIndex)]
@@ -142,7 +146,23 @@ public struct JWTKeyRing: Sendable {
         // Only an authenticated payload is parsed.
         guard let payloadBytes = Base64URL.decode(Array(parts[1])) else { throw .invalidBase64(.payload) }
         guard let payload = try? JSON.parse(payloadBytes), case .object(let claims) = payload else { throw .invalidJSON(.payload) }
-        return try validate(claims, now: now)
+        return (try validate(claims, now: now), kid)
+    }
+
+    /// Whether the key `id` is in the ring and not retired at `now`.
+    func verifies(keyID id: String, now: Int64) -> Bool {
+        guard keys[id] != nil else { return false }
+        if let until = retirement[id], now >= until { return false }
+        return true
+    }
+
+    /// The time checks of `validate` (RFC 7519 §4.1.4, §4.1.5), for claims verified before.
+    static func checkTimes(_ claims: JWTClaims, now: Int64) throws(JWTError) {
+        // RFC 7519 §4.1.4: the token must not be accepted on or after exp.
+        guard now < claims.expiresAt + leeway else { throw .expired(at: claims.expiresAt) }
+        // RFC 7519 §4.1.5: nor before nbf; a token issued in the future is not valid yet either.
+        guard now + leeway >= claims.notBefore else { throw .notYetValid(until: claims.notBefore) }
+        guard now + leeway >= claims.issuedAt else { throw .notYetValid(until: claims.issuedAt) }
     }
 
     private func validate(_ claims: [String: JSON], now: Int64) throws(JWTError) -> JWTClaims {
@@ -167,11 +187,8 @@ public struct JWTKeyRing: Sendable {
         let jti = try string("jti")
         guard exp > iat else { throw .invalidClaim("exp") }
         guard iss == issuer else { throw .wrongIssuer(iss) }
-        // RFC 7519 §4.1.4: the token must not be accepted on or after exp.
-        guard now < exp + JWTKeyRing.leeway else { throw .expired(at: exp) }
-        // RFC 7519 §4.1.5: nor before nbf; a token issued in the future is not valid yet either.
-        guard now + JWTKeyRing.leeway >= nbf else { throw .notYetValid(until: nbf) }
-        guard now + JWTKeyRing.leeway >= iat else { throw .notYetValid(until: iat) }
-        return JWTClaims(issuer: iss, subject: sub, role: role, issuedAt: iat, notBefore: nbf, expiresAt: exp, id: jti)
+        let verified = JWTClaims(issuer: iss, subject: sub, role: role, issuedAt: iat, notBefore: nbf, expiresAt: exp, id: jti)
+        try JWTKeyRing.checkTimes(verified, now: now)
+        return verified
     }
 }

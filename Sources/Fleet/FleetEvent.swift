@@ -1,8 +1,9 @@
 import IOCore
 import IPC
+import JSON
 
 /// Something that happened in the fleet, as every consumer inside the daemon sees it (jobs, caches,
-/// and next the live feed, the audit log and the dashboard). Published on `FleetEventStream`.
+/// the live feed, the audit log and the dashboard). Published on `FleetEventStream`.
 public enum FleetEvent: Sendable, Equatable {
     /// A bot's shown state changed; `generation` is its worker's (a new value means a new process).
     case botStateChanged(bot: String, from: WorkerState, to: WorkerState, generation: UInt64, reason: String?)
@@ -24,6 +25,8 @@ public enum FleetEvent: Sendable, Equatable {
     case displayUpdated(display: Int64, bot: String, messageIDs: [String])
     /// Discord refused a stock display for good (unknown channel, no access); `code` is Discord's.
     case displayBroken(display: Int64, bot: String, code: String, message: String)
+    /// An audit row was written: `row` is the row as `GET /api/v1/audit` lists it (details hold no secret).
+    case audited(row: JSON)
 
     /// The number of records in a `commandRecordsCommitted`, else 0.
     public var recordCount: Int {
@@ -37,7 +40,7 @@ public enum FleetEvent: Sendable, Equatable {
              .commandRecordsCommitted(let bot, _), .botAdded(let bot), .botRemoved(let bot), .displayUpdated(_, let bot, _),
              .displayBroken(_, let bot, _, _):
             bot
-        case .metricsSampled, .jobProgress, .stockChanged:
+        case .metricsSampled, .jobProgress, .stockChanged, .audited:
             nil
         }
     }

@@ -77,6 +77,9 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, Codable, Expressi
     public static let loginLocked: ErrorCode = "LOGIN_LOCKED"
     public static let userNotFound: ErrorCode = "USER_NOT_FOUND"
     public static let userExists: ErrorCode = "USER_EXISTS"
+    /// Deleting, disabling or demoting the last enabled admin account is refused (409): nobody could
+    /// manage accounts over HTTP afterwards.
+    public static let lastAdmin: ErrorCode = "LAST_ADMIN"
     /// No API token with that id.
     public static let apiTokenNotFound: ErrorCode = "API_TOKEN_NOT_FOUND"
 

@@ -22,12 +22,17 @@ public actor AuditTrail {
     private var pending: [PendingKey: Pending] = [:]
     /// Events that could not be written (the database failed): also on the journal as errors.
     public private(set) var failedWrites = 0
+    /// Called with each row once it is on the chain: the daemon puts it on the fleet event stream, where
+    /// the live feed's `audit` topic shows it to admins (`seq` orders them).
+    let published: (@Sendable (AuditRow) -> Void)?
 
     public init(store: SupervisorStore, logger: Logger = Logger(label: "audit"),
-                now: @escaping @Sendable () -> Int64 = { WallClock.now().milliseconds }) {
+                now: @escaping @Sendable () -> Int64 = { WallClock.now().milliseconds },
+                published: (@Sendable (AuditRow) -> Void)? = nil) {
         self.store = store
         self.logger = logger
         self.now = now
+        self.published = published
     }
 
     /// Records one event. Never throws: a failed write is logged at error (with the event) and counted.
@@ -93,6 +98,7 @@ public actor AuditTrail {
         do {
             let row = try await store.appendAudit(entry)
             logger.log(warning ? .warning : .notice, "audit", fields(row.entry.sequence))
+            published?(row)
             return row
         } catch {
             failedWrites += 1

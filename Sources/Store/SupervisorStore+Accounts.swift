@@ -128,10 +128,15 @@ extension SupervisorStore {
 
     /// Changes what is given; a new password or a disabled account also ends every refresh family
     /// of the account (the caller drops its access tokens). Returns the account as it now is, nil when absent.
+    /// Throws `LastAdminError` (and changes nothing) when the change would disable or demote the last
+    /// enabled admin account.
     public func updateAccount(_ name: String, role: String? = nil, enabled: Bool? = nil, passwordHash: String? = nil,
                               tokensValidAfter: Int64? = nil) async throws -> Account? {
         try await queue.write { db in
-            guard try db.first("SELECT name FROM accounts WHERE name = ?", [name]) != nil else { return nil }
+            guard let current = try db.first("SELECT role, enabled FROM accounts WHERE name = ?", [name]) else { return nil }
+            let (currentRole, currentlyEnabled): (String, Bool) = (try current.decode("role"), try current.decode("enabled"))
+            let keepsAdmin = (role ?? currentRole) == "admin" && (enabled ?? currentlyEnabled)
+            if !keepsAdmin { try Self.checkNotLastAdmin(name, db) }
             if let role { try db.execute("UPDATE accounts SET role = ? WHERE name = ?", [role, name]) }
             if let enabled { try db.execute("UPDATE accounts SET enabled = ? WHERE name = ?", [enabled, name]) }
             if let passwordHash { try db.execute("UPDATE accounts SET password_hash = ? WHERE name = ?", [passwordHash, name]) }
@@ -143,13 +148,25 @@ extension SupervisorStore {
         }
     }
 
-    /// Removes the account and its refresh tokens; false when absent.
+    /// Removes the account and its refresh tokens; false when absent. Throws `LastAdminError` (and
+    /// removes nothing) for the last enabled admin account.
     public func deleteAccount(_ name: String) async throws -> Bool {
         try await queue.write { db in
+            try Self.checkNotLastAdmin(name, db)
             try db.execute("DELETE FROM refresh_tokens WHERE account = ?", [name])
             try db.execute("DELETE FROM accounts WHERE name = ?", [name])
             return db.changes == 1
         }
+    }
+
+    /// Throws when `name` is an enabled admin and no other enabled admin account exists. It runs in the
+    /// write transaction of the change, so two admins removing each other at once cannot both succeed.
+    static func checkNotLastAdmin(_ name: String, _ db: Database) throws {
+        guard let row = try db.first("SELECT role, enabled FROM accounts WHERE name = ?", [name]),
+              try row.decode("role", as: String.self) == "admin", try row.decode("enabled", as: Bool.self) else { return }
+        let others = try db.first("SELECT count(*) FROM accounts WHERE role = 'admin' AND enabled = 1 AND name != ?", [name])?
+            .decode(0, as: Int64.self) ?? 0
+        if others == 0 { throw LastAdminError(account: name) }
     }
 
     public func recordLogin(_ name: String, at millis: Int64) async throws {

@@ -35,12 +35,24 @@ extension Daemon {
         case .tokenCreate: .tokenCreate
         case .tokenRevoke: .tokenRevoke
         case .keyRotate: .keyRotate
-        case .stockShow, .stockHide, .stockSet: .stockChange
-        case .displayRefresh: .displayRefresh
+        case .stockShow: .product("show")
+        case .stockHide: .product("hide")
+        case .stockSet: .stockSet
+        case .displayRefresh: .display("refresh")
         case .status, .botList, .logs, .userList, .tokenList, .auditVerify, .auditList, .stockList, .displayList: nil
         }
         guard let action else { return reply }
         if request.all == true { details["all"] = "true" }
+        if let stock = stockTargets(request, reply) {
+            // One row per product (or per display) changed, named as over HTTP (`3/TEA-1`, `7`).
+            if request.command == .stockSet { details["quantity"] = request.unlimited == true ? "null" : request.quantity.map(String.init) }
+            for (target, ok, code) in stock {
+                var each = details
+                if let code { each["code"] = code }
+                await audit.record(actor: actor, action: action, target: target, outcome: outcome(ok), details: each)
+            }
+            return reply
+        }
         // One row per bot for commands that act on several, as over HTTP.
         if request.command.actsOnEachBot, let results = reply.results, !results.isEmpty {
             for result in results {
@@ -53,6 +65,21 @@ extension Daemon {
         let target = request.command == .backup ? request.path : (request.name ?? request.bots?.first)
         await audit.record(actor: actor, action: action, target: target, outcome: outcome(reply.ok), details: details)
         return reply
+    }
+
+    /// The audit rows of a stock or display command: (target, ok, error code) per product or display it
+    /// changed, or one row naming the SKUs asked for when it changed none; nil for other commands.
+    func stockTargets(_ request: ControlRequest, _ reply: ControlReply) -> [(String, Bool, String?)]? {
+        switch request.command {
+        case .stockShow, .stockHide, .stockSet:
+            if reply.ok, let lines = reply.stock, !lines.isEmpty { return lines.map { ("\($0.catalog_id)/\($0.sku)", true, nil) } }
+            return [((request.skus ?? []).joined(separator: ","), reply.ok, reply.error?.code.rawValue)]
+        case .displayRefresh:
+            guard let results = reply.results, !results.isEmpty else { return [("-", reply.ok, reply.error?.code.rawValue)] }
+            return results.map { (String($0.name.dropFirst("display ".count)), $0.ok, $0.error?.code.rawValue) }
+        default:
+            return nil
+        }
     }
 
     /// Answers one control request. Commands that act on several bots act on each and answer one

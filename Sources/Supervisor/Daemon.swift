@@ -98,7 +98,7 @@ public actor Daemon {
                                         maxConnections: caps.control, logger: logger) {
             request, uid in await self.handle(request, uid: uid)
         }
-        let audit = AuditTrail(store: store)
+        let audit = AuditTrail(store: store, published: AuditAPI.publishing(to: fleet.events))
         self.audit = audit
         let jobs = JobRunner(store: store, fleet: fleet, logger: logger)
         let displays = DisplayEngine(store: store, fleet: fleet, logger: logger)

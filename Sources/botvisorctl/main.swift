@@ -108,7 +108,8 @@ let commandHelp: [String: String] = [
         (`printf '%s\\n' "$PW" | botvisorctl user add ci --role viewer`). 12 to 1024 characters. viewer reads;
         operator also starts, stops and restarts bots, runs bulk jobs and cancels jobs; admin also manages
         bots, accounts and tokens. passwd, disable and a new role end the account's logins at once.
-        The control socket is the local root of trust: it makes the first admin account.
+        The control socket is the local root of trust: it makes the first admin account. The last enabled
+        admin account cannot be disabled or deleted (LAST_ADMIN): add or enable another admin first.
         """,
     "token": """
         usage: botvisorctl token create --role viewer|operator|admin --name NAME [--ttl 90d]

@@ -238,6 +238,8 @@ import TestSupport
     @Test func aDemotionAppliesToTokensAlreadyIssued() async throws {
         try await withAPI { api in
             _ = try await api.auth.createAccount(name: "bob", role: "admin", password: Self.password)
+            // Another admin: the last enabled admin account cannot be demoted.
+            _ = try await api.auth.createAccount(name: "root", role: "admin", password: Self.password)
             let key = try api.key()
             // A token issued before the change carries role admin; the account is now a viewer.
             let token = api.forge(header: ["alg": "HS256", "typ": "JWT", "kid": .string(key.id)], payload: api.claims(sub: "bob", iat: api.clock.now + 5,

@@ -127,7 +127,9 @@ import TestSupport
             let mode = try FileManager.default.attributesOfItem(atPath: keyFile)[.posixPermissions] as? Int
             #expect(mode == 0o600)
 
-            // Password change over the CLI ends the account's tokens; disable and delete.
+            // Password change over the CLI ends the account's tokens; disable and delete (with another admin
+            // account beside it: the last enabled admin account cannot be disabled or deleted).
+            #expect(try await ctl(h, ["user", "add", "spare-admin", "--role", "admin"], stdin: Self.password + "\n").status == 0)
             #expect(try await ctl(h, ["user", "passwd", "root-admin"], stdin: "another long passphrase\n").status == 0)
             #expect(try await http(h, .get, "/api/v1/bots", token: pair2["access_token"]?.string).0 == 401)
             #expect(try await ctl(h, ["user", "disable", "root-admin"]).status == 0)

@@ -304,7 +304,7 @@ extension DaemonHarness {
             try await h.waitFor("clerk", .ready)
             let catalog = try await h.createCatalog("Deli", products: [("ham", 3, "meat"), ("brie", 0, "cheese"), ("feta", 2, "cheese")])
             #expect(try await h.api(.patch, "/api/v1/catalogs/\(catalog)/products/feta", ["visible": false]).0 == 200)
-            _ = try await h.createDisplay(bot: "clerk", channel: "8401", catalog: catalog)
+            let displayID = try await h.createDisplay(bot: "clerk", channel: "8401", catalog: catalog)
             try await h.waitForOneMessage("8401", "the display") { $0.contains("Product ham") }
             let id = try #require(await h.sim.injectInteraction(bot: "clerk", command: "stock",
                                                                  options: [["name": "category", "type": 3, "value": "cheese"]]))
@@ -336,6 +336,14 @@ extension DaemonHarness {
             #expect(list.status == 0 && displays.count == 1 && displays.first?["state"]?.string == "ok", "\(list.stdout)")
             let refresh = try await ctl(["display", "refresh", "--all"])
             #expect(refresh.status == 0, "\(refresh.stderr)")
+            // Each change over the control socket is an audit row of control:<uid>, with the actions and targets of HTTP.
+            let (_, audited) = try await h.api(.get, "/api/v1/audit?actor=control:\(getuid())")
+            // (The harness made its admin token over the socket too: token.create.)
+            let rows = (audited["events"]?.array ?? []).reversed().map {
+                "\($0["action"]?.string ?? "") \($0["target"]?.string ?? "-") \($0["outcome"]?.string ?? "")"
+            }.filter { !$0.hasPrefix("token.create") }
+            #expect(rows == ["stock.set \(catalog)/brie success", "product.hide \(catalog)/ham success", "product.hide caviar failure",
+                             "display.refresh \(displayID) success"], "\(rows)")
         }
     }
 }

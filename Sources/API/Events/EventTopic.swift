@@ -17,7 +17,7 @@ public struct EventTopic: RawRepresentable, Hashable, Sendable, CaseIterable, Cu
     public static let jobs = EventTopic("jobs")
     /// Stock changes and stock displays updated or broken.
     public static let stock = EventTopic("stock")
-    /// Audit events; admins only (none are published yet).
+    /// Each audit row as it is written (`audit.recorded`, the row as `GET /api/v1/audit` lists it); admins only.
     public static let audit = EventTopic("audit")
 
     public static let allCases: [EventTopic] = [.bots, .commands, .metrics, .jobs, .stock, .audit]

@@ -79,6 +79,8 @@ public struct FeedEvent: Sendable, Equatable {
         case .displayBroken(let display, let bot, let code, let message):
             return one(.stock, "display.broken", ["display": .number(Double(display)), "bot": .string(bot),
                                                   "code": .string(code), "message": .string(message)], bot: bot)
+        case .audited(let row):
+            return one(.audit, "audit.recorded", row)
         }
     }
 
