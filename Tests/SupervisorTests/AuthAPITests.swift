@@ -69,10 +69,7 @@ import TestSupport
     func withAPI(settings: Authenticator.Settings = .init(), _ body: (API) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
-            let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
-                                                        heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
-                                                        workerEnvironment: [:], records: store, sessions: store)
-            let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
+            let fleet = TestFleet.idle(store: store, dir: dir)
             let clock = Clock()
             let auth = try await TestAuth.authenticator(store: store, dir: dir, settings: settings, now: { clock.now })
             let router = APIRouter.make(fleet: fleet, store: store, authenticator: auth, apiBase: "http://127.0.0.1:1")

@@ -19,10 +19,7 @@ import TestSupport
     func withAPI(apiBase: String = "http://127.0.0.1:1", _ body: (SignedInRouter) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
-            let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: apiBase,
-                                                        heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
-                                                        workerEnvironment: [:], records: store, sessions: store)
-            let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
+            let fleet = TestFleet.idle(store: store, dir: dir, apiBase: apiBase)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await fleet.run() }
                 try await body(try await TestAuth.router(fleet: fleet, store: store, dir: dir, apiBase: apiBase))
@@ -181,10 +178,7 @@ import TestSupport
             let (message, _) = try await store.createJob(JobSpec(kind: .message, request: "{}", content: "hi", targets: [("a", "123")]),
                                                          idempotencyKey: nil)
             for id in [restart, message] { try await store.setJobState(id, .running) }
-            let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
-                                                        heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
-                                                        workerEnvironment: [:], records: store, sessions: store)
-            let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
+            let fleet = TestFleet.idle(store: store, dir: dir)
             let runner = JobRunner(store: store, fleet: fleet, logger: Logger(label: "test"))
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // Resuming starts before the fleet has loaded its bots, as at a real start.

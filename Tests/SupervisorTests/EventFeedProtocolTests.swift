@@ -41,10 +41,7 @@ import TestSupport
     static func withServer(_ settings: EventFeed.Settings, _ body: (Server) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
-            let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
-                                                        heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
-                                                        workerEnvironment: [:], records: store, sessions: store)
-            let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
+            let fleet = TestFleet.idle(store: store, dir: dir)
             let feed = EventFeed(settings: settings, logger: Logger(label: "events"))
             let auth = try await TestAuth.authenticator(store: store, dir: dir)
             let token = try await TestAuth.token(auth)

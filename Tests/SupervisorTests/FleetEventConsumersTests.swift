@@ -17,10 +17,7 @@ import TestSupport
     @Test func aStateChangeOnTheEventStreamEmptiesTheCachesAndARecordCommitDoesNot() async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
-            let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
-                                                        heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
-                                                        workerEnvironment: [:], records: store, sessions: store)
-            let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
+            let fleet = TestFleet.idle(store: store, dir: dir)
             let recorder = MetricsRecorder(fleet: fleet, store: store, logger: Logger(label: "test"))
             let invalidations = Counter()
             recorder.onSamplesStored { await invalidations.increment() }

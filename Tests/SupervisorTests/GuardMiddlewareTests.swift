@@ -92,8 +92,7 @@ import TestSupport
     struct FakeAuth: HTTPMiddleware {
         var refuse: Bool
         func handle(_ request: HTTPRequest, context: RequestContext, next: Next) async throws -> HTTPResponse {
-            var context = context
-            context.principal = Principal(subject: "grafana", role: "viewer")
+            context.principal = Principal(subject: "grafana", role: "viewer")  // the request's shared principal cell
             if refuse { throw APIError(.forbidden, ErrorCode("FORBIDDEN"), "needs operator") }
             return try await next(request, context)
         }

@@ -73,10 +73,7 @@ struct AnyJSON: Decodable {
     func withAPI(_ body: (SignedInRouter, SupervisorStore) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
-            let environment = BotSupervisor.Environment(workerPath: "/bin/false", ipcSocketPath: "\(dir)/ipc.sock", apiBase: "http://127.0.0.1:1",
-                                                        heartbeatInterval: .seconds(1), heartbeatTimeout: .seconds(5), stopTimeout: .seconds(1),
-                                                        workerEnvironment: [:], records: store, sessions: store)
-            let fleet = Fleet(repository: store, environment: environment, restart: .init(), logger: Logger(label: "test"))
+            let fleet = TestFleet.idle(store: store, dir: dir)
             try await body(try await TestAuth.router(fleet: fleet, store: store, dir: dir), store)
         }
     }
