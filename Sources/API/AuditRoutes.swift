@@ -5,7 +5,8 @@ import JSON
 
 /// Which audit action a request is, from its method, path and answer alone, so every route (today's and
 /// the account and token routes the auth layer adds) is covered without touching a handler. Reads are not
-/// audited, except a refusal: any 403 `FORBIDDEN` is `access.denied`, and 429 `RATE_LIMITED` is
+/// audited, except a refusal: any 403 `FORBIDDEN` (or `TOPIC_FORBIDDEN`, a live-feed topic the role may not
+/// follow) is `access.denied`, and 429 `RATE_LIMITED` is
 /// `rate.limited` (which the trail aggregates per minute).
 package enum AuditRoutes {
     /// What to record for one answered request.
@@ -30,7 +31,7 @@ package enum AuditRoutes {
         if status == 429 && code == .rateLimited {
             return Event(action: .rateLimited, target: "\(method) \(path)", outcome: .denied, aggregated: true)
         }
-        if (status == 403 && code == ErrorCode("FORBIDDEN")) || code == .originNotAllowed {
+        if (status == 403 && [ErrorCode("FORBIDDEN"), .topicForbidden].contains(code)) || code == .originNotAllowed {
             return Event(action: .accessDenied, target: "\(method) \(path)", outcome: .denied)
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)

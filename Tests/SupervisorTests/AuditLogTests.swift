@@ -172,6 +172,7 @@ import TestSupport
         #expect(action(.delete, "/api/v1/users/bob", 204) == "user.delete")
         #expect(action(.post, "/api/v1/users/bob/passwd") == "user.passwd")
         #expect(action(.get, "/api/v1/audit", 403, "FORBIDDEN") == "access.denied")
+        #expect(action(.get, "/api/v1/events", 403, .topicForbidden) == "access.denied")
         #expect(action(.get, "/api/v1/bots", 429, .rateLimited) == "rate.limited")
         #expect(AuditRoutes.classify(method: .get, path: "/api/v1/bots", status: 429, code: .rateLimited)?.aggregated == true)
         #expect(action(.get, "/api/v1/bots") == nil)
