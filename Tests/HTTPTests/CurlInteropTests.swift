@@ -7,7 +7,7 @@ import TestSupport
 
 @Suite struct CurlInteropTests {
     func curl(_ args: [String]) async throws -> ProcessResult {
-        try await runProcess(Peer.curl.path!, ["-sS", "--max-time", "20"] + args, timeout: .seconds(30))
+        try await runProcess(Peer.curl.path!, ["-sS", "--max-time", testPatienceSeconds] + args, timeout: .seconds(30))
     }
 
     @Test(.enabled(if: Peer.curl.isAvailable, Peer.curl.missing))

@@ -37,7 +37,7 @@ import TestSupport
     @Test(.enabled(if: Peer.curl.isAvailable, Peer.curl.missing))
     func curlSeesValidJSONForAHeaderTheServerRefuses() async throws {
         try await withServer(responder: testRouter()) { server in
-            let result = try await runProcess(Peer.curl.path!, ["-sS", "--max-time", "20", "-H", "Transfer-Encoding: x\"y, chunked",
+            let result = try await runProcess(Peer.curl.path!, ["-sS", "--max-time", testPatienceSeconds, "-H", "Transfer-Encoding: x\"y, chunked",
                                                                 "http://127.0.0.1:\(server.port)/echo"],
                                               timeout: .seconds(30))
             let error = try JSON.parse(result.stdout)["error"]

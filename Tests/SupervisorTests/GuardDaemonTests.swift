@@ -13,8 +13,8 @@ import TestSupport
 
     /// curl, with `token` as a bearer header read from stdin (`-H @-`), never from argv.
     func curl(_ arguments: [String], as token: String? = nil) async throws -> ProcessResult {
-        guard let token else { return try await runProcess(Peer.curl.path!, ["-s", "--max-time", "20"] + arguments) }
-        return try await runProcess(Peer.curl.path!, ["-s", "--max-time", "20", "-H", "@-"] + arguments,
+        guard let token else { return try await runProcess(Peer.curl.path!, ["-s", "--max-time", testPatienceSeconds] + arguments) }
+        return try await runProcess(Peer.curl.path!, ["-s", "--max-time", testPatienceSeconds, "-H", "@-"] + arguments,
                                     stdin: "Authorization: Bearer \(token)\n")
     }
 

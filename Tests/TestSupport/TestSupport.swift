@@ -128,6 +128,9 @@ public func eventually(timeout: Duration = .seconds(10), _ what: String = "condi
 
 /// The least any test waits for something that should happen: 60 s, or `BOTVISOR_TEST_PATIENCE` seconds.
 public let testPatience: Duration = .seconds(Int(ProcessInfo.processInfo.environment["BOTVISOR_TEST_PATIENCE"] ?? "") ?? 60)
+/// `testPatience` in whole seconds, for a peer's own timeout option (`curl --max-time`): a peer must not give
+/// up on a server the loaded test process has not scheduled yet sooner than the test itself would.
+public let testPatienceSeconds = String(testPatience.components.seconds)
 
 /// `eventually` gave up.
 public struct TimedOutWaiting: Error, CustomStringConvertible {
