@@ -27,7 +27,8 @@ public final class EventFeed: Sendable {
         public var maxMissed = 4096
         /// Idle connections are pinged this often; a WebSocket peer that has not answered the previous ping is dropped.
         public var pingInterval: Duration = .seconds(20)
-        /// One message must be written within this time, else the client is dropped.
+        /// One write (a message, or what piled up in the queue: at most `batchSize` items) must finish within
+        /// this time, else the client is dropped.
         public var sendTimeout: Duration = .seconds(10)
         /// How often the clients' credentials are checked: a revoked one's connections close within this time.
         public var revocationCheckInterval: Duration = .seconds(1)
