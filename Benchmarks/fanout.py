@@ -134,20 +134,24 @@ def stalled_open(port, token):
 def stalled_drain(s):
     """Reads the socket out (what the server managed to send before it gave up on it): frames by type."""
     s.settimeout(5)
-    data = b""
+    data, dropped = b"", False
     try:
         while True:
             chunk = s.recv(1 << 20)
             if not chunk:
+                dropped = True
                 break
             data += chunk
-    except (socket.timeout, ConnectionResetError):
+    except socket.timeout:
         pass
+    except ConnectionResetError:
+        dropped = True
     got, _ = frames(data)
     events = sum(1 for op, p in got if op == 1 and b'"topic"' in p)
     lagged = sum(1 for op, p in got if op == 1 and b'"type":"lagged"' in p)
     close = next(((int.from_bytes(p[:2], "big"), p[2:].decode(errors="replace")) for op, p in got if op == 8), None)
-    return {"bytes": len(data), "events": events, "lagged": lagged, "close": close}
+    # dropped: the server ended the connection (end of stream or reset), rather than leaving it open.
+    return {"bytes": len(data), "events": events, "lagged": lagged, "close": close, "dropped": dropped}
 
 
 # MARK: The driver.

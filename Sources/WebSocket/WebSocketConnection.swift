@@ -74,6 +74,18 @@ public actor WebSocketConnection {
         for frame in frames { try await write(frame, deadline: deadline) }
     }
 
+    /// Writes frames encoded beforehand (`WebSocketFrame.encoded()`), as many as `bytes` holds, in one
+    /// write: a server sending the same message to many peers encodes it once, and a backlog goes out in
+    /// one system call. Server side only (a client masks every frame afresh).
+    public func send(encoded bytes: [UInt8], deadline: Deadline? = nil) async throws {
+        precondition(role == .server, "a client masks each frame: send frames, not bytes")
+        await writeLock.lock()
+        defer { writeLock.unlock() }
+        if let closed { throw closed }
+        if closeSent { throw WebSocketClosed(code: .normal, reason: "closing", byPeer: false) }
+        try await stream.write(bytes, deadline: deadline)
+    }
+
     public func send(_ frame: WebSocketFrame, deadline: Deadline? = nil) async throws {
         await writeLock.lock()
         defer { writeLock.unlock() }

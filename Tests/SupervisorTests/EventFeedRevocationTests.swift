@@ -146,7 +146,8 @@ import TestSupport
         try await DaemonHarness.run { h in
             try await h.waitForHTTP()
             let password = "correct horse battery staple"
-            for (name, role) in [("ada", "operator"), ("bob", "viewer"), ("cy", "admin")] {
+            // dee: a second admin account, so demoting cy is not refused with LAST_ADMIN.
+            for (name, role) in [("ada", "operator"), ("bob", "viewer"), ("cy", "admin"), ("dee", "admin")] {
                 let added = try await h.ctl(ControlRequest(command: .userAdd, name: name, role: role, password: password))
                 #expect(added.ok, "\(String(describing: added.error))")
             }

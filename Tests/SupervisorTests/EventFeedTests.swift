@@ -75,6 +75,25 @@ import TestSupport
         #expect(f.queueState(of: id)?.queued == 0)
     }
 
+    @Test func aWriterTakesWhatPiledUpAtOnceLaggedFirstAndAtMostItsBatch() async {
+        let f = feed(queue: 3)
+        let id = f.register(role: nil, topics: [.bots: EventFilter()], lastEventID: nil)!
+        #expect(await f.nextBatch(id, max: 8)?.map(type) == ["notice:hello"])
+        for i in 0..<5 { f.publish(state("b\(i)")) }                // b0 and b1 lost
+        #expect(await f.nextBatch(id, max: 3)?.map(type) == ["notice:lagged", "bot.state:b2", "bot.state:b3"])
+        #expect(f.queueState(of: id)?.queued == 1)
+        f.publish(state("b5"))
+        #expect(await f.nextBatch(id, max: 8)?.map(type) == ["bot.state:b4", "bot.state:b5"])
+        #expect(f.queueState(of: id)?.queued == 0)
+        // Every client gets the same encoded frame: one text frame around the event's JSON.
+        let other = f.register(role: nil, topics: [.bots: EventFilter()], lastEventID: nil)!
+        _ = await f.nextBatch(other, max: 8)
+        f.publish(state("b6"))
+        guard case .event(let a)? = await f.next(id), case .event(let b)? = await f.next(other) else { Issue.record("no event"); return }
+        #expect(a === b)
+        #expect(a.frame.first == 0x81 && a.frame.count <= a.text.utf8.count + 4 && a.frame.suffix(a.text.utf8.count).elementsEqual(a.text.utf8))
+    }
+
     @Test func theLimitRefusesTheNextClientAndShutdownClosesEveryoneWith1001() async {
         var settings = EventFeed.Settings()
         settings.maxClients = 2

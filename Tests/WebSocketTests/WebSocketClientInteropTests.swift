@@ -59,6 +59,8 @@ func pythonWebSocketClient(port: Int, closeCode: Int) -> String {
             print("pong", flush=True)
             await ws.send("server pings")
             print(await ws.recv(), flush=True)
+            await ws.send("batch")
+            print(await ws.recv(), await ws.recv(), flush=True)
             await ws.send("close:\(closeCode)")
             try:
                 await ws.recv()
@@ -83,6 +85,10 @@ func webSocketRouter() -> Router {
                     // The client's pong is recorded by the next receive().
                     try? await ws.ping(Array("srv".utf8))
                     try? await ws.send(text: "pinged")
+                case .text("batch"):
+                    // Two frames encoded beforehand, in one write (how the event feed drains a backlog).
+                    let frames = ["one", "two"].flatMap { WebSocketFrame(opcode: .text, payload: Array($0.utf8)).encoded() }
+                    try? await ws.send(encoded: frames)
                 case .text(let t) where t.hasPrefix("close:"):
                     await ws.close(code: WebSocketCloseCode(UInt16(t.dropFirst(6))!), reason: "bye")
                     return

@@ -23,18 +23,31 @@ extension EventFeed {
         withExtendedLifetime(reservation) {}
     }
 
+    /// Items a writer takes from its queue at once, written together (at most ~100 KiB of command events).
+    static let batchSize = 256
+
+    /// Writes what the queue holds in one write (each event's frame as the feed encoded it), then waits
+    /// for more. `sendTimeout` bounds each write: one that makes no progress in time drops the client.
     private func writeLoop(_ connection: WebSocketConnection, _ id: Int) async {
-        while let item = await next(id) {
-            do {
+        var bytes: [UInt8] = []
+        while let items = await nextBatch(id, max: Self.batchSize) {
+            bytes.removeAll(keepingCapacity: true)
+            var end: (code: UInt16, reason: String)?
+            for item in items {
                 switch item {
-                case .event(let event): try await connection.send(text: event.text, deadline: .now + settings.sendTimeout)
-                case .notice(let text): try await connection.send(text: text, deadline: .now + settings.sendTimeout)
-                case .end(let code, let reason):
-                    await connection.close(code: WebSocketCloseCode(code), reason: reason, deadline: .now + settings.sendTimeout)
-                    return
+                case .event(let event): bytes += event.frame
+                case .notice(let text): bytes += WebSocketFrame(opcode: .text, payload: Array(text.utf8)).encoded()
+                case .end(let code, let reason): end = (code, reason)
                 }
+            }
+            do {
+                if !bytes.isEmpty { try await connection.send(encoded: bytes, deadline: .now + settings.sendTimeout) }
             } catch {
                 // A write that made no progress in time, or a closed connection: the client is gone.
+                return
+            }
+            if let end {
+                await connection.close(code: WebSocketCloseCode(end.code), reason: end.reason, deadline: .now + settings.sendTimeout)
                 return
             }
         }
@@ -117,14 +130,21 @@ extension EventFeed {
             group.addTask {
                 do {
                     try await send("retry: 2000\n\n")
-                    while let item = await self.next(id) {
-                        switch item {
-                        case .event(let event): try await send("id: \(event.id)\ndata: \(event.text)\n\n")
-                        case .notice(let text): try await send("data: \(text)\n\n")
-                        case .end(_, let reason):
-                            try await send("data: \(FeedEvent.notice("closed", ["reason": .string(reason)], lastID: self.nextEventID - 1, time: self.clock()))\n\n")
-                            return
+                    // What the queue holds goes out in one write, as over WebSocket.
+                    while let items = await self.nextBatch(id, max: Self.batchSize) {
+                        var text = ""
+                        var ended = false
+                        for item in items {
+                            switch item {
+                            case .event(let event): text += "id: \(event.id)\ndata: \(event.text)\n\n"
+                            case .notice(let notice): text += "data: \(notice)\n\n"
+                            case .end(_, let reason):
+                                text += "data: \(FeedEvent.notice("closed", ["reason": .string(reason)], lastID: self.nextEventID - 1, time: self.clock()))\n\n"
+                                ended = true
+                            }
                         }
+                        try await send(text)
+                        if ended { return }
                     }
                 } catch {}
             }

@@ -2,24 +2,30 @@ import Fleet
 import IOCore
 import IPC
 import JSON
+import WebSocket
 
 /// One event of the live feed as it goes on the wire, encoded once and shared by every client:
 /// `{"data":{...},"id":N,"time":<Unix ms>,"topic":"bots","type":"bot.state"}`. Ids increase by one per
 /// event; the first is the daemon's start time in Unix milliseconds times 1000, so ids also increase across
 /// a daemon restart (and a client holding an id from before it is told to `reset`).
-public struct FeedEvent: Sendable, Equatable {
-    public var id: UInt64
-    public var topic: EventTopic
-    public var type: String
+///
+/// A class: the replay buffer and every client's queue hold the same instance, so queuing an event for
+/// fifty clients costs fifty references, not fifty copies of its strings.
+public final class FeedEvent: Sendable, Equatable {
+    public let id: UInt64
+    public let topic: EventTopic
+    public let type: String
     /// Unix milliseconds.
-    public var time: Int64
+    public let time: Int64
     // What filters look at.
-    public var bot: String?
-    public var guild: String?
-    public var outcome: CommandOutcome?
-    public var command: String?
+    public let bot: String?
+    public let guild: String?
+    public let outcome: CommandOutcome?
+    public let command: String?
     /// The whole event as JSON text.
-    public var text: String
+    public let text: String
+    /// `text` as one WebSocket text frame from the server (unmasked), written as is to every client.
+    public let frame: [UInt8]
 
     init(id: UInt64, topic: EventTopic, type: String, time: Int64, data: String,
          bot: String? = nil, guild: String? = nil, outcome: CommandOutcome? = nil, command: String? = nil) {
@@ -32,8 +38,12 @@ public struct FeedEvent: Sendable, Equatable {
         self.outcome = outcome
         self.command = command
         // topic and type are our own constants: no escaping needed.
-        self.text = "{\"data\":\(data),\"id\":\(id),\"time\":\(time),\"topic\":\"\(topic.rawValue)\",\"type\":\"\(type)\"}"
+        let text = "{\"data\":\(data),\"id\":\(id),\"time\":\(time),\"topic\":\"\(topic.rawValue)\",\"type\":\"\(type)\"}"
+        self.text = text
+        frame = WebSocketFrame(opcode: .text, payload: Array(text.utf8)).encoded()
     }
+
+    public static func == (a: FeedEvent, b: FeedEvent) -> Bool { a.id == b.id && a.text == b.text }
 
     /// The feed events a fleet event becomes (one per command record), numbered from `firstID`.
     static func make(from event: FleetEvent, firstID: UInt64, time: Int64) -> [FeedEvent] {
