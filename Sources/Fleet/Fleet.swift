@@ -147,9 +147,6 @@ public actor Fleet {
         return supervisor
     }
 
-    /// Whether `run` registered every stored bot.
-    public var isLoaded: Bool { loaded }
-
     /// Returns once `run` registered every stored bot (jobs resumed at start need them).
     public func waitUntilLoaded() async {
         if loaded { return }

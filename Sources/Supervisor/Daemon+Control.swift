@@ -86,8 +86,9 @@ extension Daemon {
     /// result per name, so a typo in one name neither stops the others nor goes unreported.
     func handle(_ request: ControlRequest, peer uid: UInt32) async -> ControlReply {
         guard let fleet, let store, let authenticator else { return .failure("NOT_READY", "botvisord is starting") }
-        // Until the stored bots are registered a status would list fewer and a start would not find its bot.
-        guard await fleet.isLoaded else { return .failure("NOT_READY", "botvisord is loading its bots") }
+        // Until the stored bots are registered a status would list fewer and a start would not find its bot:
+        // a request that comes that early waits for them (milliseconds; a script's first command must work).
+        await fleet.waitUntilLoaded()
         do {
             switch request.command {
             case .userAdd, .userList, .userPasswd, .userDisable, .userEnable, .userDelete, .tokenCreate, .tokenList, .tokenRevoke, .keyRotate:

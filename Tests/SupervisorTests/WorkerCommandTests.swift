@@ -59,7 +59,9 @@ import TestSupport
                     let control = "\(dir)/run/control.sock"
                     try await eventually(timeout: .seconds(30), "the control socket") { FileManager.default.fileExists(atPath: control) }
                     await sim.addBot(name: "lone", token: "tok-lone")
-                    _ = try await ControlClient.send(ControlRequest(command: .botAdd, bots: ["lone"], token: "tok-lone"), socketPath: control)
+                    // The first command right after start must work (the daemon may still be loading its bots).
+                    let added = try await ControlClient.send(ControlRequest(command: .botAdd, bots: ["lone"], token: "tok-lone"), socketPath: control)
+                    #expect(added.ok, "\(added)")
                     var pid: Int32?
                     try await eventually(timeout: .seconds(60), "lone ready") {
                         let status = try? await ControlClient.send(ControlRequest(command: .status, bots: ["lone"]), socketPath: control).bots?.first
