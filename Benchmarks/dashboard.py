@@ -10,8 +10,8 @@ own clocks (Navigation Timing, Resource Timing, Paint Timing; ms from the start 
   - bytes: the page, its stylesheet and script (transferred, i.e. headers and body), and the API calls
     the page makes to show the fleet (the WebSocket is not counted).
 Usage: Benchmarks/dashboard.py BIN_DIR [RUNS] [BOTS]"""
-import json, re, subprocess, sys, tempfile
-from benchlib import run, wait
+import subprocess, sys, tempfile
+from benchlib import add_bots, admin_token, http_port, run, start_botvisord, wait
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
@@ -50,22 +50,11 @@ def median(values):
 
 
 def main():
-    conf = f"{tmp}/botvisor.conf"
-    with open(conf, "w") as f:
-        f.write(f"[http]\nlisten = 127.0.0.1:0\n[paths]\nstate_dir = {tmp}/state\nruntime_dir = {tmp}/run\n"
-                f"[discord]\napi_base = http://127.0.0.1:1/api/v10\n[limits]\nenabled = no\n[logs]\nlevel = warning\n")
-    daemon = subprocess.Popen([f"{BIN}/botvisord", "--config", conf, "--worker", f"{BIN}/ingest-bench"],
-                              stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/botvisord.log", "w"))
-    procs.append(daemon)
-    ctl = [f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock"]
-    wait(lambda: subprocess.run(ctl + ["status"], capture_output=True).returncode == 0, what="control socket")
-    minted = subprocess.run(ctl + ["token", "create", "--role", "viewer", "--name", "dashboard"], capture_output=True, text=True, check=True)
-    token = re.search(r"bva_[A-Za-z0-9_\-]+", minted.stdout).group(0)
-    with open(f"{tmp}/bot.token", "w") as f:
-        f.write("dummy-token-never-used")
-    for i in range(BOTS):
-        subprocess.run(ctl + ["bot", "add", f"bot{i:02d}", "--token-file", f"{tmp}/bot.token"], check=True, stdout=subprocess.DEVNULL)
-    port = wait(lambda: open(f"{tmp}/run/http.addr").read().strip().rsplit(":", 1)[1], retry_on=(OSError,), what="http.addr")
+    _, ctl = start_botvisord(BIN, tmp, procs, "[http]\nlisten = 127.0.0.1:0\n[discord]\napi_base = http://127.0.0.1:1/api/v10\n"
+                                  "[limits]\nenabled = no\n[logs]\nlevel = warning\n")
+    token = admin_token(ctl, role="viewer", name="dashboard")
+    add_bots(ctl, tmp, [f"bot{i:02d}" for i in range(BOTS)])
+    port = http_port(tmp)
     wait(lambda: subprocess.run(ctl + ["status"], capture_output=True, text=True).stdout.count(" ready") >= BOTS, what="bots ready")
     url = f"http://127.0.0.1:{port}/"
 

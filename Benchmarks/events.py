@@ -13,7 +13,7 @@ upper bounds for the server. Also reported: events each client missed (must be 0
 Usage: Benchmarks/events.py BIN_DIR [RESTARTS] [CLIENTS]"""
 import asyncio, json, subprocess, sys, tempfile, time
 import websockets
-from benchlib import admin_token, call, run, wait
+from benchlib import add_bots, admin_token, call, http_port, run, start_botvisord, wait
 
 BIN = sys.argv[1]
 RESTARTS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -33,20 +33,10 @@ def rss_kib(pid):
 
 
 def main():
-    conf = f"{tmp}/botvisor.conf"
-    with open(conf, "w") as f:
-        f.write(f"[http]\nlisten = 127.0.0.1:0\nmax_event_clients = {CLIENTS + 10}\n[paths]\nstate_dir = {tmp}/state\n"
-                f"runtime_dir = {tmp}/run\n[discord]\napi_base = http://127.0.0.1:1/api/v10\n[restart]\nbackoff_initial = 0\n"
-                f"[logs]\nlevel = warning\n")
-    daemon = subprocess.Popen([f"{BIN}/botvisord", "--config", conf, "--worker", f"{BIN}/ingest-bench"],
-                              stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/botvisord.log", "w"))
-    procs.append(daemon)
-    ctl = [f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock"]
-    wait(lambda: subprocess.run(ctl + ["status"], capture_output=True).returncode == 0, what="control socket")
-    with open(f"{tmp}/token", "w") as f:
-        f.write("dummy-token-never-used")
-    subprocess.run(ctl + ["bot", "add", "bench", "--token-file", f"{tmp}/token"], check=True, stdout=subprocess.DEVNULL)
-    port = wait(lambda: open(f"{tmp}/run/http.addr").read().strip().rsplit(":", 1)[1], retry_on=(OSError,), what="http.addr")
+    daemon, ctl = start_botvisord(BIN, tmp, procs, f"[http]\nlisten = 127.0.0.1:0\nmax_event_clients = {CLIENTS + 10}\n"
+                                  f"[discord]\napi_base = http://127.0.0.1:1/api/v10\n[restart]\nbackoff_initial = 0\n[logs]\nlevel = warning\n")
+    add_bots(ctl, tmp, ["bench"])
+    port = http_port(tmp)
     base = f"http://127.0.0.1:{port}"
 
     # Every route but health needs a token: an admin API token made over the control socket.

@@ -169,7 +169,7 @@ def rss_kib(pid):
 
 
 def main():
-    from benchlib import run, wait
+    from benchlib import add_bots, admin_token, http_port, run, start_botvisord, wait
     BIN = sys.argv[1]
     SECONDS = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     CLIENTS = int(sys.argv[3]) if len(sys.argv) > 3 else 50
@@ -179,22 +179,11 @@ def main():
     procs = []
 
     def body():
-        conf = f"{tmp}/botvisor.conf"
-        with open(conf, "w") as f:
-            f.write(f"[http]\nlisten = 127.0.0.1:0\nmax_event_clients = {CLIENTS + 10}\n[paths]\nstate_dir = {tmp}/state\n"
-                    f"runtime_dir = {tmp}/run\n[discord]\napi_base = http://127.0.0.1:1/api/v10\n[limits]\nenabled = no\n"
-                    f"[logs]\nlevel = warning\n")
-        daemon = subprocess.Popen([f"{BIN}/botvisord", "--config", conf, "--worker", f"{BIN}/ingest-bench"],
-                                  stdout=subprocess.DEVNULL, stderr=open(f"{tmp}/botvisord.log", "w"))
-        procs.append(daemon)
-        ctl = [f"{BIN}/botvisorctl", "--socket", f"{tmp}/run/control.sock"]
-        wait(lambda: subprocess.run(ctl + ["status"], capture_output=True).returncode == 0, what="control socket")
-        minted = subprocess.run(ctl + ["token", "create", "--role", "viewer", "--name", "fanout"], capture_output=True, text=True, check=True)
-        token = re.search(r"bva_[A-Za-z0-9_\-]+", minted.stdout).group(0)
-        with open(f"{tmp}/bot.token", "w") as f:
-            f.write("dummy-token-never-used")
-        subprocess.run(ctl + ["bot", "add", "bench", "--token-file", f"{tmp}/bot.token"], check=True, stdout=subprocess.DEVNULL)
-        port = int(wait(lambda: open(f"{tmp}/run/http.addr").read().strip().rsplit(":", 1)[1], retry_on=(OSError,), what="http.addr"))
+        daemon, ctl = start_botvisord(BIN, tmp, procs, f"[http]\nlisten = 127.0.0.1:0\nmax_event_clients = {CLIENTS + 10}\n"
+                                      f"[discord]\napi_base = http://127.0.0.1:1/api/v10\n[limits]\nenabled = no\n[logs]\nlevel = warning\n")
+        token = admin_token(ctl, role="viewer", name="fanout")
+        add_bots(ctl, tmp, ["bench"])
+        port = http_port(tmp)
         wait(lambda: "ready" in subprocess.run(ctl + ["status"], capture_output=True, text=True).stdout, what="bench ready")
 
         healthy = CLIENTS - 1
