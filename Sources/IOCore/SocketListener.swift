@@ -44,18 +44,31 @@ public final class SocketListener: Sendable {
     /// Listens on a Unix-domain socket at `path` (replacing a stale file) with file `mode`.
     public static func unix(path: String, mode: mode_t = 0o600, backlog: Int32 = 128, reactor: Reactor = .shared) throws -> SocketListener {
         let address = SocketAddress(unixPath: path)
-        unlink(path)
         let fd = bv_socket_cloexec(AF_UNIX, Int32(SOCK_STREAM.rawValue))
         guard fd >= 0 else { throw SystemError.last("socket") }
+        // Bound in a fresh 0700 directory beside `path`, given `mode`, then renamed into place: nobody can
+        // reach it while its mode is wider, and the process-wide umask is never changed (another thread
+        // creating a file meanwhile would get it).
+        // Short names (`DIR/.bvXXXXXX/s`): a Unix socket path has room for 107 bytes.
+        let parent = path.lastIndex(of: "/").map { String(path[..<$0]) + "/" } ?? ""
+        var template = Array("\(parent).bvXXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else {
+            Glibc.close(fd)
+            throw SystemError.last("mkdtemp \(parent).bvXXXXXX")
+        }
+        let directory = String(cString: made)
+        let staged = "\(directory)/s"
+        defer {
+            unlink(staged)
+            rmdir(directory)
+        }
         do {
-            // Create it with no access for anyone, then open it up to `mode`: no window where it is wider.
-            let old = umask(0o777)
-            let rc = address.withSockAddr { Glibc.bind(fd, $0, $1) }
-            let bindErrno = errno
-            umask(old)
-            guard rc == 0 else { throw SystemError(call: "bind \(path)", errno: bindErrno) }
-            guard chmod(path, mode) == 0 else { throw SystemError.last("chmod \(path)") }
+            let rc = SocketAddress(unixPath: staged).withSockAddr { Glibc.bind(fd, $0, $1) }
+            guard rc == 0 else { throw SystemError.last("bind \(staged)") }
+            guard chmod(staged, mode) == 0 else { throw SystemError.last("chmod \(staged)") }
             guard Glibc.listen(fd, backlog) == 0 else { throw SystemError.last("listen") }
+            // rename replaces a stale socket file at `path` atomically.
+            guard rename(staged, path) == 0 else { throw SystemError.last("rename \(staged) \(path)") }
         } catch {
             Glibc.close(fd)
             throw error
