@@ -39,6 +39,7 @@ public struct AccessPolicy: Sendable {
         "GET /api/v1/logs/export": .role(.viewer),
         "GET /api/v1/bots": .role(.viewer),
         "GET /api/v1/bots/{name}": .role(.viewer),
+        "GET /api/v1/bots/{name}/exits": .role(.viewer),
         "GET /api/v1/jobs": .role(.viewer),
         "GET /api/v1/jobs/{id}": .role(.viewer),
         "POST /api/v1/bots/{name}/start": .role(.operator),

@@ -21,6 +21,12 @@ package enum BotsAPI {
             try APIQuery.check(request, allows: [])
             return .json(try await fleet.statuses([name(request)])[0])
         }
+        router.get("/api/v1/bots/{name}/exits") { request, _ in
+            try APIQuery.check(request, allows: [])
+            let bot = name(request)
+            let exits = await (try await fleet.supervisor(named: bot)).recentExits()
+            return .json(BotExits(bot: bot, exits: exits))
+        }
         router.post("/api/v1/bots") { request, _ in
             try APIQuery.check(request, allows: [])
             let input = try BotConfigInput.parse(request.body)
@@ -203,4 +209,10 @@ package actor TokenCheckGate {
         entries[bot.name] = Entry(key: key, at: .now, result: result)
         return try result.get()
     }
+}
+
+/// `GET /api/v1/bots/{name}/exits`.
+struct BotExits: Encodable {
+    let bot: String
+    let exits: [BotExit]
 }

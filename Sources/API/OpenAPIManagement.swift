@@ -73,6 +73,14 @@ package enum OpenAPIManagement {
                 "parameters": [name],
                 "responses": ["200": json(ref("TokenCheck"), "Discord accepted the token"), "404": error,
                               "422": error, "502": error, "503": error]]],
+            "/api/v1/bots/{name}/exits": ["get": [
+                "summary": "The bot's recent worker exits and spawn failures, newest first (the last 20 since botvisord started)",
+                "description": .string("Each with its cause when botvisord had a hand in it and what followed: restarted at once, a "
+                                       + "backoff, a start retry, failed (restart budget spent), auth_failed or config_failed (Discord "
+                                       + "refused), or stopped."),
+                "parameters": [name],
+                "responses": ["200": json(["type": "object", "required": ["bot", "exits"], "properties": [
+                    "bot": ["type": "string"], "exits": ["type": "array", "items": ref("BotExit")]]], "Recent exits"), "404": error]]],
             "/api/v1/bots/{name}/start": lifecycle("Start the bot's worker", "202"),
             "/api/v1/bots/{name}/stop": lifecycle("Stop the bot's worker (returns once it exited)", "200"),
             "/api/v1/bots/{name}/restart": lifecycle("Restart the worker, handing its session over (it resumes)", "202"),
@@ -144,6 +152,16 @@ package enum OpenAPIManagement {
             "BotPatch": ["type": "object", "additionalProperties": false, "properties": .object(patch),
                          "description": "Every field is optional; a bot cannot be renamed"],
             "BotConfig": ["type": "object", "properties": .object(view)],
+            "BotExit": ["type": "object", "required": ["time", "generation", "exit", "ran_for_seconds", "then"], "properties": [
+                "time": ["type": "integer", "description": "Unix milliseconds"],
+                "generation": ["type": "integer", "description": "The worker's spawn count"],
+                "exit": ["type": "string", "description": "\"exited with status N\", \"killed by signal N\" or \"not spawned\""],
+                "exit_code": ["type": ["integer", "null"]], "signal": ["type": ["integer", "null"]],
+                "ran_for_seconds": ["type": "number"],
+                "cause": ["type": ["string", "null"], "description": "What botvisord saw first, when it had a hand in the exit"],
+                "then": ["type": "string", "enum": .array(ExitHistory.Outcome.allCases.map { .string($0.rawValue) })],
+                "backoff_ms": ["type": ["integer", "null"]],
+                "reason": ["type": ["string", "null"], "description": "The bot's reason after the exit (crash loop, refused token, ...)"]]],
             "TokenCheck": ["type": "object", "required": ["valid", "user", "privileged_intents", "privileged_intents_not_enabled"], "properties": [
                 "valid": ["type": "boolean"], "user": ["type": "object", "properties": ["id": ["type": "string"], "username": ["type": "string"]]],
                 "application_id": nullableString, "application_id_matches": ["type": ["boolean", "null"]],

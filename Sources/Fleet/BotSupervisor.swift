@@ -167,6 +167,11 @@ public actor BotSupervisor {
                          metrics: live == nil ? nil : metrics, config: BotConfigView(definition))
     }
 
+    /// Recent exits and spawn failures, newest first, with their causes and what followed.
+    public func recentExits() -> [BotExit] {
+        lifecycle.exits.entries.reversed().map { BotExit($0, time: Self.unixMillis(of: $0.at)) }
+    }
+
     /// Sends a message through the worker's rate-limited REST client (bulk messaging).
     /// Throws `BotNotRunning` when no worker is connected.
     public func sendMessage(_ message: SendMessage, timeout: Duration) async throws -> Reply {

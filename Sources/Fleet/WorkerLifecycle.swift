@@ -42,6 +42,10 @@ public struct WorkerLifecycle: Sendable {
     public private(set) var lastExit: String?
     /// Why the bot is in its current state (failed, refused, cannot spawn); cleared once it runs.
     public private(set) var reason: String?
+    /// Recent exits and spawn failures, with their causes and what followed.
+    public private(set) var exits = ExitHistory()
+    /// Why this side killed the current worker (missed heartbeats, hello or stop deadline), for its exit entry.
+    private var killedFor: String?
     public private(set) var policy: RestartPolicy
     public private(set) var epoch: UInt64 = 0
     private var afterExit: AfterExit = .restartByPolicy
@@ -164,6 +168,7 @@ public struct WorkerLifecycle: Sendable {
             connected = false
             spawnFailures = 0
             helloMissed = false
+            killedFor = nil
             return [.setState(.starting), .report(.spawned), .startTicks(generation: gen)]
 
         case .spawnFailed(let gen, let why):
@@ -173,6 +178,8 @@ public struct WorkerLifecycle: Sendable {
             reason = why
             state = .spawnRetry(until: now + delay)
             epoch &+= 1
+            exits.append(.init(at: now, generation: gen, status: nil, ranFor: .zero, cause: "cannot spawn the worker",
+                               outcome: .startRetry, backoff: delay, reason: why))
             return [.setState(.backoff), .report(.spawnFailed(reason: why, retryAfter: delay)),
                     .schedule(.spawnRetry, after: delay, epoch: epoch)]
 
@@ -210,10 +217,12 @@ public struct WorkerLifecycle: Sendable {
             switch state {
             case .stopping(let since, _):
                 if now - since >= settings.stopTimeout {
+                    killedFor = "did not stop within \(settings.stopTimeout.seconds) s"
                     actions += [.report(.stopTimedOut), .signal(SIGKILL, group: true)]
                 }
             case .running:
                 if let lastHeard, now - lastHeard > settings.heartbeatTimeout {
+                    killedFor = "missed its IPC heartbeats for \(settings.heartbeatTimeout.seconds) s"
                     actions += [.report(.heartbeatMissed), .signal(SIGKILL, group: true)]
                 } else if connected {
                     actions.append(.sendHeartbeat)
@@ -221,6 +230,7 @@ public struct WorkerLifecycle: Sendable {
             case .starting:
                 if let startedAt, now - startedAt > settings.helloTimeout, !helloMissed {
                     helloMissed = true
+                    killedFor = "did not say hello within \(settings.helloTimeout.seconds) s"
                     actions += [.report(.helloMissed), .signal(SIGKILL, group: true)]
                 }
             default:
@@ -241,7 +251,14 @@ public struct WorkerLifecycle: Sendable {
 
         case .exited(let gen, let status):
             guard gen == generation, state.hasProcess else { return [] }
-            return exited(status, now: now)
+            let ranFor = startedAt.map { now - $0 } ?? .zero
+            var cause = killedFor
+            if cause == nil, case .stopping = state { cause = afterExit == .restartNow ? "restart requested" : "stop requested" }
+            let actions = exited(status, now: now)
+            let (outcome, backoff) = outcome(after: actions, now: now)
+            exits.append(.init(at: now, generation: gen, status: status, ranFor: ranFor, cause: cause,
+                               outcome: outcome, backoff: backoff, reason: reason))
+            return actions
 
         case .settingsChanged(let new):
             settings = new
@@ -381,6 +398,19 @@ public struct WorkerLifecycle: Sendable {
                 startedAt = nil
                 return actions + [.report(.gaveUp(reason: why)), .setState(.failed)]
             }
+        }
+    }
+
+    /// What `exited` decided, read from its actions and the state it left.
+    private func outcome(after actions: [Action], now: Instant) -> (ExitHistory.Outcome, Duration?) {
+        if actions.contains(where: { if case .spawn = $0 { true } else { false } }) { return (.restarted, nil) }
+        switch state {
+        case .backoff(let until): return (.backoff, until - now)
+        case .spawnRetry(let until): return (.startRetry, until - now)
+        case .failed: return (.failed, nil)
+        case .authFailed: return (.authFailed, nil)
+        case .configFailed: return (.configFailed, nil)
+        default: return (.stopped, nil)
         }
     }
 

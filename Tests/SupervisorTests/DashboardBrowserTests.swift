@@ -312,4 +312,118 @@ import TestSupport
             #expect(passed, "\(log.joined(separator: "\n"))")
         }
     }
+
+    static let botScript = prelude + #"""
+    def exits():
+        # One script call: the table is re-rendered live.
+        return driver.execute_script(
+            "return Array.from(document.querySelectorAll('#bot-exits tbody tr'), r => [r.querySelector('.exit').textContent, r.querySelector('.then').textContent])")
+
+    def field_error(name):
+        return driver.execute_script(
+            "const e = document.querySelector('#bot-config label .field-error[data-field=\"' + arguments[0] + '\"]'); return e ? e.textContent : null;", name)
+
+    def set_field(name, value):
+        field = driver.find_element(By.CSS_SELECTOR, '#bot-config [name="%s"]' % name)
+        field.clear()
+        field.send_keys(value)
+
+    try:
+        driver.get(url + "#bot")
+        sign_in("admin")
+        # No exits yet; the admin sees the configuration form filled from the API.
+        wait.until(lambda _: driver.find_element(By.ID, "bot-exits-empty").is_displayed())
+        wait.until(lambda _: driver.find_element(By.CSS_SELECTOR, '#bot-config [name="prefix"]').get_attribute("value") == "!")
+        wait.until(lambda _: driver.find_element(By.ID, "feed-status").text == "live")
+
+        # A kill -9 shows up among the recent restarts without a reload, with its exit reason and what followed.
+        driver.execute_script("window.__marker = 7")
+        need("kill alpha")
+        wait.until(lambda _: len(exits()) == 1)
+        print("exits " + json.dumps(exits()), flush=True)
+        assert exits()[0][0] == "killed by signal 9", exits()
+        assert exits()[0][1].startswith("restarted") or exits()[0][1].startswith("backoff"), exits()
+        assert driver.execute_script("return window.__marker") == 7, "the page was reloaded"
+
+        # Invalid values: each error is shown at its field, and nothing is saved.
+        set_field("prefix", "a b")
+        set_field("anti_spam_commands", "0")
+        driver.find_element(By.CSS_SELECTOR, "#bot-config button[type=submit]").click()
+        wait.until(lambda _: field_error("prefix") is not None and field_error("anti_spam_commands") is not None)
+        print("errors " + json.dumps([field_error("prefix"), field_error("anti_spam_commands")]), flush=True)
+        assert "whitespace" in field_error("prefix"), field_error("prefix")
+        assert field_error("command_timeout_seconds") is None
+        assert need("config alpha") == "! 5"
+        # Valid values save, and the errors go.
+        set_field("prefix", "?")
+        set_field("anti_spam_commands", "3")
+        driver.find_element(By.CSS_SELECTOR, "#bot-config button[type=submit]").click()
+        wait.until(lambda _: driver.find_element(By.ID, "bot-config-result").text == "saved")
+        assert field_error("prefix") is None and field_error("anti_spam_commands") is None
+        assert need("config alpha") == "? 3"
+        no_csp_violations()
+
+        # A viewer sees the restarts but no configuration form, and the same change made by hand is refused.
+        sign_out_to("#bot")
+        sign_in("viewer")
+        wait.until(lambda _: len(exits()) == 1)
+        assert not driver.find_element(By.ID, "bot-config").is_displayed()
+        status = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            fetch("/api/v1/bots/alpha", { method: "PATCH", body: JSON.stringify({ prefix: "!" }),
+                  headers: { "Authorization": "Bearer " + sessionStorage.getItem("botvisor.token"), "Content-Type": "application/json" } })
+              .then((r) => done(r.status), (e) => done(String(e)));
+        """)
+        assert status == 403, status
+        assert need("config alpha") == "? 3"
+        print("PASS", flush=True)
+    finally:
+        driver.quit()
+    """#
+
+    @Test(.enabled(if: browserPresent, missing))
+    func theBotPageShowsRestartsWithTheirExitReasonsAndAdminsEditTheConfigurationWithErrorsAtTheFields() async throws {
+        try #require(await Self.selenium.available(), "selenium is not installed: pip install selenium (or run .ci/run)")
+        try await DaemonHarness.run { h in
+            try await h.waitForHTTP()
+            try await h.createBot("alpha", token: "tok-alpha", extra: ["prefix": "!", "anti_spam_commands": 5])
+            try await h.waitFor("alpha", .ready)
+            let password = "correct horse battery staple"
+            let accounts = ["viewer": "vera", "admin": "ada"]
+            for (role, name) in accounts {
+                let added = try await h.ctl(ControlRequest(command: .userAdd, name: name, role: role, password: password))
+                #expect(added.ok, "\(String(describing: added.error))")
+            }
+            var killed: Int32?
+            let (passed, log) = try await EventFeedProtocolTests.runPeer(
+                Self.botScript, arguments: ["http://127.0.0.1:\(h.httpPort)/", "", Self.chromium!.path!, Self.chromedriver.path!]
+            ) { action in
+                let words = action.split(separator: " ").map(String.init)
+                switch words[0] {
+                case "credentials":
+                    return "\(accounts[words[1]] ?? "") \(password)"
+                case "kill":
+                    let pid = try #require(try await h.status(words[1]).pid)
+                    kill(pid, SIGKILL)
+                    killed = pid
+                case "config":
+                    let (_, bot) = try await h.api(.get, "/api/v1/bots/\(words[1])")
+                    let config = bot["config"]
+                    return "\(config?["prefix"]?.string ?? "null") \(config?["anti_spam_commands"]?.int ?? -1)"
+                default:
+                    Issue.record("unknown action \(action)")
+                }
+                return ""
+            }
+            #expect(passed, "\(log.joined(separator: "\n"))")
+            // The same history through the API: the kill, with its signal and the worker it ended.
+            let (status, body) = try await h.api(.get, "/api/v1/bots/alpha/exits")
+            #expect(status == 200 && body["bot"]?.string == "alpha")
+            let exit = try #require(body["exits"]?[0])
+            #expect(exit["signal"]?.int == Int(SIGKILL) && exit["exit"]?.string == "killed by signal 9" && exit["generation"]?.int == 1)
+            #expect(killed != nil)
+            let (missing, _) = try await h.api(.get, "/api/v1/bots/nobody/exits")
+            #expect(missing == 404)
+        }
+    }
 }

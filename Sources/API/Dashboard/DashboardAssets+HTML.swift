@@ -56,6 +56,25 @@ extension DashboardAssets {
         <h2>Bot <select id="bot-select"></select>
           <select id="bot-window"><option value="3600000">1 h</option><option value="86400000">24 h</option><option value="604800000">7 d</option></select></h2>
         <div id="bot-charts" class="charts"></div>
+        <h3>Recent restarts</h3>
+        <table id="bot-exits">
+          <thead><tr><th>Time</th><th>Exit</th><th>Ran for</th><th>Cause</th><th>Then</th><th>Reason</th></tr></thead>
+          <tbody></tbody>
+        </table>
+        <p id="bot-exits-empty" class="muted" hidden>No exits since botvisord started.</p>
+        <h3>Configuration</h3>
+        <form id="bot-config" class="admin-only config" novalidate>
+          <label>Token <input name="token" type="password" autocomplete="off" placeholder="unchanged"></label>
+          <label>Application id <input name="application_id" autocomplete="off"></label>
+          <label>Intents <input name="intents" inputmode="numeric" autocomplete="off"></label>
+          <label>Prefix <input name="prefix" autocomplete="off" placeholder="slash commands only"></label>
+          <label>Anti-spam commands <input name="anti_spam_commands" inputmode="numeric" autocomplete="off"></label>
+          <label>Anti-spam window (s) <input name="anti_spam_window_seconds" inputmode="decimal" autocomplete="off"></label>
+          <label>Command timeout (s) <input name="command_timeout_seconds" inputmode="decimal" autocomplete="off"></label>
+          <label>Custom commands (JSON) <textarea name="custom_commands" rows="4"></textarea></label>
+          <label class="inline"><input name="enabled" type="checkbox"> Enabled</label>
+          <div class="toolbar"><button type="submit">Save</button> <span id="bot-config-result" class="muted"></span></div>
+        </form>
         <h3>Status</h3>
         <pre id="bot-status"></pre>
       </section>

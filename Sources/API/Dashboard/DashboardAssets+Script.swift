@@ -1,10 +1,10 @@
 extension DashboardAssets {
     /// The dashboard's behaviour, one script in one scope: the core (API, sign-in, views, fleet, bot,
-    /// commands, the live feed), then the pages that register with it (`DashboardAssets+Jobs.swift`,
-    /// `+Stock`, `+Audit`), then the start. Rules: everything a bot, guild, user or command sent is
+    /// commands, the live feed), then the pages that register with it (`DashboardAssets+Bot.swift`,
+    /// `+Jobs`, `+Stock`, `+Audit`), then the start. Rules: everything a bot, guild, user or command sent is
     /// untrusted and only ever reaches the page as text (`textContent`, text nodes), never as markup;
     /// no eval, no inline handlers (the CSP forbids them anyway).
-    static let script = core + jobsScript + stockScript + auditScript + boot
+    static let script = core + botScript + jobsScript + stockScript + auditScript + boot
 
     static let core = #"""
     "use strict";
@@ -180,62 +180,6 @@ extension DashboardAssets {
       });
     }
 
-    // MARK: Bot charts (SVG, drawn here)
-
-    function fillBotSelect() {
-      const select = $("#bot-select");
-      const current = state.selectedBot || select.value;
-      select.replaceChildren(...[...state.bots.keys()].sort().map((n) => el("option", { value: n }, n)));
-      if (current && state.bots.has(current)) select.value = current;
-    }
-    loaders.bot = () => loadBotPage();
-    $("#bot-select").addEventListener("change", () => { state.selectedBot = $("#bot-select").value; loadBotPage(); });
-    $("#bot-window").addEventListener("change", () => loadBotPage());
-
-    const charts = [["gateway_rtt_ms", "Gateway RTT (ms)"], ["rss_bytes", "Memory (bytes)"], ["cpu_percent", "CPU (%)"],
-                    ["commands_per_second", "Commands per second"], ["events_per_second", "Gateway events per second"]];
-
-    async function loadBotPage() {
-      fillBotSelect();
-      const name = $("#bot-select").value;
-      const box = $("#bot-charts");
-      box.replaceChildren();
-      if (!name) return;
-      const to = Date.now(), from = to - Number($("#bot-window").value);
-      for (const [metric, title] of charts) {
-        const chart = el("div", { class: "chart" }, el("h4", {}, title));
-        box.append(chart);
-        api(`/api/v1/monitoring/metrics/series?bot=${encodeURIComponent(name)}&metric=${metric}&from=${from}&to=${to}`)
-          .then((series) => chart.append(svgChart(series.points || [], from, to)))
-          .catch((e) => chart.append(el("p", { class: "muted" }, e.message)));
-      }
-      const status = state.bots.get(name);
-      $("#bot-status").textContent = status ? JSON.stringify(status, null, 2) : "";
-    }
-
-    function svgChart(points, from, to) {
-      const NS = "http://www.w3.org/2000/svg", W = 300, H = 100;
-      const svg = document.createElementNS(NS, "svg");
-      svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
-      svg.setAttribute("preserveAspectRatio", "none");
-      if (points.length === 0) {
-        const t = document.createElementNS(NS, "text");
-        t.setAttribute("x", "4"); t.setAttribute("y", "14"); t.textContent = "no samples in this window";
-        svg.append(t);
-        return svg;
-      }
-      const values = points.map((p) => p.value);
-      const max = Math.max(...values, 0), min = Math.min(...values, 0), span = max - min || 1;
-      const line = document.createElementNS(NS, "polyline");
-      line.setAttribute("points", points.map((p) =>
-        `${((p.ts - from) / (to - from) * W).toFixed(1)},${(H - 4 - (p.value - min) / span * (H - 16)).toFixed(1)}`).join(" "));
-      const label = document.createElementNS(NS, "text");
-      label.setAttribute("x", "4"); label.setAttribute("y", "10");
-      label.textContent = `max ${max.toFixed(2)}  last ${values[values.length - 1].toFixed(2)}`;
-      svg.append(line, label);
-      return svg;
-    }
-
     // MARK: Commands
 
     function commandRow(r) {
@@ -344,7 +288,8 @@ extension DashboardAssets {
       await loadFleet().catch(() => {});
       if (state.live) await loadCommands({}).catch(() => {});
       const view = currentView();
-      if (view !== "bot" && loaders[view]) loaders[view]();
+      // The bot page too: opened first (a link to #bot), it had no bots to choose from until the fleet loaded.
+      if (loaders[view]) loaders[view]();
     }
     """#
 

@@ -47,5 +47,11 @@ extension DashboardAssets {
     .targets button { border: 0; background: none; padding: 0 .3rem; }
     tr.hidden-product td { color: var(--muted); }
     ul.error { margin: 0; padding-left: 1.2rem; }
+    .config { display: grid; grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); gap: .5rem 1rem; padding: .6rem; background: #fff; border: 1px solid var(--line); }
+    .config label { display: grid; gap: .15rem; }
+    .config label.inline { display: flex; align-items: center; gap: .4rem; }
+    .config textarea { font-family: ui-monospace, monospace; font-size: .8rem; }
+    .config [aria-invalid="true"] { border-color: var(--bad); }
+    .field-error { color: var(--bad); font-size: .8rem; }
     """#
 }
