@@ -12,7 +12,8 @@ bottleneck; each reads its sockets by hand), and one stalled client that never r
   - the stalled client: what it finds in its socket at the end (events, lagged notices, close code);
   - botvisord's RSS, sampled every second.
 Usage: Benchmarks/fanout.py BIN_DIR [SECONDS] [CLIENTS] [RATE] [PROCS]
-       Benchmarks/fanout.py --client PORT COUNT   (a child: token on stdin, then the expected total)"""
+       Benchmarks/fanout.py --client PORT COUNT [TOPIC]   (a child: token on stdin, then the expected total; events.py
+       runs these children too, on the `bots` topic)"""
 import base64, json, os, re, socket, subprocess, sys, tempfile, time
 
 
@@ -24,14 +25,14 @@ def pct(values, p):
 # MARK: WebSocket by hand: Python's websockets costs tens of microseconds a message, and 50 clients at
 # 1,000 events/s made the clients the bottleneck. A raw socket and a frame parser cost a few.
 
-def ws_open(port, token, rcvbuf=None):
+def ws_open(port, token, rcvbuf=None, topic="commands"):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf:
         # Set before connecting, so the window is small from the start (the kernel rounds it up).
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.connect(("127.0.0.1", port))
     key = base64.b64encode(os.urandom(16)).decode()
-    s.sendall((f"GET /api/v1/events?topics=commands HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+    s.sendall((f"GET /api/v1/events?topics={topic} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
                f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
                f"Authorization: Bearer {token}\r\n\r\n").encode())
     head = b""
@@ -64,10 +65,10 @@ def frames(buffer):
 TAIL = re.compile(rb',"id":(\d+),"time":(\d+),"topic"')
 
 
-def child(port, count):
+def child(port, count, topic):
     import selectors
     token = sys.stdin.readline().strip()
-    sockets = [ws_open(port, token) for _ in range(count)]
+    sockets = [ws_open(port, token, topic=topic) for _ in range(count)]
     results = [{"events": 0, "first": None, "last": None, "sum": 0, "notices": 0, "closed": None} for _ in sockets]
     buffers = [b""] * count
     latencies = []
@@ -240,6 +241,6 @@ def main():
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--client":
-        child(int(sys.argv[2]), int(sys.argv[3]))
+        child(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] if len(sys.argv) > 4 else "commands")
     else:
         main()
