@@ -113,6 +113,12 @@ import TestSupport
 
         driver.find_element(By.CSS_SELECTOR, 'nav a[data-view="fleet"]').click()
         wait.until(lambda _: state("alpha") == "ready")
+        # The command counts in alpha's commands per minute (the metrics API over 5 minutes, reloaded after commands).
+        def cell(bot, name):
+            return driver.execute_script(
+                'const c = document.querySelector(\'#fleet-table tr[data-bot="%s"] .%s\'); return c ? c.textContent : null;' % (bot, name))
+        wait.until(lambda _: float(cell("alpha", "rate") or 0) > 0)
+        assert cell("alpha", "errors").endswith("%"), cell("alpha", "errors")
         driver.save_screenshot(shot)
         print("PASS", flush=True)
     finally:

@@ -46,7 +46,7 @@ extension DashboardAssets {
           <button data-bulk="restart">Restart selected</button>
         </div>
         <table id="fleet-table">
-          <thead><tr><th></th><th>Bot</th><th>State</th><th>Uptime</th><th>Restarts</th><th>RTT</th><th>Memory</th><th>Reason</th><th class="operator-only">Actions</th></tr></thead>
+          <thead><tr><th></th><th>Bot</th><th>State</th><th>Uptime</th><th>Restarts</th><th>RTT</th><th>Memory</th><th title="commands per minute over the last 5 minutes">Cmd/min</th><th title="errors and timeouts among them">Errors</th><th>Reason</th><th class="operator-only">Actions</th></tr></thead>
           <tbody></tbody>
         </table>
         <p id="fleet-empty" class="muted" hidden>No bots yet.</p>

@@ -112,7 +112,19 @@ extension DashboardAssets {
       state.bots = new Map(bots.map((b) => [b.name, b]));
       renderFleet();
       fillBotSelect();
+      loadRates().catch(() => {});
     }
+
+    // Commands per minute and error rate per bot over the last 5 minutes (the metrics API, cached 1 s there):
+    // reloaded a moment after commands arrive, and every 15 s so a quiet bot's rate falls without an event.
+    state.rates = new Map();
+    async function loadRates() {
+      const summary = await api("/api/v1/monitoring/metrics?window=5m");
+      state.rates = new Map(Object.entries(summary.bots || {}));
+      for (const name of state.bots.keys()) updateBotRow(name);
+    }
+    const ratesSoon = debounced(() => loadRates().catch(() => {}), 2000);
+    setInterval(() => { if (state.token && currentView() === "fleet") loadRates().catch(() => {}); }, 15000);
 
     function renderFleet() {
       const body = $("#fleet-table tbody");
@@ -123,6 +135,7 @@ extension DashboardAssets {
     }
 
     function fleetRow(bot) {
+      const rate = state.rates.get(bot.name);
       const actions = el("td", { class: "operator-only" });
       for (const action of ["start", "stop", "restart"]) {
         const b = el("button", { dataset: { action, bot: bot.name } }, action);
@@ -136,6 +149,8 @@ extension DashboardAssets {
         el("td", {}, bot.restarts),
         el("td", {}, bot.gateway_rtt_ms != null ? Math.round(bot.gateway_rtt_ms) + " ms" : ""),
         el("td", {}, bytes(bot.memory_bytes)),
+        el("td", { class: "rate" }, rate ? rate.commands_per_minute.toFixed(1) : ""),
+        el("td", { class: "errors" + (rate && rate.error_rate > 0 ? " error" : "") }, rate ? (rate.error_rate * 100).toFixed(1) + "%" : ""),
         el("td", { class: "muted" }, bot.reason || ""),
         actions);
       return row;
@@ -242,7 +257,7 @@ extension DashboardAssets {
         }
         case "bot.exited": case "bot.added": case "bot.handover": refreshBot(e.data.bot); break;
         case "bot.removed": state.bots.delete(e.data.bot); updateBotRow(e.data.bot); break;
-        case "command": liveCommand(e.data); break;
+        case "command": liveCommand(e.data); ratesSoon(); break;
         case "reset": case "lagged": reloadAll(); break;
       }
       if (e.topic && topicHandlers[e.topic]) topicHandlers[e.topic](e);
