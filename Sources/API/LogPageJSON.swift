@@ -5,7 +5,7 @@ import Store
 
 /// A log page as JSON, written by hand. At 50 records `JSONEncoder` (sorted keys, an existential
 /// container per field) cost more than the SQLite query behind it; this writes the same bytes as
-/// `HTTPJSON.encoder` would for `APIRouter.Page` (records as `LogRecord`): keys sorted, nil fields
+/// `HTTPJSON.encode` would for `APIRouter.Page` (records as `LogRecord`): keys sorted, nil fields
 /// left out, `/` unescaped, `started_at` in milliseconds, `options` as JSON.
 package enum LogPageJSON {
     package static func encode(_ page: LogPage) -> [UInt8] {

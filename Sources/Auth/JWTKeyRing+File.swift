@@ -1,3 +1,5 @@
+import Crypto
+
 /// The key file in the state directory (mode 0600, written by the daemon at first
 /// start and by `botvisorctl key rotate`): one key per line, the current one first.
 ///

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Discord
-import FoundationEssentials
 import HTTP
 import IOCore
 import IPC

@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSON
 import IPC
 import Logging
 
@@ -24,7 +24,7 @@ extension WorkerReporter {
 public struct NDJSONReporter: WorkerReporter {
     public init() {}
     public func record(_ record: CommandRecord) async {
-        guard let data = try? JSONEncoder().encode(record) else { return }
+        guard let data = try? JSONValueEncoder().encodeBytes(record) else { return }
         FileDescriptorSink(fd: 1).write(line: String(decoding: data, as: UTF8.self) + "\n")
     }
     public func state(_ state: GatewayStatus, detail: String?) async {}

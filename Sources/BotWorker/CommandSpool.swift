@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
+import JSON
 import IOCore
 import IPC
 
@@ -119,12 +119,12 @@ struct CommandSpool {
     }
 
     private mutating func load() {
-        guard let data = FileManager.default.contents(atPath: path) else { return }
-        let decoder = JSONDecoder()
+        guard let data = readFile(path) else { return }
+        let decoder = JSONValueDecoder()
         // A torn last line (a write cut by a crash mid-call cannot happen for one write(2) of a regular
         // file, but a full disk can cut one) fails to decode and is skipped.
         for line in data.split(separator: UInt8(ascii: "\n")) {
-            guard let entry = try? decoder.decode(Line.self, from: Data(line)) else { continue }
+            guard let entry = try? decoder.decode(Line.self, from: Array(line)) else { continue }
             apply(entry)
         }
     }
@@ -204,7 +204,7 @@ struct CommandSpool {
 
     private mutating func append(_ line: Line) throws {
         guard fd >= 0 else { return }
-        var data = try JSONEncoder().encode(line)
+        var data = try JSONValueEncoder().encodeBytes(line)
         data.append(UInt8(ascii: "\n"))
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         guard written == data.count else { throw SystemError(call: "write", errno: written < 0 ? errno : EIO) }
@@ -217,15 +217,15 @@ struct CommandSpool {
         let temporary = path + ".tmp"
         let out = Glibc.open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard out >= 0 else { throw SystemError(call: "open", errno: errno) }
-        let encoder = JSONEncoder()
-        var data = try encoder.encode(Line(kind: .handled, position: position, ids: Array(handledOrder.suffix(Self.handledMemory))))
+        let encoder = JSONValueEncoder()
+        var data = try encoder.encodeBytes(Line(kind: .handled, position: position, ids: Array(handledOrder.suffix(Self.handledMemory))))
         data.append(UInt8(ascii: "\n"))
         for record in started.values {
-            data.append(contentsOf: try encoder.encode(Line(kind: .started, record: record)))
+            data.append(contentsOf: try encoder.encodeBytes(Line(kind: .started, record: record)))
             data.append(UInt8(ascii: "\n"))
         }
         for record in pending {
-            data.append(contentsOf: try encoder.encode(Line(kind: .finished, record: record)))
+            data.append(contentsOf: try encoder.encodeBytes(Line(kind: .finished, record: record)))
             data.append(UInt8(ascii: "\n"))
         }
         var offset = 0

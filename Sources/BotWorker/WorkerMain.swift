@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CLinux
 import Discord
-import FoundationEssentials
 import IOCore
 import IPC
 import JSON
@@ -37,7 +36,7 @@ public enum WorkerMain {
             print(usage)
             return 0
         }
-        LoggingSystem.bootstrap(level: LogLevel(name: ProcessInfo.processInfo.environment["BOTVISOR_LOG_LEVEL"] ?? "info") ?? .info)
+        LoggingSystem.bootstrap(level: LogLevel(name: getenv("BOTVISOR_LOG_LEVEL").map { String(cString: $0) } ?? "info") ?? .info)
         if args.contains("--standalone") {
             guard let tokenFile = value("--token-file") else {
                 printError("botvisor-worker: --standalone needs --token-file FILE")
@@ -59,7 +58,7 @@ public enum WorkerMain {
 
     static func standalone(tokenFile: String, apiBase: String?, configFile: String?) async -> Int32 {
         let logger = Logger(label: "worker")
-        guard let data = FileManager.default.contents(atPath: tokenFile) else {
+        guard let data = readFile(tokenFile) else {
             logger.error("cannot read the token file", ["path": tokenFile])
             return 2
         }
@@ -67,7 +66,7 @@ public enum WorkerMain {
         var config = WorkerConfig(bot: "standalone", token: token, apiBase: apiBase ?? "https://discord.com/api/v10")
         if let configFile {
             // bot.json: the WorkerConfig fields except the token (name, intents, prefix, custom_commands ...).
-            guard let raw = FileManager.default.contents(atPath: configFile), case .object(var object) = try? JSON.parse(Array(raw)) else {
+            guard let raw = readFile(configFile), case .object(var object) = try? JSON.parse(raw) else {
                 logger.error("cannot read the bot configuration", ["path": configFile])
                 return 2
             }
@@ -78,7 +77,7 @@ public enum WorkerMain {
             object["token"] = .string(token)
             if let apiBase { object["api_base"] = .string(apiBase) }
             do {
-                config = try JSONDecoder().decode(WorkerConfig.self, from: Data(JSON.object(object).bytes))
+                config = try JSONValueDecoder().decode(WorkerConfig.self, from: JSON.object(object))
             } catch {
                 logger.error("invalid bot configuration", ["path": configFile, "error": error])
                 return 2

@@ -67,7 +67,7 @@ public struct HTTPError: HTTPResponseError, Equatable, CustomStringConvertible {
 /// carries client text (a header value with `"` in it) still yields valid JSON.
 public enum HTTPErrorBody {
     public static func render(code: String, message: String, requestID: String, fields: [HTTPErrorField] = []) -> [UInt8] {
-        // Keys in sorted order, as HTTPJSON.encoder writes them.
+        // Keys in sorted order, as HTTPJSON.encode writes them.
         var out = Array(#"{"error":{"code":"#.utf8)
         JSON.appendQuoted(code, to: &out)
         if !fields.isEmpty {

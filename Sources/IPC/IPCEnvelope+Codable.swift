@@ -1,4 +1,4 @@
-import FoundationEssentials
+import JSON
 
 extension IPCEnvelope: Codable {
     enum CodingKeys: String, CodingKey {
@@ -28,13 +28,13 @@ extension IPCEnvelope: Codable {
 
     /// The framed wire bytes of this envelope.
     public func encoded() throws -> [UInt8] {
-        IPCFrame.encode(Array(try JSONEncoder().encode(self)))
+        IPCFrame.encode(try JSONValueEncoder().encodeBytes(self))
     }
 
     /// Decodes one frame's payload; a malformed payload is a typed error.
     public static func decode(_ payload: [UInt8]) throws(IPCError) -> IPCEnvelope {
         do {
-            return try JSONDecoder().decode(IPCEnvelope.self, from: Data(payload))
+            return try JSONValueDecoder().decode(IPCEnvelope.self, from: payload)
         } catch let error as DecodingError {
             throw .malformedMessage(IPCEnvelope.describe(error))
         } catch {

@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// The IPC protocol version both sides announce in hello/welcome.
 public let ipcProtocolVersion = 1

@@ -1,5 +1,4 @@
 import Crypto
-import FoundationEssentials
 import HTTP
 import IOCore
 import TLS
@@ -10,7 +9,7 @@ public enum WebSocketHandshake {
 
     /// `Sec-WebSocket-Accept` for a key: base64(SHA-1(key + GUID)) (RFC 6455 §4.2.2).
     public static func acceptValue(for key: String) -> String {
-        Data(SHA1.hash(Array((key + guid).utf8))).base64EncodedString()
+        Base64.encode(SHA1.hash(Array((key + guid).utf8)))
     }
 
     /// Validates an upgrade request; the failure is an HTTP response to send instead.
@@ -23,7 +22,7 @@ public enum WebSocketHandshake {
         guard request.headers["Sec-WebSocket-Version"] == "13" else {
             return .failure(.init(status: HTTPStatus(code: 426), message: "only WebSocket version 13 is supported", version: true))
         }
-        guard let key = request.headers["Sec-WebSocket-Key"], let decoded = Data(base64Encoded: key), decoded.count == 16 else {
+        guard let key = request.headers["Sec-WebSocket-Key"], let decoded = Base64.decode(key), decoded.count == 16 else {
             return .failure(.init(status: .badRequest, message: "Sec-WebSocket-Key must be 16 bytes in base64"))
         }
         return .success(key)
@@ -97,7 +96,7 @@ public enum WebSocketClient {
                           deadline: Deadline) async throws -> WebSocketConnection {
         var keyBytes = [UInt8](repeating: 0, count: 16)
         for i in keyBytes.indices { keyBytes[i] = UInt8.random(in: 0...255) }
-        let key = Data(keyBytes).base64EncodedString()
+        let key = Base64.encode(keyBytes)
         var head = "GET \(url.target) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
             + "Sec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n"
         for (name, value) in headers { head += "\(name): \(value)\r\n" }

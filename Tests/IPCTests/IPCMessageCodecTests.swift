@@ -76,6 +76,14 @@ import Testing
         }
     }
 
+    /// What a peer built with Foundation's coders wrote (slashes escaped, keys in any order) reads back the same.
+    @Test func theGoldenFramesDecode() throws {
+        for (envelope, text) in zip(Self.samples, Self.golden) {
+            let back = try IPCEnvelope.decode(Array(text.utf8))
+            #expect(try Self.json(back.encoded()) == Self.json(envelope.encoded()), "\(envelope.message.type)")
+        }
+    }
+
     static let golden: [String] = [
         #"{"type":"hello","body":{"version":1,"pid":42,"bot":"alpha"}}"#,
         #"{"type":"state","body":{"detail":"after 4000","state":"resuming"}}"#,

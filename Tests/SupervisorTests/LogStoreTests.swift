@@ -241,7 +241,7 @@ import TestSupport
                           startedAt: -1, durationMicros: 1, outcome: .ok),
         ]
         for next: String? in [nil, "MTc5NTc1MDAwMDAwMDAwMDox"] {
-            let expected = Array(try HTTPJSON.encoder.encode(APIRouter.Page(logs: records, next_cursor: next)))
+            let expected = try HTTPJSON.encode(APIRouter.Page(logs: records, next_cursor: next))
             #expect(LogPageJSON.encode(LogPage(records: records, nextCursor: next)) == expected)
         }
         // Milliseconds on the wire, options as JSON.

@@ -62,3 +62,26 @@ public enum Base64URL {
         return out
     }
 }
+
+/// Standard base64 with padding (RFC 4648 §4), as `Sec-WebSocket-Key` and `Sec-WebSocket-Accept` use it
+/// (RFC 6455 §4.1, §4.2.2): the base64url coder with the two characters that differ swapped, and strict the
+/// same way (canonical, the padding exactly what the length needs).
+public enum Base64 {
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        let url = Base64URL.encode(bytes)
+        let padding = String(repeating: "=", count: (4 - url.utf8.count % 4) % 4)
+        return String(decoding: url.utf8.map { $0 == UInt8(ascii: "-") ? UInt8(ascii: "+") : $0 == UInt8(ascii: "_") ? UInt8(ascii: "/") : $0 },
+                      as: UTF8.self) + padding
+    }
+
+    public static func decode(_ text: some StringProtocol) -> [UInt8]? {
+        var chars = Array(text.utf8)
+        guard chars.count % 4 == 0 else { return nil }
+        var padding = 0
+        while padding < 2, chars.last == UInt8(ascii: "=") { chars.removeLast(); padding += 1 }
+        // Standard characters only: a base64url text is not base64.
+        guard !chars.contains(UInt8(ascii: "-")) && !chars.contains(UInt8(ascii: "_")) else { return nil }
+        let url = chars.map { $0 == UInt8(ascii: "+") ? UInt8(ascii: "-") : $0 == UInt8(ascii: "/") ? UInt8(ascii: "_") : $0 }
+        return Base64URL.decode(url)
+    }
+}
