@@ -28,7 +28,7 @@ let package = Package(
         .target(name: "Crypto", dependencies: ["COpenSSL"]),
         .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "Crypto"]),
         .target(name: "Storage", dependencies: ["CSQLite", "IOCore"]),
-        .target(name: "IPC", dependencies: ["IOCore"]),
+        .target(name: "IPC", dependencies: ["IOCore", "JSON"]),
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
         // A JSON value with its own fast parser and serializer.
         .target(name: "JSON"),
