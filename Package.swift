@@ -2,6 +2,16 @@
 // botvisor: no package dependencies. Foundation, Glibc, libsqlite3 and libssl only.
 import PackageDescription
 
+// A release worker carries the Swift runtime inside it (`-static-stdlib`), as scripts/install.sh builds every
+// binary (`--static-swift-stdlib`), so `swift build -c release` and the benchmarks measure the worker that is
+// installed: it maps only the runtime pages it uses. The binaries that link FoundationEssentials need SwiftPM's
+// `--static-swift-stdlib` for that (the linker flag alone misses Foundation's own static libraries). Debug builds
+// link dynamically: the tests link faster.
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+// No module of the worker uses Regex: without the implicit `_StringProcessing` import the worker loads neither
+// libswift_StringProcessing nor libswift_RegexParser.
+let noRegex: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])]
+
 let package = Package(
     name: "botvisor",
     products: [
@@ -17,22 +27,22 @@ let package = Package(
         .target(name: "CLinux", path: "Sources/CLinux"),
         // The version and, when the build passes it, the git commit (`--version` on every binary).
         .target(name: "CBuildInfo", path: "Sources/CBuildInfo"),
-        .target(name: "BuildInfo", dependencies: ["CBuildInfo"]),
+        .target(name: "BuildInfo", dependencies: ["CBuildInfo"], swiftSettings: noRegex),
 
         // Shared plumbing.
-        .target(name: "Logging"),
-        .target(name: "IOCore", dependencies: ["CLinux"]),
-        .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"]),
-        .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging", "JSON"]),
+        .target(name: "Logging", swiftSettings: noRegex),
+        .target(name: "IOCore", dependencies: ["CLinux"], swiftSettings: noRegex),
+        .target(name: "TLS", dependencies: ["IOCore", "COpenSSL"], swiftSettings: noRegex),
+        .target(name: "HTTP", dependencies: ["IOCore", "TLS", "Logging", "JSON"], swiftSettings: noRegex),
         // AES-256-GCM, SHA-1, SHA-256 and HMAC-SHA256 over OpenSSL.
-        .target(name: "Crypto", dependencies: ["COpenSSL"]),
-        .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "Crypto"]),
+        .target(name: "Crypto", dependencies: ["COpenSSL"], swiftSettings: noRegex),
+        .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "Crypto"], swiftSettings: noRegex),
         .target(name: "Storage", dependencies: ["CSQLite", "IOCore"]),
-        .target(name: "IPC", dependencies: ["IOCore", "JSON"]),
+        .target(name: "IPC", dependencies: ["IOCore", "JSON"], swiftSettings: noRegex),
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
         // A JSON value with its own fast parser and serializer.
-        .target(name: "JSON"),
-        .target(name: "Discord", dependencies: ["JSON", "Logging"]),
+        .target(name: "JSON", swiftSettings: noRegex),
+        .target(name: "Discord", dependencies: ["JSON", "Logging"], swiftSettings: noRegex),
         // Accounts and access: JWT, password hashes, opaque tokens, rate limits, login lockout, the audit chain.
         .target(name: "Auth", dependencies: ["Crypto", "JSON"]),
 
@@ -57,14 +67,14 @@ let package = Package(
                                                   "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim", "TLS"]),
 
         // The worker, as a library with a thin executable.
-        .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"]),
+        .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"], swiftSettings: noRegex),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"]),
-        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"]),
+        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
         .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
         // Benchmarks.
         .executableTarget(name: "http-bench-server", dependencies: ["HTTP", "IOCore", "Logging"], path: "Benchmarks/HTTPBenchServer"),
-        .executableTarget(name: "worker-bench", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "IPC", "IOCore", "Logging"],
+        .executableTarget(name: "worker-bench", dependencies: ["BotWorker", "Discord", "JSON", "DiscordSim", "IPC", "IOCore", "Logging", "TLS"],
                           path: "Benchmarks/WorkerBench"),
         .executableTarget(name: "auth-bench", dependencies: ["Auth", "Crypto"], path: "Benchmarks/AuthBench"),
         .executableTarget(name: "ingest-bench", dependencies: ["IPC", "IOCore"], path: "Benchmarks/IngestBench"),

@@ -265,10 +265,8 @@ public actor BotRuntime: GatewayEvents {
             if let delay = custom.delayMilliseconds, delay > 0 {
                 try await Reactor.shared.sleep(until: .now + .milliseconds(Int64(delay)))
             }
-            let text = custom.response
-                .replacing("{user}", with: "<@\(invocation.userID)>")
-                .replacing("{guild}", with: invocation.guildID ?? "DM")
-                .replacing("{channel}", with: invocation.channelID.map { "<#\($0)>" } ?? "DM")
+            let text = Self.fill(custom.response, ["{user}": "<@\(invocation.userID)>", "{guild}": invocation.guildID ?? "DM",
+                                                   "{channel}": invocation.channelID.map { "<#\($0)>" } ?? "DM"])
             return (text, custom.ephemeral)
         }
     }
@@ -336,4 +334,23 @@ public actor BotRuntime: GatewayEvents {
         }
     }
 
+}
+
+extension BotRuntime {
+    /// A custom command's response with its `{placeholders}` filled in; text that is no placeholder stays as it is.
+    static func fill(_ template: String, _ values: [String: String]) -> String {
+        var out = ""
+        var rest = Substring(template)
+        while let open = rest.firstIndex(of: "{") {
+            out += rest[..<open]
+            if let close = rest[open...].firstIndex(of: "}"), let value = values[String(rest[open...close])] {
+                out += value
+                rest = rest[rest.index(after: close)...]
+            } else {
+                out.append("{")
+                rest = rest[rest.index(after: open)...]
+            }
+        }
+        return out + rest
+    }
 }
