@@ -7,7 +7,7 @@ let port = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 87
 LoggingSystem.bootstrap(level: .warning)
 let body = Array(#"{"status":"ok","bots":3,"ready":3}"#.utf8)
 var router = Router()
-router.get("/bench") { _, _ in HTTPResponse(headers: ["Content-Type": "application/json"], bytes: body) }
+router.add(.get, "/bench", immediate: { _, _ in HTTPResponse(headers: ["Content-Type": "application/json"], bytes: body) })
 let server = try HTTPServer(port: port, responder: router)
 print("listening on \(server.port)")
 await server.run()

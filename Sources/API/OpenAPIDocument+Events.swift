@@ -17,7 +17,8 @@ extension OpenAPIDocument {
                 "summary": "The live event feed: a WebSocket (Upgrade: websocket), or Server-Sent Events (Accept: text/event-stream)",
                 "description": """
                     Every event is JSON: {"id": N, "time": <Unix ms>, "topic": "...", "type": "...", "data": {...}}. Topics: \
-                    bots (bot.state, bot.exited, bot.handover, bot.added, bot.removed), commands (command: one committed record), \
+                    bots (bot.state, bot.exited, bot.handover, bot.added, bot.updated: its configuration changed, \
+                    bot.removed), commands (command: one committed record), \
                     metrics (metrics.sampled), jobs (job.state, job.item), stock (stock.changed, display.updated, display.broken), \
                     audit (admins; audit.recorded: the row as GET /api/v1/audit lists it). Over WebSocket a client sends \
                     {"op":"subscribe","topic":"commands","filter":{"bot":"shop","outcome":"error"},"last_event_id":N} and \

@@ -180,6 +180,7 @@ public actor Fleet {
         let supervisor = try supervisor(named: bot.name)
         try await repository.update(bot)
         await supervisor.update(bot)
+        events.publish(.botUpdated(bot: bot.name))
     }
 
     public func remove(_ name: String) async throws {

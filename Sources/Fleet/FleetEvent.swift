@@ -18,6 +18,8 @@ public enum FleetEvent: Sendable, Equatable {
     /// A bulk job's item finished (`seq`), or the job itself changed state (`seq` nil).
     case jobProgress(job: String, seq: Int?, state: String)
     case botAdded(bot: String)
+    /// A bot's configuration was changed (the API or `botvisorctl`): its status shows the new one.
+    case botUpdated(bot: String)
     case botRemoved(bot: String)
     /// Products of a catalog changed (stock, visibility or anything else a display shows).
     case stockChanged(catalog: Int64, skus: [String])
@@ -37,7 +39,7 @@ public enum FleetEvent: Sendable, Equatable {
     public var bot: String? {
         switch self {
         case .botStateChanged(let bot, _, _, _, _), .workerExited(let bot, _, _, _), .sessionHandedOver(let bot),
-             .commandRecordsCommitted(let bot, _), .botAdded(let bot), .botRemoved(let bot), .displayUpdated(_, let bot, _),
+             .commandRecordsCommitted(let bot, _), .botAdded(let bot), .botUpdated(let bot), .botRemoved(let bot), .displayUpdated(_, let bot, _),
              .displayBroken(_, let bot, _, _):
             bot
         case .metricsSampled, .jobProgress, .stockChanged, .audited:

@@ -6,6 +6,17 @@ import TLS
 /// Something that answers HTTP requests: a router, a middleware chain, a closure.
 public protocol HTTPResponder: Sendable {
     func respond(to request: HTTPRequest) async -> HTTPResponse
+    /// Whether some requests can be answered by `respondImmediately`: then a plain-text connection is served
+    /// on the reactor thread, and a request it answers costs no hop to Swift's cooperative pool.
+    var answersImmediately: Bool { get }
+    /// The response, computed without suspending and cheaply (it runs on the reactor thread), or nil to take
+    /// `respond(to:)` on the cooperative pool.
+    func respondImmediately(to request: HTTPRequest) -> HTTPResponse?
+}
+
+extension HTTPResponder {
+    public var answersImmediately: Bool { false }
+    public func respondImmediately(to request: HTTPRequest) -> HTTPResponse? { nil }
 }
 
 /// A closure as a responder.
@@ -41,6 +52,10 @@ public final class HTTPServer: Sendable {
         /// Once the connections open fall back to a quarter of a peak at least this high, freed heap is given
         /// back to the kernel (`malloc_trim`): a flood's memory does not stay resident (review row 4c).
         public var trimAfterPeak = 64
+        /// With a responder that `answersImmediately`, up to this many plain-text connections at once are served
+        /// on the reactor thread (a cheap route's request then costs no thread hand-off); the rest, and every
+        /// connection past them, on the cooperative pool, so that many busy clients still get every core.
+        public var reactorConnections = 4
         public init() {}
     }
 
@@ -50,6 +65,7 @@ public final class HTTPServer: Sendable {
     private let logger: Logger
     private let connections = Mutex<ConnectionTable>(ConnectionTable())
     private let shuttingDown = Atomic<Bool>(false)
+    private let onReactor = Atomic<Int>(0)
 
     struct ConnectionTable {
         var nextID = 0
@@ -119,7 +135,14 @@ public final class HTTPServer: Sendable {
                 } catch {
                     self.logger.debug("TLS handshake failed", ["conn": id, "error": error])
                 }
+            } else if self.responder.answersImmediately,
+                      self.onReactor.wrappingAdd(1, ordering: .relaxed).newValue <= self.configuration.reactorConnections {
+                await withTaskExecutorPreference(stream.reactor) {
+                    await self.serve(stream, id: id, peer: stream.peerAddress?.description, onReactor: true)
+                }
+                self.onReactor.wrappingSubtract(1, ordering: .relaxed)
             } else {
+                if self.responder.answersImmediately { self.onReactor.wrappingSubtract(1, ordering: .relaxed) }
                 await self.serve(stream, id: id, peer: stream.peerAddress?.description)
             }
             let trim = self.connections.withLock { t -> Bool in
@@ -186,7 +209,7 @@ public final class HTTPServer: Sendable {
 
     // MARK: One connection
 
-    private func serve(_ stream: any ByteStream, id: Int, peer: String? = nil) async {
+    private func serve(_ stream: any ByteStream, id: Int, peer: String? = nil, onReactor: Bool = false) async {
         var parser = HTTPRequestParser(limits: configuration.limits)
         var headDeadline: Deadline?
         var sentContinue = false
@@ -205,7 +228,17 @@ public final class HTTPServer: Sendable {
                 setBusy(id, true)
                 headDeadline = nil
                 sentContinue = false
-                let keepAlive = await respond(to: request, parser: parser, on: stream)
+                let keepAlive: Bool
+                if !onReactor {
+                    keepAlive = await respond(to: request, parser: parser, on: stream)
+                } else if let response = responder.respondImmediately(to: request) {
+                    keepAlive = await send(response, for: request, parser: parser, on: stream)
+                } else {
+                    // Anything that may take long (a handler, an upgrade, a streamed body) leaves the reactor thread.
+                    keepAlive = await withTaskExecutorPreference(globalConcurrentExecutor) {
+                        await respond(to: request, parser: parser, on: stream)
+                    }
+                }
                 setBusy(id, false)
                 if !keepAlive || shuttingDown.load(ordering: .acquiring) { return }
                 continue
@@ -254,7 +287,12 @@ public final class HTTPServer: Sendable {
 
     /// Runs the responder and writes its response; returns whether to keep the connection.
     private func respond(to request: HTTPRequest, parser: HTTPRequestParser, on stream: any ByteStream) async -> Bool {
-        var response = await responder.respond(to: request)
+        await send(await responder.respond(to: request), for: request, parser: parser, on: stream)
+    }
+
+    /// Writes `response` (or hands the stream to its upgrade); returns whether to keep the connection.
+    private func send(_ response: HTTPResponse, for request: HTTPRequest, parser: HTTPRequestParser, on stream: any ByteStream) async -> Bool {
+        var response = response
         let keepAlive = HTTPRequestParser.keepsAlive(request) && !shuttingDown.load(ordering: .acquiring)
         let deadline = Deadline.now + configuration.writeTimeout
         do {

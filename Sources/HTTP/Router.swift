@@ -7,12 +7,15 @@
 /// look alike. An error middleware that maps its own errors (and logs 500s) sits in front.
 public struct Router: HTTPResponder {
     public typealias Handler = @Sendable (HTTPRequest, RequestContext) async throws -> HTTPResponse
+    /// A handler that answers at once and cheaply: with no middleware it runs on the reactor thread.
+    public typealias ImmediateHandler = @Sendable (HTTPRequest, RequestContext) -> HTTPResponse
 
     struct Route: Sendable {
         var method: HTTPMethod
         var segments: [Segment]
         var pattern: String
         var handler: Handler
+        var immediate: ImmediateHandler?
     }
 
     enum Segment: Sendable, Equatable {
@@ -32,6 +35,14 @@ public struct Router: HTTPResponder {
             return .literal(String(part))
         }
         routes.append(Route(method: method, segments: segments, pattern: pattern, handler: handler))
+    }
+
+    /// Adds a route whose handler never suspends and costs little (a fixed body): with no middleware in
+    /// front, the server answers it on the reactor thread without a hop to the cooperative pool.
+    public mutating func add(_ method: HTTPMethod, _ pattern: String, immediate handler: @escaping ImmediateHandler) {
+        let asynchronous: Handler = { request, context in handler(request, context) }
+        add(method, pattern, asynchronous)
+        routes[routes.count - 1].immediate = handler
     }
 
     public mutating func get(_ pattern: String, _ handler: @escaping Handler) { add(.get, pattern, handler) }
@@ -63,6 +74,22 @@ public struct Router: HTTPResponder {
             // Nothing in front mapped it: say nothing about it on the wire (an error middleware logs it).
             return HTTPError(.internalServerError, code: "INTERNAL", "the request failed").response(requestID: context.requestID)
         }
+    }
+
+    public var answersImmediately: Bool { middleware.isEmpty && routes.contains { $0.immediate != nil } }
+
+    public func respondImmediately(to request: HTTPRequest) -> HTTPResponse? {
+        guard middleware.isEmpty else { return nil }
+        let parts = request.path.split(separator: "/", omittingEmptySubsequences: true)
+        // The first route that matches both path and method decides, as in `dispatch`.
+        guard let route = routes.first(where: { route in
+            (route.method == request.method || (request.method == .head && route.method == .get)) && Router.match(route.segments, parts) != nil
+        }), let immediate = route.immediate, let parameters = Router.match(route.segments, parts) else { return nil }
+        var routed = request
+        routed.pathParameters = parameters
+        var context = RequestContext(for: request)
+        context.route = route.pattern
+        return immediate(routed, context)
     }
 
     /// The pattern of the route that will answer `request` (HEAD by its GET route); nil for a 404 or 405.

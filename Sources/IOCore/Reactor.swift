@@ -11,7 +11,11 @@ import Synchronization
 /// Registrations are `EPOLLONESHOT`: each wait arms the descriptor once, so an
 /// event wakes exactly the waiters present when it fired. Spurious wake-ups are
 /// possible (a closed descriptor's number reused); callers retry on `EAGAIN`.
-public final class Reactor: Sendable {
+///
+/// The reactor is also a `TaskExecutor`: a task that prefers it (`withTaskExecutorPreference(Reactor.shared)`)
+/// runs its jobs on the reactor thread, so a readiness event resumes it there without waking a pool thread.
+/// Only short, non-blocking work belongs there (an HTTP connection answering a cheap synchronous route).
+public final class Reactor: TaskExecutor, Sendable {
     /// The process-wide reactor.
     public static let shared: Reactor = {
         do { return try Reactor() } catch { fatalError("cannot create the epoll reactor: \(error)") }
@@ -52,6 +56,10 @@ public final class Reactor: Sendable {
     private let epfd: Int32
     private let wakeFD: Int32
     private let state = Mutex(State())
+    /// Jobs of tasks that prefer this executor, run by the loop between `epoll_wait` calls.
+    private let jobs = Mutex<[UnownedJob]>([])
+    /// The reactor thread's `pthread_self()`, set when it starts: a job enqueued from it needs no wake.
+    private let thread = Atomic<UInt>(0)
 
     public init() throws {
         // A peer that hangs up must surface as EPIPE on write, never kill the process: OpenSSL and
@@ -73,6 +81,22 @@ public final class Reactor: Sendable {
         }, unmanaged.toOpaque())
         guard rc == 0 else { throw SystemError(call: "pthread_create", errno: rc) }
         pthread_detach(thread)
+    }
+
+    // MARK: Executing
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        jobs.withLock { $0.append(job) }
+        if pthread_self() != thread.load(ordering: .relaxed) { wake() }
+    }
+
+    /// Runs the jobs queued so far (not those they enqueue: those wait for the next turn, after a
+    /// zero-timeout `epoll_wait`, so a task that keeps yielding cannot starve the descriptors).
+    private func runJobs(_ batch: inout [UnownedJob]) {
+        jobs.withLock { swap(&$0, &batch) }
+        for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+        batch.removeAll(keepingCapacity: true)
     }
 
     // MARK: Waiting
@@ -244,10 +268,14 @@ public final class Reactor: Sendable {
         var events = [bv_epoll_event](repeating: bv_epoll_event(), count: 256)
         var ready: [(Continuation, (any Error)?)] = []
         ready.reserveCapacity(256)
+        var batch: [UnownedJob] = []
+        thread.store(pthread_self(), ordering: .relaxed)
         while true {
+            let hasJobs = jobs.withLock { !$0.isEmpty }
             let timeout = state.withLock { s -> Int32 in
                 s.polling = true
                 s.sleepingUntil = s.timers.peek?.deadline
+                if hasJobs { return 0 }
                 guard let next = s.sleepingUntil else { return -1 }
                 let remaining = next - .now
                 if remaining <= .zero { return 0 }
@@ -307,6 +335,7 @@ public final class Reactor: Sendable {
                 if let error { c.resume(throwing: error) } else { c.resume() }
             }
             ready.removeAll(keepingCapacity: true)
+            runJobs(&batch)
         }
     }
 }

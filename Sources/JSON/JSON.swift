@@ -218,14 +218,19 @@ public enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleBy
         mutating func string() throws(JSONError) -> String {
             index += 1 // opening quote
             let start = index
+            var bits: UInt8 = 0
             // Fast path: no escapes.
             while index < bytes.count {
                 let c = bytes[index]
                 if c == UInt8(ascii: "\"") {
-                    let s = try validated(start..<index)
+                    // All ASCII (most keys and values) is valid UTF-8 as it stands: no generic validation,
+                    // whose metadata lookups were ~8% of gateway dispatch.
+                    let s = bits < 0x80 ? String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+                                        : try validated(start..<index)
                     index += 1
                     return s
                 }
+                bits |= c
                 if c == UInt8(ascii: "\\") { break }
                 if c < 0x20 { throw fail("control character in string") }
                 index += 1

@@ -61,4 +61,12 @@ import Testing
         #expect(throws: GatewayPayloadError.notAnObject) { try GatewayPayload.parse(Array("[1]".utf8)) }
         #expect(throws: GatewayPayloadError.missingOpcode) { try GatewayPayload.parse(Array("{\"d\":1}".utf8)) }
     }
+
+    @Test func stringsAreDecodedAsUTF8AndInvalidBytesRejected() throws {
+        #expect(try JSON.parse(Array(#"["plain","café 🤖","a\"b"]"#.utf8))
+                == .array([.string("plain"), .string("café 🤖"), .string("a\"b")]))
+        // An unescaped string with a byte that is not UTF-8, alone and after an escape.
+        #expect(throws: JSONError.self) { try JSON.parse([0x22, 0x61, 0xFF, 0x22]) }
+        #expect(throws: JSONError.self) { try JSON.parse([0x22, 0x5C, 0x6E, 0xC3, 0x22]) }
+    }
 }

@@ -27,7 +27,8 @@ func withServer<T>(configuration: HTTPServer.Configuration = .init(), responder:
 /// Echo-style test routes.
 func testRouter(accepted: Counter? = nil) -> Router {
     var r = Router()
-    r.get("/hello") { _, _ in HTTPResponse(headers: ["Content-Type": "text/plain"], bytes: Array("hello\n".utf8)) }
+    // Answered on the reactor thread (`immediate`); the other routes hop to the cooperative pool.
+    r.add(.get, "/hello", immediate: { _, _ in HTTPResponse(headers: ["Content-Type": "text/plain"], bytes: Array("hello\n".utf8)) })
     r.post("/echo") { req, _ in HTTPResponse(headers: ["Content-Type": "application/octet-stream"], bytes: req.body) }
     r.get("/slow") { req, _ in
         try? await Reactor.shared.sleep(until: .now + .milliseconds(Int64(req.query("ms") ?? "300")!))

@@ -17,12 +17,16 @@ import TestSupport
 /// Bot configuration through the router, on a real SQLite file (no workers: bots are created disabled).
 @Suite struct BotsAPITests {
     func withAPI(apiBase: String = "http://127.0.0.1:1", _ body: (SignedInRouter) async throws -> Void) async throws {
+        try await withAPI(apiBase: apiBase) { router, _ in try await body(router) }
+    }
+
+    func withAPI(apiBase: String = "http://127.0.0.1:1", _ body: (SignedInRouter, Fleet) async throws -> Void) async throws {
         try await withTemporaryDirectory { dir in
             let store = try await SupervisorStore(stateDirectory: dir)
             let fleet = TestFleet.idle(store: store, dir: dir, apiBase: apiBase)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await fleet.run() }
-                try await body(try await TestAuth.router(fleet: fleet, store: store, dir: dir, apiBase: apiBase))
+                try await body(try await TestAuth.router(fleet: fleet, store: store, dir: dir, apiBase: apiBase), fleet)
                 await fleet.shutdown()
                 group.cancelAll()
             }
@@ -74,6 +78,26 @@ import TestSupport
             #expect(deleted == .noContent)
             let (gone, error) = await send(router, .get, "/api/v1/bots/shop")
             #expect(gone == .notFound && error["error"]?["code"]?.string == "BOT_NOT_FOUND")
+        }
+    }
+
+    @Test func aChangedConfigurationIsAFleetEventAndTheFeedsBotUpdated() async throws {
+        try await withAPI { router, fleet in
+            let (created, _) = await send(router, .post, "/api/v1/bots", ["name": "shop", "token": .string(Self.token), "enabled": false])
+            #expect(created == .created)
+            let subscription = fleet.events.subscribe(bufferSize: 64)
+            let (refused, _) = await send(router, .patch, "/api/v1/bots/shop", ["prefix": "a b"])
+            let (patched, _) = await send(router, .patch, "/api/v1/bots/shop", ["prefix": "?"])
+            #expect(refused == .unprocessableContent && patched == .ok)
+            // The update publishes before it answers: everything up to a marker published now is buffered already.
+            fleet.events.publish(.botRemoved(bot: "marker"))
+            var seen: [FleetEvent] = []
+            while let element = await subscription.next(), element != .event(.botRemoved(bot: "marker")) {
+                if case .event(let event) = element { seen.append(event) }
+            }
+            #expect(seen.filter { $0 == .botUpdated(bot: "shop") }.count == 1, "\(seen)")
+            let feed = FeedEvent.make(from: .botUpdated(bot: "shop"), firstID: 7, time: 1)
+            #expect(feed.map(\.text) == [#"{"data":{"bot":"shop"},"id":7,"time":1,"topic":"bots","type":"bot.updated"}"#])
         }
     }
 

@@ -341,6 +341,13 @@ import TestSupport
         wait.until(lambda _: driver.find_element(By.ID, "bot-exits-empty").is_displayed())
         wait.until(lambda _: driver.find_element(By.CSS_SELECTOR, '#bot-config [name="prefix"]').get_attribute("value") == "!")
         wait.until(lambda _: driver.find_element(By.ID, "feed-status").text == "live")
+        # A custom command's response is shown as text, in the form and in the status: it runs nothing.
+        response = '<img src=x onerror="window.__pwned=1">'
+        shown = driver.find_element(By.CSS_SELECTOR, '#bot-config [name="custom_commands"]').get_attribute("value")
+        assert json.loads(shown)[0]["response"] == response, shown
+        status = json.loads(driver.find_element(By.ID, "bot-status").get_attribute("textContent"))
+        assert status["config"]["custom_commands"][0]["response"] == response, status
+        assert driver.execute_script("return document.querySelectorAll('#bot img').length === 0 && window.__pwned === undefined")
 
         # A kill -9 shows up among the recent restarts without a reload, with its exit reason and what followed.
         driver.execute_script("window.__marker = 7")
@@ -354,19 +361,27 @@ import TestSupport
         # Invalid values: each error is shown at its field, and nothing is saved.
         set_field("prefix", "a b")
         set_field("anti_spam_commands", "0")
+        set_field("custom_commands", '[{"name": "Bad Name", "response": "x"}]')
         driver.find_element(By.CSS_SELECTOR, "#bot-config button[type=submit]").click()
-        wait.until(lambda _: field_error("prefix") is not None and field_error("anti_spam_commands") is not None)
-        print("errors " + json.dumps([field_error("prefix"), field_error("anti_spam_commands")]), flush=True)
+        wait.until(lambda _: None not in [field_error(f) for f in ["prefix", "anti_spam_commands", "custom_commands"]])
+        print("errors " + json.dumps([field_error(f) for f in ["prefix", "anti_spam_commands", "custom_commands"]]), flush=True)
         assert "whitespace" in field_error("prefix"), field_error("prefix")
+        # A nested field's error is shown at its top field, with its path.
+        assert field_error("custom_commands").startswith("[0].name: "), field_error("custom_commands")
         assert field_error("command_timeout_seconds") is None
         assert need("config alpha") == "! 5"
         # Valid values save, and the errors go.
         set_field("prefix", "?")
         set_field("anti_spam_commands", "3")
+        set_field("custom_commands", '[{"name": "hello", "response": "hi"}]')
         driver.find_element(By.CSS_SELECTOR, "#bot-config button[type=submit]").click()
         wait.until(lambda _: driver.find_element(By.ID, "bot-config-result").text == "saved")
-        assert field_error("prefix") is None and field_error("anti_spam_commands") is None
+        assert None == field_error("prefix") == field_error("anti_spam_commands") == field_error("custom_commands")
         assert need("config alpha") == "? 3"
+        # A change saved elsewhere (the API) shows in the form without a reload (the feed's bot.updated).
+        need("patch alpha command_timeout_seconds 42")
+        wait.until(lambda _: driver.find_element(By.CSS_SELECTOR, '#bot-config [name="command_timeout_seconds"]').get_attribute("value") == "42")
+        assert driver.execute_script("return window.__marker") == 7, "the page was reloaded"
         no_csp_violations()
 
         # A viewer sees the restarts but no configuration form, and the same change made by hand is refused.
@@ -392,7 +407,8 @@ import TestSupport
         try #require(await Self.selenium.available(), "selenium is not installed: pip install selenium (or run .ci/run)")
         try await DaemonHarness.run { h in
             try await h.waitForHTTP()
-            try await h.createBot("alpha", token: "tok-alpha", extra: ["prefix": "!", "anti_spam_commands": 5])
+            let command: JSON = ["name": "hi", "response": "<img src=x onerror=\"window.__pwned=1\">"]
+            try await h.createBot("alpha", token: "tok-alpha", extra: ["prefix": "!", "anti_spam_commands": 5, "custom_commands": [command]])
             try await h.waitFor("alpha", .ready)
             let password = "correct horse battery staple"
             let accounts = ["viewer": "vera", "admin": "ada"]
@@ -412,6 +428,9 @@ import TestSupport
                     let pid = try #require(try await h.status(words[1]).pid)
                     kill(pid, SIGKILL)
                     killed = pid
+                case "patch":
+                    let (status, body) = try await h.api(.patch, "/api/v1/bots/\(words[1])", [words[2]: .number(Double(words[3])!)])
+                    #expect(status == 200, "\(body)")
                 case "config":
                     let (_, bot) = try await h.api(.get, "/api/v1/bots/\(words[1])")
                     let config = bot["config"]

@@ -1,8 +1,8 @@
 extension DashboardAssets {
     /// The Bot page: charts of its series (SVG, drawn here), its recent restarts with their exit reasons
-    /// (`GET /api/v1/bots/{name}/exits`, reloaded on its `bot.exited` events), and its configuration, which admins
-    /// edit: only changed fields are sent (`PATCH /api/v1/bots/{name}`), and a 422's `fields` are shown beside
-    /// the fields they name.
+    /// (`GET /api/v1/bots/{name}/exits`, reloaded on its `bot.exited` and `bot.state` events), and its configuration,
+    /// which admins edit: only changed fields are sent (`PATCH /api/v1/bots/{name}`), a 422's `fields` are shown
+    /// beside the fields they name, and a change saved elsewhere (`bot.updated`) shows unless an edit is under way.
     static let botScript = #"""
     // MARK: Bot
 
@@ -34,9 +34,13 @@ extension DashboardAssets {
           .catch((e) => chart.append(el("p", { class: "muted" }, e.message)));
       }
       loadExits(name).catch((e) => $("#bot-exits-empty").replaceChildren(e.message));
-      const status = state.bots.get(name);
+      showBot(name, state.bots.get(name));
+    }
+
+    // Its status, and for admins its configuration (another bot's replaces an edit; the same bot's does not).
+    function showBot(name, status) {
       $("#bot-status").textContent = status ? JSON.stringify(status, null, 2) : "";
-      if (isAdmin() && status) fillConfig(status.config || {});
+      if (isAdmin() && status) fillConfig(name, status.config || {});
     }
 
     function svgChart(points, from, to) {
@@ -77,10 +81,17 @@ extension DashboardAssets {
       $("#bot-exits tbody").replaceChildren(...rows);
       $("#bot-exits-empty").hidden = rows.length > 0;
     }
+    // Live: an exit or a spawn failure (a `bot.state` to backoff) reloads the list, a configuration change the form;
+    // a burst of events (a restart is several) is one reload.
+    const shownBotChanged = debounced(() => {
+      const name = $("#bot-select").value;
+      if (currentView() !== "bot" || !name) return;
+      loadExits(name).catch(() => {});
+      api("/api/v1/bots/" + encodeURIComponent(name))
+        .then((bot) => { if (name === $("#bot-select").value) showBot(name, bot); }).catch(() => {});
+    }, 150);
     topicHandlers.bots = (e) => {
-      if (e.type === "bot.exited" && currentView() === "bot" && e.data.bot === $("#bot-select").value) {
-        loadExits(e.data.bot).catch(() => {});
-      }
+      if (["bot.exited", "bot.state", "bot.updated"].includes(e.type) && e.data.bot === $("#bot-select").value) shownBotChanged();
     };
 
     // MARK: Bot configuration (admins)
@@ -88,7 +99,7 @@ extension DashboardAssets {
     const configFields = ["application_id", "intents", "prefix", "anti_spam_commands", "anti_spam_window_seconds",
                           "command_timeout_seconds", "custom_commands", "enabled"];
     const configForm = $("#bot-config");
-    let configShown = {};
+    let configShown = {}, configBot = null;
 
     // What the form shows for a config value, and back: numbers and null as the API has them.
     function shownValue(key, value) {
@@ -96,9 +107,12 @@ extension DashboardAssets {
       return value == null ? "" : String(value);
     }
 
-    function fillConfig(config) {
-      // An edit in progress is not overwritten by a live refresh.
-      if (configForm.contains(document.activeElement)) return;
+    function fillConfig(name, config, force) {
+      // An edit in progress (a field in focus or changed) is not overwritten by a live refresh of the same bot.
+      const { body, errors } = changedConfig();
+      const editing = configForm.contains(document.activeElement) || errors.length > 0 || Object.keys(body).length > 0;
+      if (!force && name === configBot && editing) return;
+      configBot = name;
       configShown = {};
       for (const key of configFields) {
         const input = configForm.elements[key];
@@ -115,12 +129,14 @@ extension DashboardAssets {
       for (const node of configForm.querySelectorAll("[aria-invalid]")) node.removeAttribute("aria-invalid");
     }
 
+    // A nested field (`custom_commands[0].name`) is shown at its top field, with its path.
     function fieldError(key, message) {
-      const input = configForm.elements[key];
+      const top = key.split(/[.[]/)[0];
+      const input = configFields.includes(top) || top === "token" ? configForm.elements[top] : null;
       const label = input ? input.closest("label") : null;
       if (!label) { $("#bot-config-result").textContent = `${key}: ${message}`; return; }
       input.setAttribute("aria-invalid", "true");
-      label.append(el("span", { class: "field-error", dataset: { field: key } }, message));
+      label.append(el("span", { class: "field-error", dataset: { field: top } }, top === key ? message : `${key.slice(top.length)}: ${message}`));
     }
 
     // The changed fields only, typed as the API wants them; a field the page cannot read is an error at it.
@@ -159,13 +175,13 @@ extension DashboardAssets {
         state.bots.set(name, bot);
         updateBotRow(name);
         document.activeElement.blur();
-        fillConfig(bot.config || {});
+        fillConfig(name, bot.config || {}, true);
         $("#bot-status").textContent = JSON.stringify(bot, null, 2);
         result.textContent = "saved";
       } catch (e) {
-        // A 422 names each failing field: its message goes beside it.
-        for (const f of e.fields || []) fieldError(f.field, f.message);
+        // A 422 names each failing field: its message goes beside it (one the form lacks, in the result).
         result.textContent = "not saved: " + e.message;
+        for (const f of e.fields || []) fieldError(f.field, f.message);
       }
     });
 

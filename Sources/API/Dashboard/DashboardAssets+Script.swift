@@ -255,7 +255,7 @@ extension DashboardAssets {
           refreshBot(e.data.bot);
           break;
         }
-        case "bot.exited": case "bot.added": case "bot.handover": refreshBot(e.data.bot); break;
+        case "bot.exited": case "bot.added": case "bot.updated": case "bot.handover": refreshBot(e.data.bot); break;
         case "bot.removed": state.bots.delete(e.data.bot); updateBotRow(e.data.bot); break;
         case "command": liveCommand(e.data); ratesSoon(); break;
         case "reset": case "lagged": reloadAll(); break;

@@ -66,6 +66,8 @@ public final class FeedEvent: Sendable, Equatable {
             return one(.bots, "bot.handover", ["bot": .string(bot)], bot: bot)
         case .botAdded(let bot):
             return one(.bots, "bot.added", ["bot": .string(bot)], bot: bot)
+        case .botUpdated(let bot):
+            return one(.bots, "bot.updated", ["bot": .string(bot)], bot: bot)
         case .botRemoved(let bot):
             return one(.bots, "bot.removed", ["bot": .string(bot)], bot: bot)
         case .commandRecordsCommitted(_, let records):
