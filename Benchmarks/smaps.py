@@ -7,7 +7,7 @@ import os, sys
 
 
 def by_mapping(pid):
-    """{name: [rss_kb, pss_kb, anonymous_kb]} for one process."""
+    """{name: [rss_kb, pss_kb, anonymous_kb, size_kb]} for one process (size: what is mapped, touched or not)."""
     out = {}
     name = None
     with open(f"/proc/{pid}/smaps") as f:
@@ -17,9 +17,9 @@ def by_mapping(pid):
                 continue
             if "-" in head[0] and not head[0].endswith(":"):
                 name = os.path.basename(head[5]) if len(head) > 5 else "anon"
-                out.setdefault(name, [0, 0, 0])
-            elif head[0] in ("Rss:", "Pss:", "Anonymous:"):
-                out[name][("Rss:", "Pss:", "Anonymous:").index(head[0])] += int(head[1])
+                out.setdefault(name, [0, 0, 0, 0])
+            elif head[0] in ("Rss:", "Pss:", "Anonymous:", "Size:"):
+                out[name][("Rss:", "Pss:", "Anonymous:", "Size:").index(head[0])] += int(head[1])
     return out
 
 
@@ -33,9 +33,9 @@ def table(pid, title=None, limit=14):
     total = [sum(v[i] for _, v in rows) for i in range(3)]
     lines = [f"{title or pid}: RSS {total[0] / 1024:.1f} MB, PSS {total[1] / 1024:.1f} MB, anonymous {total[2] / 1024:.1f} MB, "
              f"{threads(pid)} threads",
-             f"  {'mapping':34s} {'RSS MB':>7s} {'anon MB':>8s}"]
-    for name, (rss, _, anon) in rows[:limit]:
-        lines.append(f"  {name[:34]:34s} {rss / 1024:7.2f} {anon / 1024:8.2f}")
+             f"  {'mapping':34s} {'RSS MB':>7s} {'anon MB':>8s} {'mapped MB':>10s}"]
+    for name, (rss, _, anon, size) in rows[:limit]:
+        lines.append(f"  {name[:34]:34s} {rss / 1024:7.2f} {anon / 1024:8.2f} {size / 1024:10.1f}")
     rest = rows[limit:]
     if rest:
         lines.append(f"  {'(' + str(len(rest)) + ' more)':34s} {sum(v[0] for _, v in rest) / 1024:7.2f} {sum(v[2] for _, v in rest) / 1024:8.2f}")
