@@ -51,30 +51,31 @@ struct ValueDecoder: Decoder {
         return .typeMismatch(type, .init(codingPath: codingPath, debugDescription: "expected \(type), found \(found)"))
     }
 
-    static func integer<I: FixedWidthInteger>(_ value: JSON, as type: I.Type, _ codingPath: [any CodingKey]) throws -> I {
-        guard case .number(let n) = value, n.rounded() == n, let i = I(exactly: n) else { throw mismatch(type, value, codingPath) }
+    static func integer<I: FixedWidthInteger>(_ value: JSON, as type: I.Type, _ codingPath: () -> [any CodingKey]) throws -> I {
+        guard case .number(let n) = value, n.rounded() == n, let i = I(exactly: n) else { throw mismatch(type, value, codingPath()) }
         return i
     }
 
-    /// Leaves directly; anything else decodes itself from a decoder over `value`.
-    static func unbox<T: Decodable>(_ value: JSON, as type: T.Type, codingPath: [any CodingKey]) throws -> T {
+    /// Leaves directly; anything else decodes itself from a decoder over `value`. The coding path is built only
+    /// when it is needed (an error, or a nested value): a leaf costs no array.
+    static func unbox<T: Decodable>(_ value: JSON, as type: T.Type, codingPath: @autoclosure () -> [any CodingKey]) throws -> T {
         switch type {
         case is JSON.Type: return value as! T
         case is String.Type:
-            guard case .string(let s) = value else { throw mismatch(type, value, codingPath) }
+            guard case .string(let s) = value else { throw mismatch(type, value, codingPath()) }
             return s as! T
         case is Bool.Type:
-            guard case .bool(let b) = value else { throw mismatch(type, value, codingPath) }
+            guard case .bool(let b) = value else { throw mismatch(type, value, codingPath()) }
             return b as! T
         case is Double.Type:
-            guard case .number(let n) = value else { throw mismatch(type, value, codingPath) }
+            guard case .number(let n) = value else { throw mismatch(type, value, codingPath()) }
             return n as! T
         // Every other integer and floating-point type (their own `init(from:)` would come back here).
         case let integerType as any FixedWidthInteger.Type: return try integer(value, as: integerType, codingPath) as! T
         case let floatType as any BinaryFloatingPoint.Type:
-            guard case .number(let n) = value else { throw mismatch(type, value, codingPath) }
+            guard case .number(let n) = value else { throw mismatch(type, value, codingPath()) }
             return floatType.init(n) as! T
-        default: return try T(from: ValueDecoder(value: value, codingPath: codingPath))
+        default: return try T(from: ValueDecoder(value: value, codingPath: codingPath()))
         }
     }
 }
@@ -133,8 +134,8 @@ struct UnkeyedDecoding: UnkeyedDecodingContainer {
         return true
     }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        let path = codingPath + [IndexKey(currentIndex)]
-        return try ValueDecoder.unbox(try next(type), as: type, codingPath: path)
+        let index = currentIndex
+        return try ValueDecoder.unbox(try next(type), as: type, codingPath: codingPath + [IndexKey(index)])
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
         let path = codingPath + [IndexKey(currentIndex)]

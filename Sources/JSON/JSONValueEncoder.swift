@@ -61,30 +61,31 @@ final class EncodingNode {
     }
 
     /// Leaves are set directly; anything else encodes itself into this node.
-    func encode<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws {
+    /// The coding path is built only when it is needed (an error, or a nested value): a leaf costs no array.
+    func encode<T: Encodable>(_ value: T, codingPath: @autoclosure () -> [any CodingKey]) throws {
         if let leaf = try EncodingNode.leaf(value, codingPath: codingPath) {
             content = .value(leaf)
         } else {
-            try value.encode(to: ValueEncoder(node: self, codingPath: codingPath))
+            try value.encode(to: ValueEncoder(node: self, codingPath: codingPath()))
         }
     }
 
     /// What `JSON.serialized()` still writes as an integer (below 2^53, so every such integer is exact).
     static let integerLimit: Int64 = 9_000_000_000_000_000
 
-    static func number<I: BinaryInteger>(_ i: I, codingPath: [any CodingKey]) throws -> JSON {
+    static func number<I: BinaryInteger>(_ i: I, codingPath: () -> [any CodingKey]) throws -> JSON {
         guard let exact = Int64(exactly: i), exact > -integerLimit, exact < integerLimit else {
-            throw EncodingError.invalidValue(i, .init(codingPath: codingPath, debugDescription: "\(i) does not fit a JSON number exactly"))
+            throw EncodingError.invalidValue(i, .init(codingPath: codingPath(), debugDescription: "\(i) does not fit a JSON number exactly"))
         }
         return .number(Double(exact))
     }
 
-    static func number(_ d: Double, codingPath: [any CodingKey]) throws -> JSON {
-        guard d.isFinite else { throw EncodingError.invalidValue(d, .init(codingPath: codingPath, debugDescription: "\(d) is not a JSON number")) }
+    static func number(_ d: Double, codingPath: () -> [any CodingKey]) throws -> JSON {
+        guard d.isFinite else { throw EncodingError.invalidValue(d, .init(codingPath: codingPath(), debugDescription: "\(d) is not a JSON number")) }
         return .number(d)
     }
 
-    static func leaf<T: Encodable>(_ value: T, codingPath: [any CodingKey]) throws -> JSON? {
+    static func leaf<T: Encodable>(_ value: T, codingPath: () -> [any CodingKey]) throws -> JSON? {
         switch value {
         case let v as JSON: v
         case let v as String: .string(v)
@@ -145,7 +146,8 @@ struct UnkeyedEncoding: UnkeyedEncodingContainer {
 
     mutating func encodeNil() throws { node.append().content = .value(.null) }
     mutating func encode<T: Encodable>(_ value: T) throws {
-        try node.append().encode(value, codingPath: codingPath + [IndexKey(count)])
+        let index = count
+        try node.append().encode(value, codingPath: codingPath + [IndexKey(index)])
     }
     mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
         let path = codingPath + [IndexKey(count)]
