@@ -13,11 +13,10 @@ processes that read their sockets by hand (`fanout.py --client PORT COUNT bots`)
 over a hundred sockets bounds the figure. Also reported: events each client missed against the one here (must
 be 0) and botvisord's RSS.
 Usage: Benchmarks/events.py BIN_DIR [RESTARTS] [CLIENTS] [PROCS]"""
-import asyncio, json, os, subprocess, sys, tempfile, time
+import asyncio, json, sys, tempfile, time
 import websockets
 from benchlib import add_bots, admin_token, call, http_port, run, start_botvisord, wait
-
-FANOUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fanout.py")
+from fanout import start_clients
 
 BIN = sys.argv[1]
 RESTARTS = int(sys.argv[2]) if len(sys.argv) > 2 else 20
@@ -50,18 +49,7 @@ def main():
     def state():
         return call("GET", f"{base}/api/v1/bots/bench", token=token)["state"]
     wait(lambda: state() == "ready", what="bench ready")
-    others = CLIENTS - 1
-    shares = [others // PROCS + (1 if i < others % PROCS else 0) for i in range(PROCS)]
-    children = []
-    for n in (n for n in shares if n > 0):
-        c = subprocess.Popen([sys.executable, FANOUT, "--client", str(port), str(n), "bots"], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
-        procs.append(c)
-        c.stdin.write(token + "\n")
-        c.stdin.flush()
-        children.append(c)
-    for c in children:
-        assert c.stdout.readline().strip() == "READY"
+    children = start_clients(port, token, CLIENTS - 1, PROCS, procs, topic="bots")
     asyncio.run(measure(base, daemon.pid, state, token, children))
 
 

@@ -157,6 +157,23 @@ def stalled_drain(s):
 
 # MARK: The driver.
 
+def start_clients(port, token, count, processes, procs, topic="commands"):
+    """`count` clients of `topic` spread over `processes` children (`--client`), each READY once its sockets are open;
+    a child reports when told the total to expect (a line on its stdin)."""
+    shares = [count // processes + (1 if i < count % processes else 0) for i in range(processes)]
+    children = []
+    for n in (n for n in shares if n > 0):
+        c = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--client", str(port), str(n), topic],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        procs.append(c)
+        c.stdin.write(token + "\n")
+        c.stdin.flush()
+        children.append(c)
+    for c in children:
+        assert c.stdout.readline().strip() == "READY"
+    return children
+
+
 def cpu_seconds(pid):
     """User plus system CPU time of a process (and of its waited-for children), in seconds."""
     with open(f"/proc/{pid}/stat") as f:
@@ -187,17 +204,7 @@ def main():
         port = http_port(tmp)
         wait(lambda: "ready" in subprocess.run(ctl + ["status"], capture_output=True, text=True).stdout, what="bench ready")
 
-        healthy = CLIENTS - 1
-        shares = [healthy // PROCS + (1 if i < healthy % PROCS else 0) for i in range(PROCS)]
-        children = []
-        for n in (n for n in shares if n > 0):
-            c = subprocess.Popen([sys.executable, __file__, "--client", str(port), str(n)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-            procs.append(c)
-            c.stdin.write(token + "\n")
-            c.stdin.flush()
-            children.append(c)
-        for c in children:
-            assert c.stdout.readline().strip() == "READY"
+        children = start_clients(port, token, CLIENTS - 1, PROCS, procs)
         stalled = stalled_open(port, token)
 
         rss = [rss_kib(daemon.pid)]
