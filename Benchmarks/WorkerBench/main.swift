@@ -144,7 +144,7 @@ func memory(tls: Bool) async throws {
         var byMapping: [String: Int] = [:]
         var name = "[anon]"
         // Read to the end: a /proc file reports size 0, and a reader that trusts the size stops after one page.
-        for line in String(decoding: readFile("/proc/\(pid)/smaps") ?? [], as: UTF8.self).split(separator: "\n") {
+        for line in String(decoding: (try? readFile("/proc/\(pid)/smaps")) ?? [], as: UTF8.self).split(separator: "\n") {
             let parts = line.split(separator: " ", omittingEmptySubsequences: true)
             if let first = parts.first, !first.hasSuffix(":") {
                 name = parts.count > 5 ? String(parts[5].split(separator: "/").last ?? "") : "[anon]"

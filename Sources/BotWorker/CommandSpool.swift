@@ -119,7 +119,7 @@ struct CommandSpool {
     }
 
     private mutating func load() {
-        guard let data = readFile(path) else { return }
+        guard let data = try? readFile(path) else { return }
         let decoder = JSONValueDecoder()
         // A torn last line (a write cut by a crash mid-call cannot happen for one write(2) of a regular
         // file, but a full disk can cut one) fails to decode and is skipped.

@@ -58,7 +58,7 @@ public enum WorkerMain {
 
     static func standalone(tokenFile: String, apiBase: String?, configFile: String?) async -> Int32 {
         let logger = Logger(label: "worker")
-        guard let data = readFile(tokenFile) else {
+        guard let data = try? readFile(tokenFile) else {
             logger.error("cannot read the token file", ["path": tokenFile])
             return 2
         }
@@ -66,7 +66,7 @@ public enum WorkerMain {
         var config = WorkerConfig(bot: "standalone", token: token, apiBase: apiBase ?? "https://discord.com/api/v10")
         if let configFile {
             // bot.json: the WorkerConfig fields except the token (name, intents, prefix, custom_commands ...).
-            guard let raw = readFile(configFile), case .object(var object) = try? JSON.parse(raw) else {
+            guard let raw = try? readFile(configFile), case .object(var object) = try? JSON.parse(raw) else {
                 logger.error("cannot read the bot configuration", ["path": configFile])
                 return 2
             }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import FoundationEssentials
+import IOCore
 
 extension Configuration {
     /// The file's text, or an error a person can act on: `/etc/x.conf: cannot read: No such file or directory`.
@@ -9,22 +10,14 @@ extension Configuration {
         func failure(_ reason: String) -> ConfigurationError {
             ConfigurationError(file: path, line: 0, message: "cannot read: \(reason)")
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw failure(String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw failure(String(cString: strerror(errno)))
-            }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[..<n])
-            // A configuration file is small; this stops a mistaken path such as /dev/zero.
-            guard bytes.count <= 1 << 20 else { throw failure("larger than 1 MiB: not a configuration file") }
+        // A configuration file is small; the limit stops a mistaken path such as /dev/zero.
+        let bytes: [UInt8]
+        do {
+            bytes = try IOCore.readFile(path, limit: 1 << 20)
+        } catch let error as SystemError {
+            throw failure(String(cString: strerror(error.errno)))
         }
+        guard bytes.count <= 1 << 20 else { throw failure("larger than 1 MiB: not a configuration file") }
         guard let text = String(validating: bytes, as: UTF8.self) else { throw failure("not UTF-8 text") }
         return text
     }

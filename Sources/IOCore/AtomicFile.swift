@@ -34,18 +34,21 @@ public enum AtomicFile {
     }
 }
 
-/// A whole file's bytes, or nil when it cannot be opened or read.
-public func readFile(_ path: String) -> [UInt8]? {
+/// A whole file's bytes, read to its end (a /proc file reports size 0, so its size cannot be trusted). Reading stops
+/// once more than `limit` bytes are in: a caller that expects a small file sees `count > limit` instead of
+/// reading a mistaken path such as /dev/zero forever.
+public func readFile(_ path: String, limit: Int = .max) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
+    guard fd >= 0 else { throw SystemError.last("open \(path)") }
     defer { close(fd) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 16_384)
-    while true {
+    while out.count <= limit {
         let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         if n < 0 && errno == EINTR { continue }
-        guard n >= 0 else { return nil }
-        if n == 0 { return out }
+        guard n >= 0 else { throw SystemError.last("read \(path)") }
+        if n == 0 { break }
         out.append(contentsOf: chunk[0..<n])
     }
+    return out
 }
