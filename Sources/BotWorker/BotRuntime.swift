@@ -139,6 +139,12 @@ public actor BotRuntime: GatewayEvents {
 
     public func status(_ status: GatewaySession.Status) async {
         await reporter.state(status, detail: nil)
+        if status == .ready {
+            // Connecting ran code an idle worker does not run again (TLS and WebSocket handshakes, OpenSSL's
+            // set-up, IDENTIFY): its pages leave the worker's resident set, and the heap it freed goes back.
+            Memory.releaseFreedHeap()
+            Memory.dropCodePages()
+        }
     }
 
     public func sessionChanged(_ session: SessionState?) async {

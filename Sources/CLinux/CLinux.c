@@ -13,6 +13,8 @@
 #include <malloc.h>
 #include <dirent.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
+#include <stdio.h>
 
 const uint32_t BV_EPOLLIN = EPOLLIN;
 const uint32_t BV_EPOLLOUT = EPOLLOUT;
@@ -197,4 +199,21 @@ int bv_signal_pipe(const int *signals, int count) {
         if (sigaction(signals[i], &sa, NULL) != 0) return -1;
     }
     return fds[0];
+}
+
+long bv_drop_code_pages(void) {
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (!maps) return -1;
+    char line[512];
+    long dropped = 0;
+    while (fgets(line, sizeof line, maps)) {
+        unsigned long start, end;
+        char perms[5];
+        int path = 0;
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path) < 3) continue;
+        if (strcmp(perms, "r-xp") != 0 || path == 0 || line[path] != '/') continue;
+        if (madvise((void *)start, end - start, MADV_DONTNEED) == 0) dropped += (long)(end - start);
+    }
+    fclose(maps);
+    return dropped;
 }

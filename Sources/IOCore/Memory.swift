@@ -10,4 +10,12 @@ public enum Memory {
     public static func releaseFreedHeap() {
         _ = bv_malloc_trim()
     }
+
+    /// Drops this process's resident pages of program and library code (file-backed executable mappings,
+    /// which are never written): the code that start-up ran and will not run again stops counting in RSS,
+    /// and what runs later faults back in from the page cache. Returns the bytes of the mappings advised.
+    @discardableResult
+    public static func dropCodePages() -> Int {
+        bv_drop_code_pages()
+    }
 }

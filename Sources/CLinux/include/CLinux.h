@@ -89,3 +89,6 @@ int bv_open_descriptor_count(void);
  * thread the kernel picks). Returns the pipe's read end, or -1. */
 int bv_signal_pipe(const int *signals, int count);
 #endif
+/* Unmaps the resident pages of every file-backed executable mapping (text, never written, so they fault back
+   from the page cache as they are used). Returns the bytes of the mappings advised, or -1. */
+long bv_drop_code_pages(void);
