@@ -26,6 +26,8 @@ public final class Database {
 
     /// The path given to `init`.
     public let path: String
+    /// Opened with `.readOnly`: every write fails with SQLITE_READONLY whatever the statement.
+    public let isReadOnly: Bool
     private var connection: OpaquePointer?
     private var statementCache: [String: Statement] = [:]
     /// How many `transaction` calls are open inside the outermost one.
@@ -36,6 +38,7 @@ public final class Database {
     /// for how long to wait on another connection's lock before `SQLITE_BUSY`.
     public init(path: String, flags: OpenFlags = .readWriteCreate, busyTimeout: Duration = .seconds(5)) throws {
         self.path = path
+        isReadOnly = flags.contains(.readOnly)
         var connection: OpaquePointer?
         // We serialize access ourselves (one thread per connection), so SQLite's
         // per-connection mutex is pure cost: https://www.sqlite.org/threadsafe.html

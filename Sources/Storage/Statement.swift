@@ -175,6 +175,10 @@ public final class Statement {
 
     public var columnCount: Int { Int(sqlite3_column_count(handle)) }
 
+    /// How many times SQLite compiled this statement again (a schema change, a pragma that expires
+    /// statements); https://www.sqlite.org/c3ref/c_stmtstatus_counter.html.
+    public var reprepareCount: Int { Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_REPREPARE, 0)) }
+
     public var columnNames: [String] { (0..<columnCount).map(columnName) }
 
     public func columnName(_ index: Int) -> String {

@@ -130,4 +130,28 @@ import TestSupport
             await pool.close()
         }
     }
+
+    /// A read on the read-only connection refuses writes without `PRAGMA query_only`, whose every change
+    /// expires the connection's prepared statements: its cached SELECT is not compiled again per read.
+    @Test func readsOnTheReaderKeepTheirCompiledStatements() async throws {
+        try await withDatabasePath { path in
+            let pool = try await DatabasePool(path: path)
+            try await pool.write { db in try db.execute("CREATE TABLE t(v)") }
+            for value in 1...3 {
+                let recompiled = try await pool.read { db in
+                    let statement = try db.cachedStatement("SELECT count(*) FROM t WHERE v = ?")
+                    try statement.bind([value])
+                    defer { statement.reset() }
+                    _ = try statement.step()
+                    return statement.reprepareCount
+                }
+                #expect(recompiled == 0, "read \(value)")
+            }
+            let error = await #expect(throws: DatabaseError.self) {
+                try await pool.read { db in try db.execute("INSERT INTO t VALUES (?)", [1]) }
+            }
+            #expect(error?.resultCode == .readOnly)
+            await pool.close()
+        }
+    }
 }
