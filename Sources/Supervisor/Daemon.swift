@@ -200,10 +200,15 @@ public actor Daemon {
     /// STATUS= lines for systemd and WATCHDOG=1 pings.
     private func reportStatus(fleet: Fleet) async {
         let interval = notifier.watchdogInterval ?? .seconds(5)
+        var trim = ResidentSetTrim()
         while !Task.isCancelled {
             if let statuses = try? await fleet.statuses() {
                 let ready = statuses.filter { $0.state == .ready }.count
                 notifier.notify("STATUS=\(ready)/\(statuses.count) bots ready" + (notifier.watchdogInterval != nil ? "\nWATCHDOG=1" : ""))
+                if trim.shouldTrim(settled: ResidentSetTrim.isSettled(statuses.map(\.state)), now: .now) {
+                    Memory.releaseFreedHeap()
+                    Memory.dropCodePages()
+                }
             }
             do { try await Reactor.shared.sleep(until: .now + min(interval, .seconds(5))) } catch { return }
         }
