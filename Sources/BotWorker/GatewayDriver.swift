@@ -8,7 +8,8 @@ import WebSocket
 
 /// What the gateway driver reports to the bot runtime.
 public protocol GatewayEvents: Sendable {
-    func dispatch(name: String, data: JSON) async
+    /// `data` is parsed as far as it is read.
+    func dispatch(name: String, data: LazyJSON) async
     func status(_ status: GatewaySession.Status) async
     func sessionChanged(_ snapshot: SessionState?) async
     func heartbeatAcknowledged(rtt: Duration) async
@@ -111,7 +112,11 @@ public actor GatewayDriver {
                     guard gen == delayGeneration else { continue }
                     input = .delayElapsed
                 }
-                let actions = session.handle(input, now: .now, random: Double.random(in: 0..<1))
+                // Only connection changes and timers draw on the random number: a dispatch does not pay for
+                // the system generator (issue 16).
+                var random = 0.0
+                if case .received(let payload) = input, payload.op == .dispatch {} else { random = Double.random(in: 0..<1) }
+                let actions = session.handle(input, now: .now, random: random)
                 for action in actions { await perform(action, group: &group) }
                 if fatal != nil { break }
                 if case .input(.stop) = event { break }
