@@ -126,9 +126,9 @@ public struct GatewayPayload: Sendable, Equatable {
     /// Parses a gateway text frame; a malformed one is a typed error. All of it is checked as `JSON.parse`
     /// checks text, but only `op`, `s` and `t` are built here: `d` is built as it is read.
     public static func parse(_ bytes: [UInt8]) throws(GatewayPayloadError) -> GatewayPayload {
-        let json: LazyJSON
-        do { json = try LazyJSON.parse(bytes) } catch { throw .invalidJSON(error.description) }
-        guard let members = json.members else { throw .notAnObject }
+        let object: [(key: String, value: LazyJSON)]?
+        do { object = try LazyJSON.parseObject(bytes) } catch { throw .invalidJSON(error.description) }
+        guard let members = object else { throw .notAnObject }
         var op: Int?, data: LazyJSON?, s: Int?, t: String?
         for (key, value) in members {
             switch key {

@@ -14,31 +14,8 @@ extension JSON.Parser {
         guard depth < 128, index < bytes.count else { return false }
         switch bytes[index] {
         case UInt8(ascii: "{"):
-            index += 1
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return true }
-            let first = keys.count
-            defer { keys.removeSubrange(first...) }
-            while true {
-                skipWhitespace()
-                guard let key = skipPlainKey(), keys.count - first < Self.maximumSkippedKeys else { return false }
-                // RFC 7493 §2.3, as `value(depth:)` refuses them: ASCII keys are equal as Strings exactly when
-                // their bytes are.
-                for other in keys[first...] where other.count == key.count {
-                    if bytes[other].elementsEqual(bytes[key]) { return false }
-                }
-                keys.append(key)
-                skipWhitespace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
-                index += 1
-                skipWhitespace()
-                guard skipValue(depth: depth + 1, keys: &keys) else { return false }
-                skipWhitespace()
-                guard index < bytes.count else { return false }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return true }
-                return false
-            }
+            var none: [(key: Range<Int>, value: Range<Int>)]? = nil
+            return skipObject(depth: depth, keys: &keys, members: &none)
         case UInt8(ascii: "["):
             index += 1
             skipWhitespace()
@@ -62,6 +39,38 @@ extension JSON.Parser {
             return (try? literal("null")) != nil
         default:
             return (try? number()) != nil
+        }
+    }
+
+    /// `skipValue` for the object at `index`, noting where each member's key (without quotes) and value
+    /// are in `members` when it is not nil.
+    mutating func skipObject(depth: Int, keys: inout [Range<Int>], members: inout [(key: Range<Int>, value: Range<Int>)]?) -> Bool {
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return true }
+        let first = keys.count
+        defer { keys.removeSubrange(first...) }
+        while true {
+            skipWhitespace()
+            guard let key = skipPlainKey(), keys.count - first < Self.maximumSkippedKeys else { return false }
+            // RFC 7493 §2.3, as `value(depth:)` refuses them: ASCII keys are equal as Strings exactly when
+            // their bytes are.
+            for other in keys[first...] where other.count == key.count {
+                if bytes[other].elementsEqual(bytes[key]) { return false }
+            }
+            keys.append(key)
+            skipWhitespace()
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
+            index += 1
+            skipWhitespace()
+            let valueStart = index
+            guard skipValue(depth: depth + 1, keys: &keys) else { return false }
+            members?.append((key, valueStart..<index))
+            skipWhitespace()
+            guard index < bytes.count else { return false }
+            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
+            if bytes[index] == UInt8(ascii: "}") { index += 1; return true }
+            return false
         }
     }
 

@@ -33,6 +33,24 @@ public struct LazyJSON: Sendable, Equatable, CustomStringConvertible {
         return LazyJSON(try JSON.parse(bytes))
     }
 
+    /// `parse` for a text that should be an object, with its members in the order of the text: one pass
+    /// over the text where `parse` and `members` make two. Nil for a value that is not an object.
+    public static func parseObject(_ bytes: [UInt8]) throws(JSONError) -> [(key: String, value: LazyJSON)]? {
+        let checked = bytes.withUnsafeBufferPointer { buffer -> [(key: Range<Int>, value: Range<Int>)]? in
+            var parser = JSON.Parser(bytes: buffer)
+            var keys: [Range<Int>] = []
+            parser.skipWhitespace()
+            guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "{") else { return nil }
+            var members: [(key: Range<Int>, value: Range<Int>)]? = []
+            members!.reserveCapacity(8)
+            guard parser.skipObject(depth: 0, keys: &keys, members: &members) else { return nil }
+            parser.skipWhitespace()
+            return parser.index == buffer.count ? members : nil
+        }
+        guard let checked else { return try parse(bytes).members }
+        return checked.map { (String(decoding: bytes[$0.key], as: UTF8.self), LazyJSON(text: bytes, range: $0.value)) }
+    }
+
     /// The whole value.
     public var value: JSON {
         switch storage {

@@ -78,6 +78,14 @@ import Testing
             }
             let full = Result { () throws(JSONError) in try JSON.parse(text) }
             let lazy = Result { () throws(JSONError) in try LazyJSON.parse(text) }
+            switch (full, Result { () throws(JSONError) in try LazyJSON.parseObject(text) }) {
+            case (.success(let f), .success(let members)):
+                #expect(members?.count == f.object?.count && members?.allSatisfy { f[$0.key] == $0.value.value } != false)
+            case (.failure(let f), .failure(let o)):
+                #expect(f == o)
+            default:
+                Issue.record("parseObject disagrees on \(String(decoding: text, as: UTF8.self))")
+            }
             switch (full, lazy) {
             case (.success(let f), .success(let l)):
                 agreedValid += 1
