@@ -46,6 +46,22 @@ import Testing
         #expect(escaped["a\"b"]?.int == 1 && escaped["é"]?["x"]?.string == "y")
     }
 
+    @Test func nestingIsLimitedWhereTheFullParserLimitsIt() {
+        for depth in [126, 127, 128, 129] {
+            for text in [String(repeating: "[", count: depth) + String(repeating: "]", count: depth),
+                         String(repeating: #"{"a":"#, count: depth) + "1" + String(repeating: "}", count: depth)] {
+                let full = Result { () throws(JSONError) in try JSON.parse(text) }
+                let lazy = Result { () throws(JSONError) in try LazyJSON.parse(Array(text.utf8)) }
+                switch (full, lazy) {
+                case (.success(let f), .success(let l)): #expect(f == l.value)
+                case (.failure(let f), .failure(let l)): #expect(f == l)
+                default: Issue.record("disagree at depth \(depth)")
+                }
+            }
+        }
+        #expect((try? JSON.parse(String(repeating: "[", count: 129) + String(repeating: "]", count: 129))) == nil)
+    }
+
     @Test func stringsAreCheckedAsUTF8() throws {
         #expect(try LazyJSON.parse(Array(#"{"a":"café 🤖 ✓"}"#.utf8))["a"]?.string == "café 🤖 ✓")
         for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xC3]] {
