@@ -96,6 +96,11 @@ extension JSON.Parser {
         var i = index + 1
         var bits: UInt8 = 0
         while i < bytes.count {
+            // Eight bytes at a time while none is a quote, a backslash, a control character or non-ASCII.
+            while i + 8 <= bytes.count, !Self.hasSpecialByte(UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                i += 8
+            }
+            guard i < bytes.count else { return false }
             let c = bytes[i]
             if c == UInt8(ascii: "\"") {
                 guard bits < 0x80 || Self.isUTF8(UnsafeBufferPointer(rebasing: bytes[(open + 1)..<i])) else { return false }
@@ -112,6 +117,24 @@ extension JSON.Parser {
             i += 1
         }
         return false
+    }
+
+    /// True when one of the eight bytes in `word` is `"`, `\`, below 0x20 or above 0x7F (each test is the
+    /// classic "has a zero byte" bit trick, exact when there is none).
+    @inline(__always)
+    static func hasSpecialByte(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        let found = ((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((word &- ones &* 0x20) & ~word) | word
+        return found & highs != 0
+    }
+
+    /// True when one of the eight bytes in `word` is `"` or `\`.
+    @inline(__always)
+    static func hasQuoteOrBackslash(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+        return (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash)) & highs != 0
     }
 
     /// Well-formed UTF-8 (Unicode 15 §3.9 table 3-7), as `String(validating:as:)` requires it: no overlong

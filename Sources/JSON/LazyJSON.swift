@@ -151,7 +151,13 @@ private func skipChecked(_ bytes: UnsafeBufferPointer<UInt8>, _ i: inout Int) {
         switch bytes[i] {
         case UInt8(ascii: "\""):
             i += 1
-            while bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
+            while true {
+                while i + 8 <= bytes.count, !JSON.Parser.hasQuoteOrBackslash(UnsafeRawPointer(bytes.baseAddress! + i).loadUnaligned(as: UInt64.self)) {
+                    i += 8
+                }
+                if bytes[i] == UInt8(ascii: "\"") { break }
+                i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1
+            }
             i += 1
         case UInt8(ascii: "{"), UInt8(ascii: "["):
             depth += 1

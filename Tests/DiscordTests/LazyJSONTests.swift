@@ -1,4 +1,4 @@
-import JSON
+@testable import JSON
 import Testing
 @testable import Discord
 
@@ -60,6 +60,23 @@ import Testing
             }
         }
         #expect((try? JSON.parse(String(repeating: "[", count: 129) + String(repeating: "]", count: 129))) == nil)
+    }
+
+    /// The word-at-a-time string scans: every byte value at every position of a word.
+    @Test func theWordScansFindEveryByteTheyLookFor() throws {
+        for position in 0..<8 {
+            for value in 0...255 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 8)
+                bytes[position] = UInt8(value)
+                let word = bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+                let special = value == 0x22 || value == 0x5C || value < 0x20 || value >= 0x80
+                #expect(JSON.Parser.hasSpecialByte(word) == special)
+                #expect(JSON.Parser.hasQuoteOrBackslash(word) == (value == 0x22 || value == 0x5C))
+            }
+        }
+        let long = #"{"a":"0123456789abcdefghij\"quoted\" and \\ more text here","b":"x"}"#
+        #expect(try LazyJSON.parse(Array(long.utf8))["b"]?.string == "x")
+        #expect(try LazyJSON.parse(Array(long.utf8))["a"]?.string == (try JSON.parse(long))["a"]?.string)
     }
 
     @Test func stringsAreCheckedAsUTF8() throws {
