@@ -9,8 +9,8 @@ extension JSON.Parser {
     /// `value(depth:)` builds: an object key with an escape or a non-ASCII byte (two such keys are the same
     /// key when they are equal as Strings, that is by Unicode canonical equivalence, not by their bytes) or
     /// an object of more than `maximumSkippedKeys` keys. After false, parse the text with `value(depth:)`:
-    /// it gives the value or the error. `keys` is scratch space for the key ranges of the open objects.
-    mutating func skipValue(depth: Int, keys: inout [Range<Int>]) -> Bool {
+    /// it gives the value or the error. `keys` is scratch space for the keys of the open objects.
+    mutating func skipValue(depth: Int, keys: inout [SkippedKey]) -> Bool {
         guard depth < 128, index < bytes.count else { return false }
         switch bytes[index] {
         case UInt8(ascii: "{"):
@@ -44,21 +44,22 @@ extension JSON.Parser {
 
     /// `skipValue` for the object at `index`, noting where each member's key (without quotes) and value
     /// are in `members` when it is not nil.
-    mutating func skipObject(depth: Int, keys: inout [Range<Int>], members: inout [(key: Range<Int>, value: Range<Int>)]?) -> Bool {
+    mutating func skipObject(depth: Int, keys: inout [SkippedKey], members: inout [(key: Range<Int>, value: Range<Int>)]?) -> Bool {
         index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return true }
         let first = keys.count
-        defer { keys.removeSubrange(first...) }
+        defer { keys.removeLast(keys.count - first) }
         while true {
             skipWhitespace()
             guard let key = skipPlainKey(), keys.count - first < Self.maximumSkippedKeys else { return false }
             // RFC 7493 §2.3, as `value(depth:)` refuses them: ASCII keys are equal as Strings exactly when
-            // their bytes are.
-            for other in keys[first...] where other.count == key.count {
-                if bytes[other].elementsEqual(bytes[key]) { return false }
+            // their bytes are. Compared by length and leading bytes first.
+            let skipped = SkippedKey(key, in: bytes)
+            for other in keys[first...] where other.fingerprint == skipped.fingerprint {
+                if bytes[other.range].elementsEqual(bytes[key]) { return false }
             }
-            keys.append(key)
+            keys.append(skipped)
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
             index += 1
@@ -160,5 +161,19 @@ extension JSON.Parser {
             i += count + 1
         }
         return true
+    }
+}
+
+/// An object key `JSON.Parser.skipObject` has seen: where it is, and its length with its first bytes in one
+/// word, so most keys are told apart without comparing their bytes.
+struct SkippedKey {
+    let range: Range<Int>
+    let fingerprint: UInt64
+
+    init(_ range: Range<Int>, in bytes: UnsafeBufferPointer<UInt8>) {
+        self.range = range
+        var word = UInt64(min(range.count, 255)) << 56
+        for (shift, i) in zip(stride(from: 0, to: 56, by: 8), range) { word |= UInt64(bytes[i]) << UInt64(shift) }
+        fingerprint = word
     }
 }

@@ -20,7 +20,8 @@ public struct LazyJSON: Sendable, Equatable, CustomStringConvertible {
     public static func parse(_ bytes: [UInt8]) throws(JSONError) -> LazyJSON {
         let checked = bytes.withUnsafeBufferPointer { buffer -> Range<Int>? in
             var parser = JSON.Parser(bytes: buffer)
-            var keys: [Range<Int>] = []
+            var keys: [SkippedKey] = []
+            keys.reserveCapacity(32)
             parser.skipWhitespace()
             let start = parser.index
             guard parser.skipValue(depth: 0, keys: &keys) else { return nil }
@@ -38,7 +39,8 @@ public struct LazyJSON: Sendable, Equatable, CustomStringConvertible {
     public static func parseObject(_ bytes: [UInt8]) throws(JSONError) -> [(key: String, value: LazyJSON)]? {
         let checked = bytes.withUnsafeBufferPointer { buffer -> [(key: Range<Int>, value: Range<Int>)]? in
             var parser = JSON.Parser(bytes: buffer)
-            var keys: [Range<Int>] = []
+            var keys: [SkippedKey] = []
+            keys.reserveCapacity(32)
             parser.skipWhitespace()
             guard parser.index < buffer.count, buffer[parser.index] == UInt8(ascii: "{") else { return nil }
             var members: [(key: Range<Int>, value: Range<Int>)]? = []

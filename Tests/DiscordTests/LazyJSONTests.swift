@@ -79,6 +79,14 @@ import Testing
         #expect(try LazyJSON.parse(Array(long.utf8))["a"]?.string == (try JSON.parse(long))["a"]?.string)
     }
 
+    @Test func longKeysThatShareTheirFirstBytesAreToldApartAndRepeatsRefused() throws {
+        let distinct = try LazyJSON.parse(Array(#"{"channel_id_1":1,"channel_id_2":2,"channel_id":3}"#.utf8))
+        #expect(distinct["channel_id_2"]?.int == 2 && distinct["channel_id"]?.int == 3)
+        #expect(throws: JSONError.self) { try LazyJSON.parse(Array(#"{"channel_id_1":1,"x":{},"channel_id_1":2}"#.utf8)) }
+        // The same key in different objects is no repeat.
+        #expect(try LazyJSON.parse(Array(#"{"long_key_name":{"long_key_name":1},"b":{"long_key_name":2}}"#.utf8))["b"]?["long_key_name"]?.int == 2)
+    }
+
     @Test func stringsAreCheckedAsUTF8() throws {
         #expect(try LazyJSON.parse(Array(#"{"a":"café 🤖 ✓"}"#.utf8))["a"]?.string == "café 🤖 ✓")
         for bad: [UInt8] in [[0xFF], [0xC0, 0x80], [0xED, 0xA0, 0x80], [0xF4, 0x90, 0x80, 0x80], [0xE2, 0x82], [0xC3]] {
