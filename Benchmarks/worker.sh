@@ -5,6 +5,8 @@
 # plus the benchmark itself brings the 1-minute load average to about 5 after a warm-up of
 # LOAD_WARMUP seconds, default 60), runs the benchmark R times (default 1, 3 with --load), and
 # prints /proc/loadavg after each run; the spinners are killed on exit.
+# BASELINE=/path/to/another/worker-bench (for example main's release build, copied aside) makes each run an
+# A/B pair in the same load: that build first, then this one, each with its CPU time (user+sys) per event.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=all load=0 runs=
@@ -30,6 +32,14 @@ if [[ $load -gt 0 ]]; then
     sleep "${LOAD_WARMUP:-60}"
 fi
 for run in $(seq "$runs"); do
-    "$bench" "$mode"
-    echo "run $run: loadavg $(cut -d' ' -f1-4 /proc/loadavg)"
+    for build in ${BASELINE:+"$BASELINE"} "$bench"; do
+        [[ -n ${BASELINE:-} ]] && echo "$build:"
+        if [[ $mode == dispatch ]]; then
+            # CPU of the whole process (simulator and worker) per event, from rusage (100,000 events).
+            /usr/bin/time -f "  cpu: user %U s, sys %S s" "$build" "$mode"
+        else
+            "$build" "$mode"
+        fi
+        echo "run $run: loadavg $(cut -d' ' -f1-4 /proc/loadavg)"
+    done
 done

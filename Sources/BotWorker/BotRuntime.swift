@@ -161,11 +161,12 @@ public actor BotRuntime: GatewayEvents {
         if resumed { metrics.resumes += 1 }
     }
 
-    public func dispatch(name: String, data: JSON) async {
+    public func dispatch(name: String, data: LazyJSON) async {
         metrics.events += 1
         lastDispatchAt = .now
         switch name {
         case "READY":
+            let data = data.value
             metrics.identifies += 1
             selfUserID = data["user"]?["id"]?.string
             applicationID = data["application"]?["id"]?.string ?? config.applicationID
@@ -174,11 +175,14 @@ public actor BotRuntime: GatewayEvents {
         case "INTERACTION_CREATE":
             guard data["type"]?.int == InteractionType.applicationCommand.rawValue else { return }
             let received = ContinuousClock.now, receivedAt = Snowflake.nowUnixMilliseconds(), position = self.position
+            let data = data.value
             enqueue { await self.handleInteraction(data, received: received, receivedAt: receivedAt, position: position) }
         case "MESSAGE_CREATE":
+            // Most messages are no command: they are dropped on `content` alone, without building the rest.
             guard let prefix = config.prefix, !prefix.isEmpty, let content = data["content"]?.string, content.hasPrefix(prefix),
                   data["author"]?["bot"]?.bool != true, data["author"]?["id"]?.string != selfUserID else { return }
             let received = ContinuousClock.now, position = self.position
+            let data = data.value
             enqueue { await self.handlePrefixCommand(data, prefix: prefix, received: received, position: position) }
         default:
             break

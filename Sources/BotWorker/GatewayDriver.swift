@@ -8,7 +8,8 @@ import WebSocket
 
 /// What the gateway driver reports to the bot runtime.
 public protocol GatewayEvents: Sendable {
-    func dispatch(name: String, data: JSON) async
+    /// `data` is parsed as far as it is read.
+    func dispatch(name: String, data: LazyJSON) async
     func status(_ status: GatewaySession.Status) async
     func sessionChanged(_ snapshot: SessionState?) async
     func heartbeatAcknowledged(rtt: Duration) async
@@ -27,7 +28,8 @@ public actor GatewayDriver {
         case gatewayURL(UInt64, String)
         /// `GET /gateway/bot` answered 401: the token is refused, as with close code 4004.
         case unauthorized(UInt64)
-        case received(UInt64, GatewayPayload)
+        /// Payloads in the order they arrived: a backlog goes in one event, not one each (issue 16).
+        case received(UInt64, [GatewayPayload])
         case closed(UInt64, Int?)
         case heartbeatDue(UInt64)
         case delayElapsed(UInt64)
@@ -74,7 +76,7 @@ public actor GatewayDriver {
     public func run(gatewayURL: String?) async -> (code: Int, message: String)? {
         continuation.yield(.input(.start(gatewayURL: gatewayURL)))
         await withDiscardingTaskGroup { group in
-            for await event in stream {
+            loop: for await event in stream {
                 let input: GatewaySession.Input
                 switch event {
                 case .input(let i): input = i
@@ -96,9 +98,14 @@ public actor GatewayDriver {
                     fatal = (4004, "GET /gateway/bot answered 401: the token is invalid")
                     logger.critical("GET /gateway/bot answered 401: the token is invalid")
                     input = .stop(handover: false)
-                case .received(let gen, let payload):
-                    guard gen == connectionGeneration else { continue }
-                    input = .received(payload)
+                case .received(let gen, let payloads):
+                    // One at a time, each checked: a payload may end its connection, and those after it then
+                    // belong to an old one.
+                    for payload in payloads where gen == connectionGeneration && fatal == nil {
+                        await step(.received(payload), group: &group)
+                    }
+                    if fatal != nil { break loop }
+                    continue
                 case .closed(let gen, let code):
                     guard gen == connectionGeneration else { continue }
                     socket = nil
@@ -111,8 +118,7 @@ public actor GatewayDriver {
                     guard gen == delayGeneration else { continue }
                     input = .delayElapsed
                 }
-                let actions = session.handle(input, now: .now, random: Double.random(in: 0..<1))
-                for action in actions { await perform(action, group: &group) }
+                await step(input, group: &group)
                 if fatal != nil { break }
                 if case .input(.stop) = event { break }
             }
@@ -122,19 +128,31 @@ public actor GatewayDriver {
         return fatal
     }
 
+    /// Feeds one input to the session and performs its actions.
+    private func step(_ input: GatewaySession.Input, group: inout DiscardingTaskGroup) async {
+        // Only connection changes and timers draw on the random number: a dispatch does not pay for the
+        // system generator (issue 16).
+        var random = 0.0
+        if case .received(let payload) = input, payload.op == .dispatch {} else { random = Double.random(in: 0..<1) }
+        for action in session.handle(input, now: .now, random: random) { await perform(action, group: &group) }
+    }
+
     private func startReader(_ ws: WebSocketConnection, generation: UInt64, group: inout DiscardingTaskGroup) {
         let events = continuation, log = logger
         group.addTask {
             while true {
                 do {
-                    let message = try await ws.receive()
-                    guard case .text(let text) = message else { continue }
-                    do {
-                        events.yield(.received(generation, try GatewayPayload.parse(Array(text.utf8))))
-                    } catch {
-                        // A bad payload from the server is logged and survived.
-                        log.warning("undecodable gateway payload ignored", ["error": error, "bytes": text.utf8.count])
+                    var payloads: [GatewayPayload] = []
+                    for message in try await ws.receiveAvailable(limit: 64) {
+                        guard case .text(let text) = message else { continue }
+                        do {
+                            payloads.append(try GatewayPayload.parse(Array(text.utf8)))
+                        } catch {
+                            // A bad payload from the server is logged and survived.
+                            log.warning("undecodable gateway payload ignored", ["error": error, "bytes": text.utf8.count])
+                        }
                     }
+                    if !payloads.isEmpty { events.yield(.received(generation, payloads)) }
                 } catch let closed as WebSocketClosed {
                     events.yield(.closed(generation, closed.code == .abnormalClosure ? nil : Int(closed.code.rawValue)))
                     return

@@ -43,7 +43,8 @@ public struct GatewaySession: Sendable {
         case scheduleHeartbeat(at: Instant)
         /// Feed `.delayElapsed` at this time.
         case wait(until: Instant)
-        case dispatch(name: String, data: JSON)
+        /// The event's data is read lazily: the runtime routes most dispatches on a few members.
+        case dispatch(name: String, data: LazyJSON)
         case status(Status)
         case sessionChanged(SessionState?)
         case heartbeatAcknowledged(rtt: Duration)
@@ -244,7 +245,7 @@ public struct GatewaySession: Sendable {
             var nowReady = false
             switch payload.t {
             case "READY":
-                guard let id = payload.d["session_id"]?.string, let url = payload.d["resume_gateway_url"]?.string else { break }
+                guard let id = payload.data["session_id"]?.string, let url = payload.data["resume_gateway_url"]?.string else { break }
                 session = SessionState(sessionID: id, resumeURL: url, sequence: payload.s)
                 phase = .ready
                 failedConnects = 0
@@ -259,7 +260,7 @@ public struct GatewaySession: Sendable {
             // The position first: whoever sees `ready` already holds the session it would resume.
             if payload.s != nil || payload.t == "READY" { actions.append(.sessionChanged(session)) }
             if nowReady { actions.append(.status(.ready)) }
-            if let name = payload.t { actions.append(.dispatch(name: name, data: payload.d)) }
+            if let name = payload.t { actions.append(.dispatch(name: name, data: payload.data)) }
             return actions
 
         default:

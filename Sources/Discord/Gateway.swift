@@ -104,31 +104,61 @@ public struct GatewayIntents: OptionSet, Sendable, Hashable {
 /// The gateway envelope `{"op","d","s","t"}` (docs/discord-protocol.md §1.3).
 public struct GatewayPayload: Sendable, Equatable {
     public var op: GatewayOpcode
-    public var d: JSON
+    /// The event data, parsed only as far as it is read: a worker routes most dispatches on two or three
+    /// of their members (issue 16).
+    public var data: LazyJSON
     public var s: Int?
     public var t: String?
 
+    /// The event data, parsed in full.
+    public var d: JSON {
+        get { data.value }
+        set { data = LazyJSON(newValue) }
+    }
+
     public init(op: GatewayOpcode, d: JSON = .null, s: Int? = nil, t: String? = nil) {
         self.op = op
-        self.d = d
+        self.data = LazyJSON(d)
         self.s = s
         self.t = t
     }
 
-    /// Parses a gateway text frame; a malformed one is a typed error.
+    /// Parses a gateway text frame; a malformed one is a typed error. All of it is checked as `JSON.parse`
+    /// checks text, but only `op`, `s` and `t` are built here: `d` is built as it is read.
     public static func parse(_ bytes: [UInt8]) throws(GatewayPayloadError) -> GatewayPayload {
-        let json: JSON
-        do { json = try JSON.parse(bytes) } catch { throw .invalidJSON(error.description) }
-        guard case .object(let o) = json else { throw .notAnObject }
-        guard let op = o["op"]?.int else { throw .missingOpcode }
-        return GatewayPayload(op: GatewayOpcode(rawValue: op), d: o["d"] ?? .null, s: o["s"]?.int, t: o["t"]?.string)
+        let object: [(key: String, value: LazyJSON)]?
+        do { object = try LazyJSON.parseObject(bytes) } catch { throw .invalidJSON(error.description) }
+        guard let members = object else { throw .notAnObject }
+        var op: Int?, data: LazyJSON?, s: Int?, t: String?
+        for (key, value) in members {
+            switch key {
+            case "op": op = value.int
+            case "d": data = value
+            case "s": s = value.int
+            case "t": t = value.string
+            default: break
+            }
+        }
+        guard let op else { throw .missingOpcode }
+        var payload = GatewayPayload(op: GatewayOpcode(rawValue: op), s: s, t: t)
+        payload.data = data ?? LazyJSON(.null)
+        return payload
     }
 
+    /// Compact text with sorted keys, as `JSON.serialized()` writes the envelope.
     public func serialized() -> String {
-        var o: [String: JSON] = ["op": .number(Double(op.rawValue)), "d": d]
-        o["s"] = s.map { .number(Double($0)) } ?? .null
-        o["t"] = t.map { .string($0) } ?? .null
-        return JSON.object(o).serialized()
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"d":"#.utf8)
+        out.append(contentsOf: data.value.bytes)
+        out.append(contentsOf: #","op":"#.utf8)
+        out.append(contentsOf: String(op.rawValue).utf8)
+        out.append(contentsOf: #","s":"#.utf8)
+        out.append(contentsOf: s.map { String($0) }.map { Array($0.utf8) } ?? Array("null".utf8))
+        out.append(contentsOf: #","t":"#.utf8)
+        if let t { JSON.appendQuoted(t, to: &out) } else { out.append(contentsOf: "null".utf8) }
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -266,12 +266,15 @@ public actor DiscordSimulator {
 
     /// Sends a dispatch on the bot's session (buffered for replay while it is disconnected).
     @discardableResult
-    func dispatch(bot: String, event: String, data: JSON) -> Bool {
+    func dispatch(bot: String, event: String, data: JSON) -> Bool { dispatch(bot: bot, event: event, serializedData: data.bytes) }
+
+    /// `dispatch` with the data already as `JSON.serialized()` writes it.
+    func dispatch(bot: String, event: String, serializedData data: [UInt8]) -> Bool {
         guard let sessionID = currentSession(of: bot), sessions[sessionID] != nil else { return false }
         // Mutated in place: copying the session out would copy its whole replay log on every event.
         sessions[sessionID]!.sequence += 1
         let sequence = sessions[sessionID]!.sequence
-        let payload = GatewayPayload(op: .dispatch, d: data, s: sequence, t: event).serialized()
+        let payload = Self.dispatchPayload(serializedData: data, sequence: sequence, event: event)
         sessions[sessionID]!.log.append((sequence, payload))
         // Keep the last 10,000 for replay; trim in chunks so a busy session does not shift the log on every event.
         if sessions[sessionID]!.log.count > 20_000 { sessions[sessionID]!.log.removeFirst(10_000) }
@@ -329,22 +332,6 @@ public actor DiscordSimulator {
     public func replayInteraction(id: String) -> Bool {
         guard let interaction = interactions[id], interaction.event != .null else { return false }
         return dispatch(bot: interaction.bot, event: "INTERACTION_CREATE", data: interaction.event)
-    }
-
-    /// Injects a MESSAGE_CREATE as if a user wrote `content` in `channelID`.
-    @discardableResult
-    public func injectMessage(bot name: String, content: String, authorID: String = "5001", guildID: String = "9001",
-                              channelID: String = "7001") -> String? {
-        guard bots[name] != nil else { return nil }
-        let id = snowflake()
-        let data: JSON = [
-            "id": .string(id), "channel_id": .string(channelID), "guild_id": .string(guildID), "content": .string(content),
-            "author": ["id": .string(authorID), "username": .string("user\(authorID)"), "discriminator": "0", "bot": false],
-            "timestamp": "2026-11-27T00:00:00.000000+00:00", "tts": false, "mention_everyone": false, "mentions": [],
-            "mention_roles": [], "attachments": [], "embeds": [], "pinned": false, "type": 0,
-        ]
-        guard dispatch(bot: name, event: "MESSAGE_CREATE", data: data) else { return nil }
-        return id
     }
 
     /// Sends any dispatch event on the bot's session (unknown events test robustness).

@@ -16,7 +16,12 @@ public enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleBy
     public init(floatLiteral value: Double) { self = .number(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(arrayLiteral elements: JSON...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSON)...) { self = .object(Dictionary(elements, uniquingKeysWith: { $1 })) }
+    public init(dictionaryLiteral elements: (String, JSON)...) {
+        // The last of a repeated key wins, as `Dictionary(_:uniquingKeysWith: { $1 })` would have it.
+        var object = [String: JSON](minimumCapacity: elements.count)
+        for (key, value) in elements { object[key] = value }
+        self = .object(object)
+    }
     public init(nilLiteral: ()) { self = .null }
 
     public subscript(key: String) -> JSON? {
@@ -46,57 +51,80 @@ public enum JSON: Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleBy
 
     /// Compact JSON text; object keys sorted so output is stable.
     public func serialized() -> String {
-        var out = ""
+        String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `serialized()` as UTF-8, written straight into one buffer (no intermediate strings: the simulator
+    /// writes every gateway dispatch with it, and building it through `String` appends was a third of a
+    /// dispatch benchmark's CPU).
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(128)
         write(to: &out)
         return out
     }
 
-    public var bytes: [UInt8] { Array(serialized().utf8) }
-
-    func write(to out: inout String) {
+    func write(to out: inout [UInt8]) {
         switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
+        case .null: JSON.appendASCII("null", to: &out)
+        case .bool(let b): JSON.appendASCII(b ? "true" : "false", to: &out)
         case .number(let n):
-            if n.rounded() == n && abs(n) < 9.0e15 { out += String(Int64(n)) } else { out += "\(n)" }
-        case .string(let s): JSON.writeString(s, to: &out)
+            if n.rounded() == n && abs(n) < 9.0e15 { JSON.appendInteger(Int64(n), to: &out) } else { out.append(contentsOf: "\(n)".utf8) }
+        case .string(let s): JSON.appendQuoted(s, to: &out)
         case .array(let a):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (i, v) in a.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out.append(UInt8(ascii: ",")) }
                 v.write(to: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let o):
-            out += "{"
-            for (i, key) in o.keys.sorted().enumerated() {
-                if i > 0 { out += "," }
-                JSON.writeString(key, to: &out)
-                out += ":"
-                o[key]!.write(to: &out)
+            out.append(UInt8(ascii: "{"))
+            // Sorted as Strings (for ASCII keys that is byte order), with their values: no lookup per key.
+            for (i, member) in o.sorted(by: { $0.key < $1.key }).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSON.appendQuoted(member.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.write(to: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    static func writeString(_ s: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        JSON.appendQuoted(s, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
+    static func appendASCII(_ word: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
+    }
+
+    /// Decimal digits of `value`, as `String(value)` writes them.
+    static func appendInteger(_ value: Int64, to out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: Int64 has at most 19 digits
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[23 - count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[(24 - count)...]))
+        }
     }
 
     // MARK: Parsing
 
     /// Parses UTF-8 JSON text (RFC 8259).
     public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSON {
-        try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in
-            var parser = Parser(bytes: buffer)
-            parser.skipWhitespace()
-            let value = try parser.value(depth: 0)
-            parser.skipWhitespace()
-            guard parser.index == buffer.count else { throw JSONError(offset: parser.index, message: "trailing characters") }
-            return value
-        }
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONError) in try parse(buffer) }
+    }
+
+    static func parse(_ buffer: UnsafeBufferPointer<UInt8>) throws(JSONError) -> JSON {
+        var parser = Parser(bytes: buffer)
+        parser.skipWhitespace()
+        let value = try parser.value(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else { throw JSONError(offset: parser.index, message: "trailing characters") }
+        return value
     }
 
     public static func parse(_ text: String) throws(JSONError) -> JSON { try parse(Array(text.utf8)) }

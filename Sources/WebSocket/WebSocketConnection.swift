@@ -32,6 +32,9 @@ public actor WebSocketConnection {
     /// Receivers take turns (a reader loop and `close` waiting for the peer's close frame).
     private let readLock = AsyncLock()
     private var closed: WebSocketClosed?
+    /// What `receiveAvailable` decoded past the messages it returned (a control frame, or the protocol
+    /// error of a frame it consumed): the next `receive` takes it first.
+    private var held: Result<WebSocketEvent, WebSocketProtocolError>?
     /// When the last pong arrived, and its payload.
     public private(set) var lastPong: (at: ContinuousClock.Instant, payload: [UInt8])?
 
@@ -124,7 +127,12 @@ public actor WebSocketConnection {
             }
             let event: WebSocketEvent?
             do {
-                event = try decoder.next()
+                if let taken = held {
+                    held = nil
+                    event = try taken.get()
+                } else {
+                    event = try decoder.next()
+                }
             } catch {
                 // RFC 6455 §7.1.7: fail the connection with the matching code.
                 await finish(code: error.code, reason: error.reason, byPeer: false, sendClose: true)
@@ -159,6 +167,28 @@ public actor WebSocketConnection {
                 decoder.feed(chunk)
             }
         }
+    }
+
+    /// The next message, as `receive` gives it, and after it up to `limit - 1` more that are already
+    /// decoded or buffered: one call (and one wake-up of whoever waits for them) for a backlog of
+    /// messages instead of one each. Control frames and protocol errors are left for the next call.
+    public func receiveAvailable(limit: Int, deadline: Deadline? = nil) async throws -> [WebSocketMessage] {
+        var messages = [try await receive(deadline: deadline)]
+        // No suspension from here on: no other receiver runs in between.
+        while messages.count < limit, closed == nil, held == nil {
+            let event: WebSocketEvent?
+            do { event = try decoder.next() } catch {
+                held = .failure(error)
+                break
+            }
+            switch event {
+            case .text(let s): messages.append(.text(s))
+            case .binary(let b): messages.append(.binary(b))
+            case .some(let other): held = .success(other)
+            case nil: return messages
+            }
+        }
+        return messages
     }
 
     // MARK: Closing

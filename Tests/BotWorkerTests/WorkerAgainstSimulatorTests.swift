@@ -251,6 +251,27 @@ struct Harness {
         }
     }
 
+    /// The lazy routing (issue 16) reads `content` and `author` from the unparsed text: messages from bots, from
+    /// the bot itself and without the prefix are dropped; the next human one with the prefix is a command.
+    @Test func onlyHumanMessagesWithThePrefixAreCommands() async throws {
+        try await Harness.run { h in
+            try await h.waitReady()
+            let me = try #require(await h.sim.bot(named: "alpha")?.userID)
+            func message(_ content: String, author: JSON) -> JSON {
+                ["id": "1", "channel_id": "7450", "guild_id": "9001", "content": .string(content), "author": author, "mentions": [], "tts": false]
+            }
+            await h.sim.injectEvent(bot: "alpha", name: "MESSAGE_CREATE", data: message("!help", author: ["id": "6001", "username": "b", "bot": true]))
+            await h.sim.injectEvent(bot: "alpha", name: "MESSAGE_CREATE", data: message("!help", author: ["id": .string(me), "username": "me"]))
+            await h.sim.injectEvent(bot: "alpha", name: "MESSAGE_CREATE", data: message("help", author: ["id": "5001", "username": "u"]))
+            await h.sim.injectEvent(bot: "alpha", name: "MESSAGE_CREATE", data: message("!help", author: ["id": "5001", "username": "u", "bot": false]))
+            try await eventually("the human command's record") { await h.reporter.records.count >= 1 }
+            #expect(await h.reporter.records.map(\.userID) == ["5001"])
+            try await eventually("its reply") { await h.sim.messages(in: "7450").count >= 1 }
+            #expect(await h.sim.messages(in: "7450").count == 1)
+            #expect(await h.runtime.metrics.events >= 5) // READY and the four messages
+        }
+    }
+
     @Test func prefixCommandsAndUnknownCommandsProduceRecords() async throws {
         try await Harness.run { h in
             try await h.waitReady()
