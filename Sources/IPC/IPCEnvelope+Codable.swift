@@ -33,6 +33,13 @@ extension IPCEnvelope: Codable {
 
     /// Decodes one frame's payload; a malformed payload is a typed error.
     public static func decode(_ payload: [UInt8]) throws(IPCError) -> IPCEnvelope {
+        // Command batches, nearly all the bytes a busy fleet sends, are read straight from the bytes.
+        if let commands = CommandBatchReader.envelope(payload) { return commands }
+        return try decodeWithCodable(payload)
+    }
+
+    /// Any message, through `JSON.parse` and `JSONValueDecoder`; its errors are the ones reported for every message.
+    static func decodeWithCodable(_ payload: [UInt8]) throws(IPCError) -> IPCEnvelope {
         do {
             return try JSONValueDecoder().decode(IPCEnvelope.self, from: payload)
         } catch let error as DecodingError {
