@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "WebSocketTests", dependencies: ["WebSocket", "HTTP", "IOCore", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "TestSupport"]),
         .testTarget(name: "LoggingTests", dependencies: ["Logging"]),
-        .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore"]),
+        .testTarget(name: "IPCTests", dependencies: ["IPC", "IOCore", "JSON"]),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "IPC", "IOCore", "Logging"]),
         .testTarget(name: "SupervisorTests", dependencies: ["Supervisor", "Control", "Fleet", "Store", "Operations", "API", "Auth", "Crypto", "Storage", "Discord", "JSON", "DiscordSim", "HTTP", "IPC", "IOCore", "TestSupport", "BuildInfo", "Logging"]),
         .testTarget(name: "DiscordTests", dependencies: ["Discord", "JSON"]),

@@ -28,7 +28,11 @@ extension IPCEnvelope: Codable {
 
     /// The framed wire bytes of this envelope.
     public func encoded() throws -> [UInt8] {
-        IPCFrame.encode(try JSONValueEncoder().encodeBytes(self))
+        // Acks by hand (one per committed batch); correlation ids the encoder would refuse take its path and error.
+        if case .ack(let ack) = message, (id ?? 0) < 9_000_000_000_000_000, (replyTo ?? 0) < 9_000_000_000_000_000 {
+            return IPCFrame.encode(ack.envelopeBytes(id: id, replyTo: replyTo))
+        }
+        return IPCFrame.encode(try JSONValueEncoder().encodeBytes(self))
     }
 
     /// Decodes one frame's payload; a malformed payload is a typed error.

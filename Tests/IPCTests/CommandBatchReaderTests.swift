@@ -1,5 +1,6 @@
 import Testing
 @testable import IPC
+import JSON
 
 /// The `commands` fast path (`CommandBatchReader`) against the generic decoder it stands in for: the same
 /// records for what both accept, and for everything else the generic decoder's own error.
@@ -139,5 +140,21 @@ import Testing
         }
         // Digits replaced by zeros and the like still decode: the comparison covers accepted variants too.
         #expect(acceptedByFastPath > 0)
+    }
+}
+
+/// Acks are written by hand; the bytes are the encoder's.
+@Suite struct AckWireTests {
+    @Test(arguments: [(nil, nil), (7, nil), (nil, 8), (1, 2), (8_999_999_999_999_999, 0)] as [(UInt64?, UInt64?)])
+    func anAckIsWhatTheEncoderWrites(id: UInt64?, replyTo: UInt64?) throws {
+        for ids in [[], ["1234567890123456789"], ["a", "quote \" back \\ tab \t é \u{1}", ""]] {
+            let envelope = IPCEnvelope(.ack(Ack(ids: ids)), id: id, replyTo: replyTo)
+            let generic = IPCFrame.encode(try JSONValueEncoder().encodeBytes(envelope))
+            #expect(try envelope.encoded() == generic)
+        }
+    }
+
+    @Test func anIdTheEncoderRefusesIsStillRefused() {
+        #expect(throws: (any Error).self) { try IPCEnvelope(.ack(Ack(ids: ["a"])), id: 9_000_000_000_000_000).encoded() }
     }
 }

@@ -2,6 +2,7 @@ import Fleet
 import IOCore
 import IPC
 import JSON
+import Synchronization
 import WebSocket
 
 /// One event of the live feed as it goes on the wire, encoded once and shared by every client:
@@ -10,7 +11,10 @@ import WebSocket
 /// a daemon restart (and a client holding an id from before it is told to `reset`).
 ///
 /// A class: the replay buffer and every client's queue hold the same instance, so queuing an event for
-/// fifty clients costs fifty references, not fifty copies of its strings.
+/// fifty clients costs fifty references, not fifty copies of its strings. The text is written when a
+/// client first needs it: a command record becomes an event as it is committed, tens of thousands a
+/// second under load, mostly with no client listening (issue 16: rendering each one at once was about a
+/// sixth of the IPC threads' time).
 public final class FeedEvent: Sendable, Equatable {
     public let id: UInt64
     public let topic: EventTopic
@@ -22,12 +26,26 @@ public final class FeedEvent: Sendable, Equatable {
     public let guild: String?
     public let outcome: CommandOutcome?
     public let command: String?
-    /// The whole event as JSON text.
-    public let text: String
-    /// `text` as one WebSocket text frame from the server (unmasked), written as is to every client.
-    public let frame: [UInt8]
+    private let data: Payload
+    private let rendered = Mutex<Rendered?>(nil)
 
-    init(id: UInt64, topic: EventTopic, type: String, time: Int64, data: String,
+    /// What goes under `data`.
+    enum Payload: Sendable {
+        case json(String)
+        case record(CommandRecord)
+    }
+
+    private struct Rendered {
+        var text: String
+        var frame: [UInt8]
+    }
+
+    /// The whole event as JSON text.
+    public var text: String { rendering().text }
+    /// `text` as one WebSocket text frame from the server (unmasked), written as is to every client.
+    public var frame: [UInt8] { rendering().frame }
+
+    init(id: UInt64, topic: EventTopic, type: String, time: Int64, data: Payload,
          bot: String? = nil, guild: String? = nil, outcome: CommandOutcome? = nil, command: String? = nil) {
         self.id = id
         self.topic = topic
@@ -37,10 +55,26 @@ public final class FeedEvent: Sendable, Equatable {
         self.guild = guild
         self.outcome = outcome
         self.command = command
-        // topic and type are our own constants: no escaping needed.
-        let text = "{\"data\":\(data),\"id\":\(id),\"time\":\(time),\"topic\":\"\(topic.rawValue)\",\"type\":\"\(type)\"}"
-        self.text = text
-        frame = WebSocketFrame(opcode: .text, payload: Array(text.utf8)).encoded()
+        self.data = data
+    }
+
+    private func rendering() -> Rendered {
+        rendered.withLock { cached in
+            if let cached { return cached }
+            let json: String
+            switch data {
+            case .json(let text): json = text
+            case .record(let record):
+                var bytes: [UInt8] = []
+                LogPageJSON.record(&bytes, record)
+                json = String(decoding: bytes, as: UTF8.self)
+            }
+            // topic and type are our own constants: no escaping needed.
+            let text = "{\"data\":\(json),\"id\":\(id),\"time\":\(time),\"topic\":\"\(topic.rawValue)\",\"type\":\"\(type)\"}"
+            let made = Rendered(text: text, frame: WebSocketFrame(opcode: .text, payload: Array(text.utf8)).encoded())
+            cached = made
+            return made
+        }
     }
 
     public static func == (a: FeedEvent, b: FeedEvent) -> Bool { a.id == b.id && a.text == b.text }
@@ -48,7 +82,7 @@ public final class FeedEvent: Sendable, Equatable {
     /// The feed events a fleet event becomes (one per command record), numbered from `firstID`.
     static func make(from event: FleetEvent, firstID: UInt64, time: Int64) -> [FeedEvent] {
         func one(_ topic: EventTopic, _ type: String, _ data: JSON, bot: String? = nil) -> [FeedEvent] {
-            [FeedEvent(id: firstID, topic: topic, type: type, time: time, data: data.serialized(), bot: bot)]
+            [FeedEvent(id: firstID, topic: topic, type: type, time: time, data: .json(data.serialized()), bot: bot)]
         }
         switch event {
         case .botStateChanged(let bot, let from, let to, let generation, let reason):
@@ -72,11 +106,8 @@ public final class FeedEvent: Sendable, Equatable {
             return one(.bots, "bot.removed", ["bot": .string(bot)], bot: bot)
         case .commandRecordsCommitted(_, let records):
             return records.enumerated().map { index, record in
-                var bytes: [UInt8] = []
-                LogPageJSON.record(&bytes, record)
-                return FeedEvent(id: firstID + UInt64(index), topic: .commands, type: "command", time: time,
-                                 data: String(decoding: bytes, as: UTF8.self), bot: record.bot, guild: record.guildID,
-                                 outcome: record.outcome, command: record.command)
+                FeedEvent(id: firstID + UInt64(index), topic: .commands, type: "command", time: time, data: .record(record),
+                          bot: record.bot, guild: record.guildID, outcome: record.outcome, command: record.command)
             }
         case .metricsSampled(let samples):
             return one(.metrics, "metrics.sampled", ["samples": .number(Double(samples))])
