@@ -29,10 +29,10 @@ enum CommandBatchReader {
                 isCommands = true
             case "id":
                 bit = 2
-                id = try r.optionalInteger(UInt64.self)
+                id = try r.optionalUInt64()
             case "reply_to":
                 bit = 4
-                replyTo = try r.optionalInteger(UInt64.self)
+                replyTo = try r.optionalUInt64()
             case "body":
                 bit = 8
                 // The encoder sorts keys, so `body` usually comes before `type`: read it as a batch, and give up
@@ -86,8 +86,8 @@ enum CommandBatchReader {
             case "user_id": bit = 1 << 4; userID = try r.string()
             case "command": bit = 1 << 5; command = try r.string()
             case "options": bit = 1 << 6; options = try r.string()
-            case "started_at": bit = 1 << 7; startedAt = try r.integer(Int64.self)
-            case "duration_us": bit = 1 << 8; durationMicros = try r.integer(Int64.self)
+            case "started_at": bit = 1 << 7; startedAt = try r.int64()
+            case "duration_us": bit = 1 << 8; durationMicros = try r.int64()
             case "outcome":
                 bit = 1 << 9
                 guard let o = CommandOutcome(rawValue: try r.string()) else { return nil }
