@@ -78,7 +78,7 @@ def ours():
     db.close()
     rate = acked / seconds
     print(f"botvisord   {WORKERS} workers x {DURATION:.0f} s over IPC: {acked:,} records acknowledged in {seconds:.2f} s "
-          f"= {rate:,.0f} records/s (botvisord CPU {100 * cpu / wall:.0f}% of one core)")
+          f"= {rate:,.0f} records/s (botvisord CPU {100 * cpu / wall:.0f}% of one core, {1e6 * cpu / max(acked, 1):.1f} µs per record)")
     lost = sent - rows
     print(f"botvisord   sent {sent:,}, acknowledged {acked:,}, rows in command_logs {rows:,} (full-text index finds {fts:,}), "
           f"lost {lost:,}; botvisord exited {code}")
