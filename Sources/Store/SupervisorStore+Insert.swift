@@ -24,20 +24,21 @@ extension SupervisorStore {
         // retention deleted below it.
         let lastRowID = try db.first("SELECT max(rowid) FROM command_logs")?.decode(0, as: Int64?.self) ?? 0
         for r in records {
-            // Bound one by one: an array of bindings per row was a measurable share of the writer's time.
+            // Bound one by one, and as text and integers rather than `any DatabaseValueConvertible`: an array of
+            // bindings per row, and then the boxing, were measurable shares of the writer's time.
             stmt.reset()
-            try stmt.bind(r.id, at: 1)
-            try stmt.bind(r.bot, at: 2)
-            try stmt.bind(r.guildID, at: 3)
-            try stmt.bind(r.channelID, at: 4)
-            try stmt.bind(r.userID, at: 5)
-            try stmt.bind(r.command, at: 6)
-            try stmt.bind(r.options, at: 7)
-            try stmt.bind(r.startedAt, at: 8)
-            try stmt.bind(r.durationMicros, at: 9)
-            try stmt.bind(r.outcome, at: 10)
-            try stmt.bind(r.errorCode?.rawValue, at: 11)
-            try stmt.bind(r.errorMessage, at: 12)
+            try stmt.bind(text: r.id, at: 1)
+            try stmt.bind(text: r.bot, at: 2)
+            try stmt.bind(text: r.guildID, at: 3)
+            try stmt.bind(text: r.channelID, at: 4)
+            try stmt.bind(text: r.userID, at: 5)
+            try stmt.bind(text: r.command, at: 6)
+            try stmt.bind(text: r.options, at: 7)
+            try stmt.bind(integer: r.startedAt, at: 8)
+            try stmt.bind(integer: r.durationMicros, at: 9)
+            try stmt.bind(text: r.outcome.rawValue, at: 10)
+            try stmt.bind(text: r.errorCode?.rawValue, at: 11)
+            try stmt.bind(text: r.errorMessage, at: 12)
             try stmt.step()
             // A duplicate (resent) record changes nothing and must not be counted twice.
             guard db.changes == 1 else { continue }
