@@ -47,7 +47,9 @@ def main():
         bots = json.loads(subprocess.run(ctl + ["status", "--json"], capture_output=True).stdout)["bots"]
         return sum(1 for b in bots if b["state"] == "ready") >= BOTS
     wait(ready, timeout=180, step=0.5, what=f"{BOTS} bots ready")
-    time.sleep(5)
+    # botvisord gives back start-up memory within 5 s of the fleet settling (its status loop's period); measured
+    # after that, with the workers' IPC heartbeats and these status requests running.
+    time.sleep(12)
     loaded = totals(daemon.pid)
     print(table(daemon.pid, f"botvisord with {BOTS} bots ready"))
     worker = sorted(int(p) for t in os.listdir(f"/proc/{daemon.pid}/task")
