@@ -66,7 +66,7 @@ let package = Package(
         .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "WebSocket", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo", "IOCore"]),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
         .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API", "Auth",
-                                                  "IPC", "HTTP", "IOCore", "Logging", "Discord", "DiscordSim", "TLS"]),
+                                                  "IPC", "HTTP", "IOCore", "JSON", "Logging", "Discord", "DiscordSim", "TLS"]),
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"], swiftSettings: noRegex),
