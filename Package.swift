@@ -4,12 +4,9 @@ import PackageDescription
 
 // Release builds link the Swift runtime statically (`-static-stdlib`), as scripts/install.sh already does with
 // `--static-swift-stdlib`: benchmarks measure what is installed, and a process maps only the runtime pages it uses
-// (Benchmarks/daemon_memory.sh: botvisord with 50 bots 27.6 -> 25.2 MB). Debug builds and tests stay dynamic
-// (faster links). The daemon still uses FoundationEssentials, whose static archive needs _FoundationCollections
-// and _FoundationCShims named (the link fails on BigString symbols without them).
+// (Benchmarks/daemon_memory.sh: botvisord with 50 bots 27.6 -> 25.2 MB). Neither executable links Foundation: their
+// modules use the JSON module's coders, IOCore's file calls and Glibc (only botvisorctl imports FoundationEssentials).
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
-let staticDaemon: [LinkerSetting] = [.unsafeFlags(["-static-stdlib", "-l_FoundationCollections", "-l_FoundationCShims"],
-                                                  .when(configuration: .release))]
 // No module of the worker uses Regex: without the implicit `_StringProcessing` import the worker loads neither
 // libswift_StringProcessing nor libswift_RegexParser.
 let noRegex: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])]
@@ -70,7 +67,7 @@ let package = Package(
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"], swiftSettings: noRegex),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], linkerSettings: staticDaemon),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], linkerSettings: staticStdlib),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
         .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
