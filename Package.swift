@@ -36,38 +36,38 @@ let package = Package(
         // AES-256-GCM, SHA-1, SHA-256 and HMAC-SHA256 over OpenSSL.
         .target(name: "Crypto", dependencies: ["COpenSSL"], swiftSettings: noRegex),
         .target(name: "WebSocket", dependencies: ["HTTP", "IOCore", "TLS", "Crypto"], swiftSettings: noRegex),
-        .target(name: "Storage", dependencies: ["CSQLite", "IOCore"]),
+        .target(name: "Storage", dependencies: ["CSQLite", "IOCore"], swiftSettings: noRegex),
         .target(name: "IPC", dependencies: ["IOCore", "JSON"], swiftSettings: noRegex),
         // Discord's vocabulary (opcodes, close codes, payloads, limits), shared by the worker and the simulator.
         // A JSON value with its own fast parser and serializer.
         .target(name: "JSON", swiftSettings: noRegex),
         .target(name: "Discord", dependencies: ["JSON", "Logging"], swiftSettings: noRegex),
         // Accounts and access: JWT, password hashes, opaque tokens, rate limits, login lockout, the audit chain.
-        .target(name: "Auth", dependencies: ["Crypto", "JSON"]),
+        .target(name: "Auth", dependencies: ["Crypto", "JSON"], swiftSettings: noRegex),
 
         // A Discord simulator that speaks the real protocol (tests, benchmarks, demo mode).
-        .target(name: "DiscordSim", dependencies: ["Discord", "JSON", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"]),
+        .target(name: "DiscordSim", dependencies: ["Discord", "JSON", "HTTP", "WebSocket", "TLS", "IOCore", "Logging"], swiftSettings: noRegex),
         .executableTarget(name: "botvisor-sim", dependencies: ["DiscordSim", "Logging", "BuildInfo"]),
 
         // The daemon, as layered libraries; each imports only the ones above it in this list.
         // Fleet: worker processes, their IPC server, restart policy and states.
-        .target(name: "Fleet", dependencies: ["IPC", "IOCore", "Logging", "Discord", "JSON"]),
+        .target(name: "Fleet", dependencies: ["IPC", "IOCore", "Logging", "Discord", "JSON"], swiftSettings: noRegex),
         // Control: the control socket's protocol, its client and the status table (all botvisorctl links).
-        .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore", "JSON"]),
+        .target(name: "Control", dependencies: ["Fleet", "IPC", "IOCore", "JSON"], swiftSettings: noRegex),
         // Store: the daemon's SQLite schema, command logs, metric samples, jobs tables and sealed tokens.
-        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging", "Auth", "IOCore", "JSON"]),
+        .target(name: "Store", dependencies: ["Fleet", "Storage", "IPC", "Crypto", "Logging", "Auth", "IOCore", "JSON"], swiftSettings: noRegex),
         // Operations: bulk jobs and metrics recording, over the fleet and the store.
-        .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging", "Discord", "JSON"]),
+        .target(name: "Operations", dependencies: ["Fleet", "Store", "IPC", "IOCore", "Logging", "Discord", "JSON"], swiftSettings: noRegex),
         // API: the HTTP routes, their errors, authentication and roles, OpenAPI, Prometheus exposition, response caches,
         // the live event feed (WebSocket and SSE) and the dashboard's static files.
-        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "WebSocket", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo", "IOCore"]),
+        .target(name: "API", dependencies: ["Fleet", "Store", "Operations", "Auth", "Crypto", "HTTP", "WebSocket", "Storage", "IPC", "Logging", "Discord", "JSON", "BuildInfo", "IOCore"], swiftSettings: noRegex),
         // Supervisor: the composition root (daemon wiring, configuration, systemd, control server, demo mode).
         .target(name: "Supervisor", dependencies: ["Control", "Fleet", "Store", "Operations", "API", "Auth",
-                                                  "IPC", "HTTP", "IOCore", "JSON", "Logging", "Discord", "DiscordSim", "TLS"]),
+                                                  "IPC", "HTTP", "IOCore", "JSON", "Logging", "Discord", "DiscordSim", "TLS"], swiftSettings: noRegex),
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"], swiftSettings: noRegex),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], linkerSettings: staticStdlib),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
         .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
