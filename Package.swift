@@ -7,6 +7,10 @@ import PackageDescription
 // (Benchmarks/daemon_memory.sh: botvisord with 50 bots 27.6 -> 25.2 MB). Neither executable links Foundation: their
 // modules use the JSON module's coders, IOCore's file calls and Glibc (only botvisorctl imports FoundationEssentials).
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
+// botvisord is also linked by lld with packed relative relocations (DT_RELR, glibc 2.36+) and no exported symbols:
+// gold wrote 44,000 RELA entries (1 MB, all read at start) and exported 20,000 symbols whose tables every library's
+// symbol lookup searches first (0.8 MB resident). Benchmarks/text_pages.py shows what of the binary is resident.
+let relrDaemon: [LinkerSetting] = [.unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"], .when(configuration: .release))]
 // No module of the worker uses Regex: without the implicit `_StringProcessing` import the worker loads neither
 // libswift_StringProcessing nor libswift_RegexParser.
 let noRegex: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])]
@@ -67,7 +71,7 @@ let package = Package(
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"], swiftSettings: noRegex),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: relrDaemon),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
         .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
