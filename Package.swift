@@ -1,16 +1,32 @@
 // swift-tools-version:6.0
 // botvisor: no package dependencies. Foundation, Glibc, libsqlite3 and libssl only.
 import PackageDescription
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // Release builds link the Swift runtime statically (`-static-stdlib`), as scripts/install.sh already does with
 // `--static-swift-stdlib`: benchmarks measure what is installed, and a process maps only the runtime pages it uses
 // (Benchmarks/daemon_memory.sh: botvisord with 50 bots 27.6 -> 25.2 MB). Neither executable links Foundation: their
 // modules use the JSON module's coders, IOCore's file calls and Glibc (only botvisorctl imports FoundationEssentials).
 let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
-// botvisord is also linked by lld with packed relative relocations (DT_RELR, glibc 2.36+) and no exported symbols:
-// gold wrote 44,000 RELA entries (1 MB, all read at start) and exported 20,000 symbols whose tables every library's
-// symbol lookup searches first (0.8 MB resident). Benchmarks/text_pages.py shows what of the binary is resident.
-let relrDaemon: [LinkerSetting] = [.unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"], .when(configuration: .release))]
+// botvisord is also linked by lld with no exported symbols and, where the C library's loader reads them (glibc 2.36+;
+// scripts/install.sh builds on the machine that runs it), packed relative relocations (DT_RELR): gold wrote 44,000
+// RELA entries (1 MB, all read at start) and exported 20,000 symbols whose tables every library's symbol lookup
+// searches first (0.8 MB resident). Benchmarks/text_pages.py shows what of the binary is resident.
+#if canImport(Glibc)
+let loaderReadsRELR: Bool = {
+    var text = [CChar](repeating: 0, count: 64) // "glibc 2.36"
+    _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &text, text.count)
+    let version = String(cString: text).split(whereSeparator: { $0 == " " || $0 == "." }).compactMap { Int($0) }
+    return version.count >= 2 && (version[0], version[1]) >= (2, 36)
+}()
+#else
+let loaderReadsRELR = false
+#endif
+let daemonLink: [LinkerSetting] = [.unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "--no-export-dynamic"]
+                                                + (loaderReadsRELR ? ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []),
+                                                .when(configuration: .release))]
 // No module of the worker uses Regex: without the implicit `_StringProcessing` import the worker loads neither
 // libswift_StringProcessing nor libswift_RegexParser.
 let noRegex: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])]
@@ -71,7 +87,7 @@ let package = Package(
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"], swiftSettings: noRegex),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: relrDaemon),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: daemonLink),
         .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
         .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
