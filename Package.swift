@@ -9,11 +9,11 @@ import Glibc
 // `--static-swift-stdlib`: benchmarks measure what is installed, and a process maps only the runtime pages it uses
 // (Benchmarks/daemon_memory.sh: botvisord with 50 bots 27.6 -> 25.2 MB). Neither executable links Foundation: their
 // modules use the JSON module's coders, IOCore's file calls and Glibc (only botvisorctl imports FoundationEssentials).
-let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
-// botvisord is also linked by lld with no exported symbols and, where the C library's loader reads them (glibc 2.36+;
-// scripts/install.sh builds on the machine that runs it), packed relative relocations (DT_RELR): gold wrote 44,000
-// RELA entries (1 MB, all read at start) and exported 20,000 symbols whose tables every library's symbol lookup
-// searches first (0.8 MB resident). Benchmarks/text_pages.py shows what of the binary is resident.
+// Both are also linked by lld with no exported symbols and, where the C library's loader reads them (glibc 2.36+;
+// scripts/install.sh builds on the machine that runs it), packed relative relocations (DT_RELR). Gold wrote 44,000
+// RELA entries into botvisord (1 MB, all read at start; 0.6 MB in the worker) and exported 20,000 symbols whose
+// tables every library's symbol lookup searches first (0.8 MB resident): botvisord with 50 bots 22.7 -> 21.0-21.4 MB,
+// the worker 14.3 -> 13.4 MB. Benchmarks/text_pages.py shows what of a binary is resident.
 #if canImport(Glibc)
 let loaderReadsRELR: Bool = {
     var text = [CChar](repeating: 0, count: 64) // "glibc 2.36"
@@ -24,9 +24,9 @@ let loaderReadsRELR: Bool = {
 #else
 let loaderReadsRELR = false
 #endif
-let daemonLink: [LinkerSetting] = [.unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "--no-export-dynamic"]
-                                                + (loaderReadsRELR ? ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []),
-                                                .when(configuration: .release))]
+let staticRelease: [LinkerSetting] = [.unsafeFlags(["-static-stdlib", "-use-ld=lld", "-Xlinker", "--no-export-dynamic"]
+                                                   + (loaderReadsRELR ? ["-Xlinker", "-z", "-Xlinker", "pack-relative-relocs"] : []),
+                                                   .when(configuration: .release))]
 // No module of the worker uses Regex: without the implicit `_StringProcessing` import the worker loads neither
 // libswift_StringProcessing nor libswift_RegexParser.
 let noRegex: [SwiftSetting] = [.unsafeFlags(["-Xfrontend", "-disable-implicit-string-processing-module-import"])]
@@ -87,8 +87,8 @@ let package = Package(
 
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"], swiftSettings: noRegex),
-        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: daemonLink),
-        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
+        .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticRelease),
+        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticRelease),
         .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
         // Benchmarks.
