@@ -1,5 +1,5 @@
 // swift-tools-version:6.0
-// botvisor: no package dependencies. Foundation, Glibc, libsqlite3 and libssl only.
+// botvisor: no package dependencies. Glibc, libsqlite3 and libssl only.
 import PackageDescription
 #if canImport(Glibc)
 import Glibc
@@ -7,8 +7,8 @@ import Glibc
 
 // Release builds link the Swift runtime statically (`-static-stdlib`), as scripts/install.sh already does with
 // `--static-swift-stdlib`: benchmarks measure what is installed, and a process maps only the runtime pages it uses
-// (Benchmarks/daemon_memory.sh: botvisord with 50 bots 27.6 -> 25.2 MB). Neither executable links Foundation: their
-// modules use the JSON module's coders, IOCore's file calls and Glibc (only botvisorctl imports FoundationEssentials).
+// (Benchmarks/daemon_memory.sh: botvisord with 50 bots 27.6 -> 25.2 MB). No binary links Foundation: the
+// modules use the JSON module's coders, IOCore's file calls and Glibc.
 // Both are also linked by lld with no exported symbols and, where the C library's loader reads them (glibc 2.36+;
 // scripts/install.sh builds on the machine that runs it), packed relative relocations (DT_RELR). Gold wrote 44,000
 // RELA entries into botvisord (1 MB, all read at start; 0.6 MB in the worker) and exported 20,000 symbols whose

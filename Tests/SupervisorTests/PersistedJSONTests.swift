@@ -76,4 +76,22 @@ import Fleet
         #expect(try JSONValueDecoder().decode(ControlReply.self, from: Array(try JSONEncoder().encode(reply))) == reply)
         #expect(try JSONDecoder().decode(ControlReply.self, from: Data(try JSONValueEncoder().encodeBytes(reply))) == reply)
     }
+
+    struct Layout: Codable {
+        var empty: [Int] = []
+        var none: [String: Int] = [:]
+        var list = [1, -2, 3]
+        var nested = ["x": ["y": 1.5, "z": 0.25]]
+        var text = "é \"q\" \\ \n"
+        var flag = true
+        var records = [CustomCommand(name: "a", description: "b", response: "c")]
+    }
+
+    @Test func botvisorctlsJSONIsLaidOutAsFoundationsPrettyPrintingEncoderLaidItOut() throws {
+        let foundation = JSONEncoder()
+        foundation.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let expected = String(decoding: try foundation.encode(Layout()), as: UTF8.self)
+        #expect(try JSONValueEncoder().encode(Layout()).prettySerialized() == expected)
+        #expect(try JSONValueEncoder().encode([Layout]()).prettySerialized() == "[\n\n]")
+    }
 }
