@@ -9,11 +9,13 @@ import Glibc
 // `--static-swift-stdlib`: benchmarks measure what is installed, and a process maps only the runtime pages it uses
 // (Benchmarks/daemon_memory.sh: botvisord with 50 bots 27.6 -> 25.2 MB). No binary links Foundation: the
 // modules use the JSON module's coders, IOCore's file calls and Glibc.
-// Both are also linked by lld with no exported symbols and, where the C library's loader reads them (glibc 2.36+;
+// botvisord is also linked by lld with no exported symbols and, where the C library's loader reads them (glibc 2.36+;
 // scripts/install.sh builds on the machine that runs it), packed relative relocations (DT_RELR). Gold wrote 44,000
 // RELA entries into botvisord (1 MB, all read at start; 0.6 MB in the worker) and exported 20,000 symbols whose
-// tables every library's symbol lookup searches first (0.8 MB resident): botvisord with 50 bots 22.7 -> 21.0-21.4 MB,
-// the worker 14.3 -> 13.4 MB. Benchmarks/text_pages.py shows what of a binary is resident.
+// tables every library's symbol lookup searches first (0.8 MB resident): botvisord with 50 bots 20.9 -> 19.0 MB beside
+// main's. The worker stays on gold: it drops its code pages once ready (Memory.dropCodePages), gold's tables with
+// them, and linked by lld it was 0.2 MB larger. Benchmarks/text_pages.py shows what of a binary is resident.
+let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(configuration: .release))]
 #if canImport(Glibc)
 let loaderReadsRELR: Bool = {
     var text = [CChar](repeating: 0, count: 64) // "glibc 2.36"
@@ -88,7 +90,7 @@ let package = Package(
         // The worker, as a library with a thin executable.
         .target(name: "BotWorker", dependencies: ["Discord", "JSON", "IPC", "HTTP", "WebSocket", "TLS", "IOCore", "Logging", "CLinux"], swiftSettings: noRegex),
         .executableTarget(name: "botvisord", dependencies: ["Supervisor", "BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticRelease),
-        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticRelease),
+        .executableTarget(name: "botvisor-worker", dependencies: ["BotWorker", "BuildInfo"], swiftSettings: noRegex, linkerSettings: staticStdlib),
         .executableTarget(name: "botvisorctl", dependencies: ["Control", "Fleet", "Logging", "IOCore", "BuildInfo", "JSON"]),
 
         // Benchmarks.
