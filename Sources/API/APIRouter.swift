@@ -1,5 +1,4 @@
 import Fleet
-import FoundationEssentials
 import HTTP
 import IPC
 import JSON
@@ -103,7 +102,7 @@ package enum APIRouter {
             // FTS5 refused the syntax (`foo-bar`, `"open`, a lone `AND`): search the text as one phrase
             // instead, as a search box would (https://www.sqlite.org/fts5.html §3.2: a phrase in double quotes).
             var literal = query
-            literal.text = "\"" + (query.text ?? "").replacing("\"", with: "\"\"") + "\""
+            literal.text = "\"" + (query.text ?? "").split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
             do {
                 return try await store.search(literal)
             } catch let again as DatabaseError where again.resultCode == .error {

@@ -1,6 +1,5 @@
 import Auth
 import Crypto
-import FoundationEssentials
 import HTTP
 import IOCore
 import IPC

@@ -1,5 +1,4 @@
 import Fleet
-import FoundationEssentials
 import HTTP
 import IPC
 import JSON

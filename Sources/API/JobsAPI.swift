@@ -1,6 +1,5 @@
 import Discord
 import Fleet
-import FoundationEssentials
 import HTTP
 import IPC
 import JSON

@@ -1,5 +1,4 @@
 import Fleet
-import FoundationEssentials
 import HTTP
 import IPC
 import Operations
@@ -61,6 +60,6 @@ package enum LogExport {
     /// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
     package static func quote(_ field: String) -> String {
         guard field.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return field }
-        return "\"" + field.replacing("\"", with: "\"\"") + "\""
+        return "\"" + field.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
     }
 }

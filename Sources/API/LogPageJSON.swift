@@ -1,4 +1,3 @@
-import FoundationEssentials
 import IPC
 import JSON
 import Store

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Fleet
-import FoundationEssentials
 import HTTP
 import IPC
 import JSON

@@ -39,7 +39,7 @@ public struct AuditEntry: Sendable, Equatable {
     static func redacted(_ details: [String: String]) -> [String: String] {
         details.reduce(into: [:]) { out, pair in
             let key = pair.key.lowercased()
-            let namesSecret = !harmlessKeys.contains(key) && secretKeyWords.contains { key.contains($0) }
+            let namesSecret = !harmlessKeys.contains(key) && secretKeyWords.contains { key.utf8.containsBytes(of: $0) }
             let looksLikeToken = pair.value.hasPrefix("bvr_") || pair.value.hasPrefix("bva_")
                 || pair.value.hasPrefix("eyJ") || pair.value.lowercased().hasPrefix("bearer ")
             out[pair.key] = namesSecret || looksLikeToken ? "[redacted]" : pair.value
@@ -181,5 +181,15 @@ public enum AuditChain {
             count += 1
         }
         return .intact(rows: count, head: previous)
+    }
+}
+
+extension String.UTF8View {
+    /// Whether `word`'s bytes appear in these bytes (`String.contains(_:)` is `_StringProcessing`'s, which this
+    /// module does not import; for the ASCII words it is used with, bytes and characters agree).
+    fileprivate func containsBytes(of word: String) -> Bool {
+        let text = Array(self), word = Array(word.utf8)
+        guard word.count <= text.count else { return false }
+        return (0...(text.count - word.count)).contains { text[$0..<$0 + word.count].elementsEqual(word) }
     }
 }

@@ -25,7 +25,7 @@ extension JWTKeyRing {
         var current: SigningKey? = nil
         var previous: [(SigningKey, Int64?)] = []
         for (n, raw) in fileContents.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = raw.trimmingPrefix(while: { $0 == " " || $0 == "\t" })
+            let line = raw.drop(while: { $0 == " " || $0 == "\t" })
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
             guard fields.count >= 3, let secret = Base64URL.decode(fields[2]) else { throw .invalidLine(n + 1) }

@@ -1,5 +1,5 @@
 import Fleet
-import FoundationEssentials
+import IOCore
 
 /// botvisord's configuration, read from an INI-style file (see etc/botvisor.conf).
 public struct Configuration: Sendable, Equatable {
@@ -79,7 +79,7 @@ public struct Configuration: Sendable, Equatable {
     public var invalidRequestBudget = 10_000
 
     /// Defaults, with systemd's `STATE_DIRECTORY`/`RUNTIME_DIRECTORY` when set, else `./botvisor-data`.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessEnvironment.current) {
         stateDirectory = environment["STATE_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "./botvisor-data"
         runtimeDirectory = environment["RUNTIME_DIRECTORY"]?.split(separator: ":").first.map(String.init) ?? "./botvisor-data"
     }
@@ -97,12 +97,12 @@ public struct Configuration: Sendable, Equatable {
 
     /// Reads and validates a configuration file. Unknown sections or keys and bad
     /// values are errors naming `file:line`.
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+    public static func load(path: String, environment: [String: String] = ProcessEnvironment.current) throws -> Configuration {
         try parse(try readFile(path), file: path, environment: environment)
     }
 
     public static func parse(_ text: String, file: String = "<config>",
-                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Configuration {
+                             environment: [String: String] = ProcessEnvironment.current) throws -> Configuration {
         var config = Configuration(environment: environment)
         var section: String?
         var seen: Set<String> = []

@@ -1,6 +1,6 @@
 import Fleet
-import FoundationEssentials
 import IOCore
+import JSON
 
 /// Sends one request line to the control socket and reads the reply line.
 public enum ControlClient {
@@ -8,9 +8,9 @@ public enum ControlClient {
         let deadline = Deadline.now + timeout
         let stream = try await SocketStream.connect(unixPath: socketPath, deadline: deadline)
         defer { stream.close() }
-        var line = try JSONEncoder().encode(request)
+        var line = try JSONValueEncoder().encodeBytes(request)
         line.append(UInt8(ascii: "\n"))
-        try await stream.write(Array(line), deadline: deadline)
+        try await stream.write(line, deadline: deadline)
         var buffer: [UInt8] = []
         while !buffer.contains(UInt8(ascii: "\n")) {
             if try await stream.read(into: &buffer, maxLength: 65_536, deadline: deadline) == 0 { break }
@@ -18,6 +18,6 @@ public enum ControlClient {
         guard let end = buffer.firstIndex(of: UInt8(ascii: "\n")) else {
             throw ControlError("CONTROL_CLOSED", "botvisord closed the control connection without a reply")
         }
-        return try JSONDecoder().decode(ControlReply.self, from: Data(buffer[..<end]))
+        return try JSONValueDecoder().decode(ControlReply.self, from: Array(buffer[..<end]))
     }
 }

@@ -1,5 +1,4 @@
 import Fleet
-import FoundationEssentials
 import IPC
 
 /// One request on the control socket: a JSON object on one line, so `socat`

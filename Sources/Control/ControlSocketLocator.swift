@@ -1,4 +1,3 @@
-import FoundationEssentials
 
 /// Where `botvisorctl` looks for botvisord's control socket, in order.
 ///

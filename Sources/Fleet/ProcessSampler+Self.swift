@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
+import IOCore
 
 extension ProcessSampler {
     /// The figures client libraries export as `process_*` (Prometheus' "standard and runtime collectors").
@@ -18,7 +18,7 @@ extension ProcessSampler {
     public static func currentProcess() -> Figures? {
         let pid = getpid()
         guard let cpu = cpuSeconds(pid: pid), let rss = residentBytes(pid: pid), let start = startTimeSeconds(pid: pid),
-              let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") else { return nil }
+              let fds = try? FileSystem.entries("/proc/self/fd") else { return nil }
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         // The directory listing itself holds one descriptor open while it reads.
@@ -29,9 +29,9 @@ extension ProcessSampler {
     /// When a process started, in Unix seconds: `/proc/PID/stat` field 22 is clock ticks after boot, and
     /// `btime` in /proc/stat is the boot time (proc(5)).
     public static func startTimeSeconds(pid: pid_t) -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let text = Self.text("/proc/\(pid)/stat"),
               let close = text.lastIndex(of: ")"),
-              let stat = try? String(contentsOfFile: "/proc/stat", encoding: .utf8),
+              let stat = Self.text("/proc/stat"),
               let btimeLine = stat.split(separator: "\n").first(where: { $0.hasPrefix("btime ") }),
               let boot = Double(btimeLine.dropFirst(6)) else { return nil }
         let fields = text[text.index(after: close)...].split(separator: " ")

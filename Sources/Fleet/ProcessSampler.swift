@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
+import IOCore
 
 /// Reads a process's resource use from /proc, with no cooperation from the process.
 public enum ProcessSampler {
@@ -10,7 +10,7 @@ public enum ProcessSampler {
 
     /// Resident set size in bytes (`/proc/PID/statm`, second field, in pages).
     public static func residentBytes(pid: pid_t) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/statm", encoding: .utf8) else { return nil }
+        guard let text = Self.text("/proc/\(pid)/statm") else { return nil }
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
         return pages * pageSize
@@ -18,11 +18,16 @@ public enum ProcessSampler {
 
     /// User plus system CPU time in seconds (`/proc/PID/stat` fields 14 and 15).
     public static func cpuSeconds(pid: pid_t) -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        guard let text = Self.text("/proc/\(pid)/stat"),
               let close = text.lastIndex(of: ")") else { return nil }
         // Fields after the command name (which may hold spaces) start at field 3.
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 13, let utime = Double(fields[11]), let stime = Double(fields[12]) else { return nil }
         return (utime + stime) / ticksPerSecond
+    }
+
+    /// A small /proc file as text, or nil when it cannot be read (the process is gone).
+    package static func text(_ path: String) -> String? {
+        (try? readFile(path, limit: 1 << 20)).map { String(decoding: $0, as: UTF8.self) }
     }
 }

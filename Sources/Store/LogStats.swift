@@ -1,5 +1,4 @@
 import Fleet
-import FoundationEssentials
 import Storage
 
 /// Per-command and per-bot figures over a window: count, error rate and duration percentiles.

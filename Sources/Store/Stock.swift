@@ -1,5 +1,4 @@
 import Fleet
-import FoundationEssentials
 import IPC
 
 /// A shop: a named list of products that one or more stock displays show. Times are Unix milliseconds.

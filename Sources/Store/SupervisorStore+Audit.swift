@@ -1,5 +1,5 @@
 import Auth
-import FoundationEssentials
+import JSON
 import Storage
 
 /// Filters for `GET /api/v1/audit` and `botvisorctl audit list`: every one is optional and they combine
@@ -108,7 +108,7 @@ extension SupervisorStore {
     }
 
     static func auditRow(_ row: Row) throws -> AuditRow {
-        let details = (try? JSONDecoder().decode([String: String].self, from: Data(try row.decode("details", as: String.self).utf8))) ?? [:]
+        let details = (try? JSONValueDecoder().decode([String: String].self, from: Array(try row.decode("details", as: String.self).utf8))) ?? [:]
         // Stored details were redacted when the entry was made; the init redacts again, which changes nothing
         // for an honest row (and a row edited to hold a secret no longer matches its hash anyway).
         let entry = AuditEntry(sequence: try row.decode("id"), time: try row.decode("time_ms"), actor: try row.decode("actor"),
@@ -119,9 +119,8 @@ extension SupervisorStore {
     }
 
     static func detailsJSON(_ details: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        // Sorted keys, `/` not escaped: the bytes Foundation's encoder wrote here with those options.
+        (try? JSONValueEncoder().encodeBytes(details)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
 
     package static func hex(_ bytes: [UInt8]) -> String {

@@ -1,6 +1,5 @@
 import IPC
 import Fleet
-import FoundationEssentials
 import Storage
 
 extension SupervisorStore {

@@ -1,5 +1,4 @@
 import Fleet
-import FoundationEssentials
 import IPC
 import Storage
 

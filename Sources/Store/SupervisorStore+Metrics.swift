@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import Fleet
-import FoundationEssentials
 import Storage
 
 /// One stored figure: a bot's (or `_system`'s) metric at a time, in a tier.

@@ -1,5 +1,4 @@
 import Fleet
-import FoundationEssentials
 import IPC
 import JSON
 import Storage
@@ -254,7 +253,7 @@ extension SupervisorStore {
                 guard try row.decode("request", as: String.self) == request, try row.decode("catalog_id", as: Int64.self) == catalog else {
                     throw StockError(.idempotencyKeyReused, "this Idempotency-Key was used for another request")
                 }
-                var result = try JSONDecoder().decode(StockSyncResult.self, from: Data(try row.decode("response", as: String.self).utf8))
+                var result = try JSONValueDecoder().decode(StockSyncResult.self, from: Array(try row.decode("response", as: String.self).utf8))
                 result.replayed = true
                 return result
             }
@@ -278,7 +277,7 @@ extension SupervisorStore {
                                          changed_skus: changed, replayed: false)
             if let key = idempotencyKey {
                 try db.execute("INSERT INTO stock_syncs (idempotency_key, catalog_id, request, response, created_at) VALUES (?, ?, ?, ?, ?)",
-                               [key, catalog, request, String(decoding: try JSONEncoder().encode(result), as: UTF8.self), now])
+                               [key, catalog, request, String(decoding: try JSONValueEncoder().encodeBytes(result), as: UTF8.self), now])
             }
             return result
         }

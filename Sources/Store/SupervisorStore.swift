@@ -1,6 +1,6 @@
 import Fleet
-import FoundationEssentials
 import IPC
+import JSON
 import Storage
 import Synchronization
 
@@ -259,7 +259,7 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
         let rows = try await queue.read { db in try db.query("SELECT * FROM bots ORDER BY name") }
         return try rows.map { row in
             let name = try row.decode("name", as: String.self)
-            let commands = try JSONDecoder().decode([CustomCommand].self, from: Data(try row.decode("custom_commands", as: String.self).utf8))
+            let commands = try JSONValueDecoder().decode([CustomCommand].self, from: Array(try row.decode("custom_commands", as: String.self).utf8))
             return BotDefinition(name: name, token: try cipher.open(try row.decode("token_sealed", as: [UInt8].self), boundTo: name),
                                  applicationID: try row.decode("application_id", as: String?.self),
                                  intents: UInt64(try row.decode("intents", as: Int64.self)),
@@ -273,7 +273,7 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
 
     public func add(_ bot: BotDefinition) async throws {
         let sealed = try cipher.seal(bot.token, boundTo: bot.name)
-        let commands = String(decoding: try JSONEncoder().encode(bot.customCommands), as: UTF8.self)
+        let commands = String(decoding: try JSONValueEncoder().encodeBytes(bot.customCommands), as: UTF8.self)
         try await queue.write { db in
             try db.execute("""
                 INSERT INTO bots (name, token_sealed, application_id, intents, prefix, custom_commands, enabled,
@@ -286,7 +286,7 @@ public final class SupervisorStore: BotRepository, SessionStore, CommandRecordSi
 
     public func update(_ bot: BotDefinition) async throws {
         let sealed = try cipher.seal(bot.token, boundTo: bot.name)
-        let commands = String(decoding: try JSONEncoder().encode(bot.customCommands), as: UTF8.self)
+        let commands = String(decoding: try JSONValueEncoder().encodeBytes(bot.customCommands), as: UTF8.self)
         try await queue.write { db in
             try db.execute("""
                 UPDATE bots SET token_sealed = ?, application_id = ?, intents = ?, prefix = ?, custom_commands = ?, enabled = ?,

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import Crypto
 import Fleet
-import FoundationEssentials
 
 /// Encrypts bot tokens at rest with AES-256-GCM (`Crypto.AESGCM`) under a 32-byte key kept in a
 /// 0600 key file in the state directory. Stored form: 12-byte nonce, ciphertext,

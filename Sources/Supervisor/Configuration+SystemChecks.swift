@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Control
-import FoundationEssentials
+import IOCore
 
 extension Configuration {
     /// What the configuration asks of this machine that the file alone cannot show.
@@ -21,7 +21,7 @@ extension Configuration {
     public func checkSystem() -> SystemCheck {
         var check = SystemCheck()
         for (key, path) in [("tls_certificate", tlsCertificate), ("tls_key", tlsKey)] {
-            if let path, !FileManager.default.fileExists(atPath: path) { check.errors.append("[http] \(key): no file at \(path)") }
+            if let path, !FileSystem.exists(path) { check.errors.append("[http] \(key): no file at \(path)") }
         }
         guard let controlGroup else { return check }
         guard let entry = getgrnam(controlGroup) else {

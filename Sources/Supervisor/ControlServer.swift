@@ -4,8 +4,8 @@ import Glibc
 import API
 import Control
 import Fleet
-import FoundationEssentials
 import IOCore
+import JSON
 import Logging
 import Operations
 import Store
@@ -64,12 +64,10 @@ final class ControlServer: Sendable {
     private func refuse(_ stream: SocketStream) async {
         defer { stream.close() }
         logger.debug("control connection refused: too many open", ["max": maxConnections])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard var bytes = try? encoder.encode(ControlReply.failure("TOO_MANY_CONNECTIONS",
+        guard var bytes = try? JSONValueEncoder().encodeBytes(ControlReply.failure("TOO_MANY_CONNECTIONS",
                                                                    "\(maxConnections) control connections are open; try again shortly")) else { return }
         bytes.append(UInt8(ascii: "\n"))
-        try? await stream.write(Array(bytes), deadline: .now + .milliseconds(500))
+        try? await stream.write(bytes, deadline: .now + .milliseconds(500))
     }
 
     func close() { listener.close() }
@@ -78,8 +76,7 @@ final class ControlServer: Sendable {
         defer { stream.close() }
         let uid = (try? stream.peerCredentials().uid) ?? uid_t.max
         var buffer: [UInt8] = []
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = JSONValueEncoder()
         while true {
             while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(buffer[..<newline])
@@ -87,7 +84,7 @@ final class ControlServer: Sendable {
                 if line.allSatisfy({ $0 == 32 || $0 == 13 || $0 == 9 }) { continue }
                 let reply: ControlReply
                 do {
-                    let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
+                    let request = try JSONValueDecoder().decode(ControlRequest.self, from: line)
                     // `watch botvisorctl status` and `logs -f` poll: routine reads log at debug.
                     logger.log(request.command.isRoutine ? .debug : .info, "request",
                                ["uid": uid, "command": request.command.rawValue, "bots": (request.bots ?? []).joined(separator: ",")])
@@ -99,15 +96,15 @@ final class ControlServer: Sendable {
                     logger.warning("malformed control request", ["uid": uid, "bytes": line.count])
                     reply = .failure("BAD_REQUEST", "expected one JSON object per line with a `command` field")
                 }
-                guard var bytes = try? encoder.encode(reply) else { return }
+                guard var bytes = try? encoder.encodeBytes(reply) else { return }
                 bytes.append(UInt8(ascii: "\n"))
-                do { try await stream.write(Array(bytes), deadline: .now + .seconds(10)) } catch { return }
+                do { try await stream.write(bytes, deadline: .now + .seconds(10)) } catch { return }
             }
             if buffer.count > ControlServer.maximumLineLength {
                 logger.warning("control request too long; closing", ["uid": uid])
-                var bytes = (try? encoder.encode(ControlReply.failure("REQUEST_TOO_LARGE", "a request line is limited to 64 KiB"))) ?? Data()
+                var bytes = (try? encoder.encodeBytes(ControlReply.failure("REQUEST_TOO_LARGE", "a request line is limited to 64 KiB"))) ?? []
                 bytes.append(UInt8(ascii: "\n"))
-                try? await stream.write(Array(bytes), deadline: .now + .seconds(2))
+                try? await stream.write(bytes, deadline: .now + .seconds(2))
                 return
             }
             do {

@@ -1,6 +1,6 @@
 import Control
 import Fleet
-import FoundationEssentials
+import IOCore
 import IPC
 import Store
 import Auth

@@ -4,7 +4,6 @@ import Glibc
 import API
 import Control
 import Fleet
-import FoundationEssentials
 import HTTP
 import IOCore
 import IPC
@@ -64,8 +63,7 @@ public actor Daemon {
         let config = configuration
         // The runtime directory stays reachable by `[control] group` (control.sock is 0660); the state directory,
         // which holds the tokens and the logs, is the store's to create 0700 (reliability review, row 5b).
-        try FileManager.default.createDirectory(atPath: config.runtimeDirectory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o750])
+        try FileSystem.createDirectories(config.runtimeDirectory, mode: 0o750)
         let store = try await SupervisorStore(stateDirectory: config.stateDirectory)
         self.store = store
         var authSettings = Authenticator.Settings()
@@ -176,7 +174,7 @@ public actor Daemon {
             feed.shutdown()
             await http.shutdown()
             await audit.flushRateLimited()
-            try? FileManager.default.removeItem(atPath: httpAddressFile)
+            unlink(httpAddressFile)
             await store.close()
             group.cancelAll()
         }
@@ -224,7 +222,7 @@ public actor Daemon {
         defer { notifier.notify("READY=1") }
         do {
             // Reliability review 7a: an empty file would silently reset everything to the defaults.
-            let text = try String(contentsOfFile: path, encoding: .utf8)
+            let text = String(decoding: try readFile(path, limit: 1 << 20), as: UTF8.self)
             guard text.split(separator: "\n").contains(where: { line in
                 let t = line.drop { $0 == " " || $0 == "\t" }
                 return !t.isEmpty && !t.hasPrefix("#") && !t.hasPrefix(";") && !t.hasPrefix("[") && t.contains("=")

@@ -4,7 +4,6 @@ import Glibc
 import API
 import Control
 import Fleet
-import FoundationEssentials
 import IOCore
 import Logging
 import Operations
@@ -43,7 +42,7 @@ public enum DaemonMain {
             print(usage)
             return 0
         }
-        let environment = ProcessInfo.processInfo.environment
+        let environment = ProcessEnvironment.current
         if let i = args.firstIndex(of: "--check-config"), i + 1 == args.count || args[i + 1].hasPrefix("--") {
             FileDescriptorSink(fd: 2).write(line: "botvisord: --check-config needs the PATH of a configuration file\n\(usage)\n")
             return 2
@@ -54,7 +53,7 @@ public enum DaemonMain {
         let demo = args.contains("--demo")
         args.removeAll { $0 == "--demo" }
         let configPath = value("--config")
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe = (try? FileSystem.linkDestination("/proc/self/exe")) ?? CommandLine.arguments[0]
         let worker: WorkerCommand
         do {
             worker = try WorkerCommand.resolve(explicit: value("--worker"), daemonExecutable: exe)

@@ -1,17 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import API
 import Control
 import Discord
 import DiscordSim
 import Fleet
-import FoundationEssentials
-import Glibc
 import IOCore
 import IPC
 import Logging
 import Operations
 import Store
-#if canImport(Glibc)
-#endif
 
 /// `botvisord --demo`: the whole system on an in-process Discord simulator,
 /// three demo bots and simulated users issuing commands, in a throwaway state
@@ -31,9 +30,9 @@ enum DemoMode {
     ]
 
     static func run(configuration: inout Configuration, worker: WorkerCommand, environment: [String: String], signals: SignalWatcher) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("botvisor-demo-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = "\(FileSystem.temporaryDirectory)/botvisor-demo-\(getpid())"
+        try FileSystem.createDirectories(dir, mode: 0o700)
+        defer { try? FileSystem.removeTree(dir) }
         var simConfig = DiscordSimulator.Configuration()
         simConfig.heartbeatInterval = .seconds(10)
         let sim = try DiscordSimulator(configuration: simConfig, logger: Logger(label: "discord-sim"))
@@ -52,8 +51,8 @@ enum DemoMode {
             }
             group.addTask {
                 // Wait for the sockets, add the bots, then play users.
-                while !FileManager.default.fileExists(atPath: httpAddressFile) { try await Reactor.shared.sleep(until: .now + .milliseconds(50)) }
-                let http = try String(contentsOfFile: httpAddressFile, encoding: .utf8).split(separator: "\n").first.map(String.init) ?? ""
+                while !FileSystem.exists(httpAddressFile) { try await Reactor.shared.sleep(until: .now + .milliseconds(50)) }
+                let http = String(decoding: try readFile(httpAddressFile, limit: 4096), as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
                 for bot in bots {
                     await sim.addBot(name: bot.name, token: bot.token)
                     _ = try await ControlClient.send(ControlRequest(command: .botAdd, bots: [bot.name], token: bot.token, prefix: bot.prefix,

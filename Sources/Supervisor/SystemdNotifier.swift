@@ -4,7 +4,7 @@ import Glibc
 import API
 import Control
 import Fleet
-import FoundationEssentials
+import IOCore
 import Operations
 import Store
 
@@ -16,7 +16,7 @@ public struct SystemdNotifier: Sendable {
     /// Half of `WATCHDOG_USEC`, the ping interval systemd recommends; nil when no watchdog is set.
     public let watchdogInterval: Duration?
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    public init(environment: [String: String] = ProcessEnvironment.current) {
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         if let usec = environment["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0,
            environment["WATCHDOG_PID"].flatMap(Int32.init).map({ $0 == getpid() }) ?? true {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import FoundationEssentials
+import IOCore
 
 /// The program botvisord spawns for each bot: `botvisor-worker` beside
 /// botvisord, a path given with `--worker`, or botvisord itself in worker mode
@@ -31,7 +31,7 @@ public struct WorkerCommand: Sendable, Equatable {
     /// `botvisor-worker` beside `daemonExecutable`, else the daemon itself.
     public static func resolve(explicit: String?, daemonExecutable: String) throws -> WorkerCommand {
         if let explicit {
-            guard FileManager.default.fileExists(atPath: explicit) else { throw NotFound(path: explicit, reason: "No such file or directory") }
+            guard FileSystem.exists(explicit) else { throw NotFound(path: explicit, reason: "No such file or directory") }
             guard access(explicit, X_OK) == 0 else { throw NotFound(path: explicit, reason: "not executable") }
             return WorkerCommand(path: explicit)
         }

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import BuildInfo
 import Glibc
 import IOCore
@@ -155,7 +154,7 @@ case .request(let p):
 }
 
 if let tokenFile = parsed.tokenFile {
-    guard let data = FileManager.default.contents(atPath: tokenFile) else { fail("cannot read \(tokenFile)", status: 2) }
+    guard let data = try? readFile(tokenFile, limit: 1 << 20) else { fail("cannot read \(tokenFile)", status: 2) }
     let token = String(String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).first ?? "")
     guard !token.isEmpty else { fail("\(tokenFile) is empty", status: 2) }
     parsed.request.token = token
@@ -163,8 +162,8 @@ if let tokenFile = parsed.tokenFile {
 if let commandsFile = parsed.commandsFile {
     // The file's commands are checked by the same function as the API's `custom_commands` (and again by
     // botvisord): a JSON array of {name, response, description?, ephemeral?, delay_ms?}.
-    guard let data = FileManager.default.contents(atPath: commandsFile) else { fail("cannot read \(commandsFile)", status: 2) }
-    guard let json = try? JSON.parse(Array(data)), let list = json.array else { fail("\(commandsFile): expected a JSON array of commands", status: 2) }
+    guard let data = try? readFile(commandsFile, limit: 1 << 24) else { fail("cannot read \(commandsFile)", status: 2) }
+    guard let json = try? JSON.parse(data), let list = json.array else { fail("\(commandsFile): expected a JSON array of commands", status: 2) }
     var problems: [String] = []
     let commands = list.enumerated().compactMap { i, item in
         BotConfigValidator.command(item, path: "custom_commands[\(i)]") { field, message in problems.append("\(field): \(message)") }
@@ -177,7 +176,9 @@ if parsed.readPassword {
 }
 if parsed.request.command == .backup, let path = parsed.request.path, !path.hasPrefix("/") {
     // botvisord resolves nothing against its own directory: send the path as the operator meant it.
-    parsed.request.path = FileManager.default.currentDirectoryPath + "/" + path
+    let cwd = getcwd(nil, 0)
+    defer { free(cwd) }
+    parsed.request.path = (cwd.map { String(cString: $0) } ?? ".") + "/" + path
 }
 
 /// The password for `user add` and `user passwd`: asked twice with echo off on a terminal, else the
@@ -207,12 +208,12 @@ func readPassword() -> String {
 let candidates: [String]
 do {
     candidates = try ControlSocketLocator(socket: parsed.socket, configPath: parsed.config,
-                                          environment: ProcessInfo.processInfo.environment).candidates()
+                                          environment: ProcessEnvironment.current).candidates()
 } catch {
     fail("\(error)", status: 2)
 }
 // The first candidate that exists is the one: a request is never sent to a second daemon after a failure.
-let path = candidates.first { FileManager.default.fileExists(atPath: $0) } ?? candidates[0]
+let path = candidates.first { FileSystem.exists($0) } ?? candidates[0]
 
 func send(_ request: ControlRequest) async -> ControlReply {
     do {
@@ -221,7 +222,7 @@ func send(_ request: ControlRequest) async -> ControlReply {
         let reason = (error as? SystemError)?.errno == ENOENT ? "does not exist" : "\(error)"
         var lines = ["cannot reach botvisord:", "  \(path): \(reason)"]
         for other in candidates where other != path {
-            lines.append("  \(other): \(FileManager.default.fileExists(atPath: other) ? "not tried" : "does not exist")")
+            lines.append("  \(other): \(FileSystem.exists(other) ? "not tried" : "does not exist")")
         }
         if let error = error as? SystemError, error.errno == EACCES {
             lines.append("the socket's group decides who may connect: ask to be added to botvisord's `[control] group`, or run as its user")
@@ -241,8 +242,8 @@ func describe(_ failure: ControlReply.Failure?) -> String {
     return text
 }
 
-let encoder = JSONEncoder()
-encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+/// `--json` output: indented, keys sorted (the layout Foundation's pretty-printing encoder had).
+func pretty<T: Encodable>(_ value: T) throws -> String { try JSONValueEncoder().encode(value).prettySerialized() }
 
 if parsed.request.command == .logs {
     var request = parsed.request
@@ -253,7 +254,7 @@ if parsed.request.command == .logs {
         let reply = await send(request)
         guard reply.ok, let page = reply.logs else { fail(describe(reply.error), status: 1) }
         if parsed.json {
-            print(String(decoding: try encoder.encode(page), as: UTF8.self))
+            print(try pretty(page))
         } else {
             for line in page.lines {
                 print("\(time(line.timeMillis)) \(line.level ?? "output") \(line.text)")
@@ -276,7 +277,7 @@ if parsed.request.command == .logs {
 if parsed.request.command == .auditVerify || parsed.request.command == .auditList {
     let reply = await send(parsed.request)
     if parsed.json {
-        print(String(decoding: try encoder.encode(reply), as: UTF8.self))
+        print(try pretty(reply))
     } else if let v = reply.verification {
         print(v.intact ? "audit chain intact: \(v.rows) rows after row \(v.anchor)"
                        : "audit chain BROKEN at row \(v.firstBadRow.map(String.init) ?? "?"): \(v.problem ?? "")")
@@ -294,7 +295,7 @@ if parsed.request.command == .auditVerify || parsed.request.command == .auditLis
 let reply = await send(parsed.request)
 if parsed.json {
     // Even here, `token create` is the one reply that carries the token: it is what the caller asked for.
-    print(String(decoding: try encoder.encode(reply), as: UTF8.self))
+    print(try pretty(reply))
 }
 // A bot that needs an operator makes `status` exit 3, as supervisorctl does for a process that is not running.
 let needsOperator = parsed.request.command == .status && (reply.bots ?? []).contains { $0.state.needsOperator }

@@ -13,7 +13,10 @@ package enum EventsAPI {
         router.get("/api/v1/events") { request, context in
             try APIQuery.check(request, allows: parameters)
             let upgrade = request.headers.contains("Upgrade", token: "websocket")
-            let sse = request.headers["Accept"]?.contains("text/event-stream") ?? false
+            // RFC 9110 §12.5.1: Accept is a list of media ranges, each with optional parameters.
+            let sse = request.headers.values("Accept").contains { value in
+                value.split(separator: ",").contains { $0.split(separator: ";").first?.trimmingSpaces().caseInsensitiveEquals("text/event-stream") ?? false }
+            }
             guard upgrade || sse else {
                 throw APIError(HTTPStatus(code: 426), .upgradeRequired,
                                "this is the live event feed: open it as a WebSocket, or with Accept: text/event-stream",
