@@ -20,7 +20,8 @@ let staticStdlib: [LinkerSetting] = [.unsafeFlags(["-static-stdlib"], .when(conf
 let loaderReadsRELR: Bool = {
     var text = [CChar](repeating: 0, count: 64) // "glibc 2.36"
     _ = confstr(Int32(_CS_GNU_LIBC_VERSION), &text, text.count)
-    let version = String(cString: text).split(whereSeparator: { $0 == " " || $0 == "." }).compactMap { Int($0) }
+    let version = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        .split(whereSeparator: { $0 == " " || $0 == "." }).compactMap { Int($0) }
     return version.count >= 2 && (version[0], version[1]) >= (2, 36)
 }()
 #else
