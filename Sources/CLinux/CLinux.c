@@ -202,18 +202,30 @@ int bv_signal_pipe(const int *signals, int count) {
 }
 
 long bv_drop_code_pages(void) {
-    FILE *maps = fopen("/proc/self/maps", "re");
-    if (!maps) return -1;
+    /* smaps, not maps: a code mapping with private (anonymous) pages was written to after it was mapped (text
+     * relocations, a debugger's breakpoints), and dropping those pages would bring back the file's bytes. */
+    FILE *smaps = fopen("/proc/self/smaps", "re");
+    if (!smaps) return -1;
     char line[512];
     long dropped = 0;
-    while (fgets(line, sizeof line, maps)) {
-        unsigned long start, end;
+    unsigned long start = 0, end = 0;
+    int candidate = 0;
+    while (fgets(line, sizeof line, smaps)) {
+        unsigned long a, b;
         char perms[5];
         int path = 0;
-        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path) < 3) continue;
-        if (strcmp(perms, "r-xp") != 0 || path == 0 || line[path] != '/') continue;
-        if (madvise((void *)start, end - start, MADV_DONTNEED) == 0) dropped += (long)(end - start);
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &a, &b, perms, &path) >= 3) {
+            start = a;
+            end = b;
+            candidate = strcmp(perms, "r-xp") == 0 && path > 0 && line[path] == '/';
+            continue;
+        }
+        unsigned long anonymous;
+        if (candidate && sscanf(line, "Anonymous: %lu kB", &anonymous) == 1) {
+            if (anonymous == 0 && madvise((void *)start, end - start, MADV_DONTNEED) == 0) dropped += (long)(end - start);
+            candidate = 0;
+        }
     }
-    fclose(maps);
+    fclose(smaps);
     return dropped;
 }

@@ -89,6 +89,11 @@ int bv_open_descriptor_count(void);
  * thread the kernel picks). Returns the pipe's read end, or -1. */
 int bv_signal_pipe(const int *signals, int count);
 #endif
+
+#ifndef BOTVISOR_CLINUX_CODE_PAGES
+#define BOTVISOR_CLINUX_CODE_PAGES
 /* Unmaps the resident pages of every file-backed executable mapping (text, never written, so they fault back
-   from the page cache as they are used). Returns the bytes of the mappings advised, or -1. */
+ * from the page cache as they are used; writable and relocated mappings are left alone). Returns the bytes of
+ * the mappings advised, or -1. */
 long bv_drop_code_pages(void);
+#endif
