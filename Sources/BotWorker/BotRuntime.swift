@@ -142,8 +142,7 @@ public actor BotRuntime: GatewayEvents {
         if status == .ready {
             // Connecting ran code an idle worker does not run again (TLS and WebSocket handshakes, OpenSSL's
             // set-up, IDENTIFY): its pages leave the worker's resident set, and the heap it freed goes back.
-            Memory.releaseFreedHeap()
-            Memory.dropCodePages()
+            Memory.trimResidentSet()
         }
     }
 

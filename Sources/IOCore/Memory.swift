@@ -11,6 +11,12 @@ public enum Memory {
         _ = bv_malloc_trim()
     }
 
+    /// What a process that has finished getting going gives back: freed heap and the code pages start-up ran.
+    public static func trimResidentSet() {
+        releaseFreedHeap()
+        dropCodePages()
+    }
+
     /// Drops this process's resident pages of program and library code (file-backed executable mappings,
     /// which are never written): the code that start-up ran and will not run again stops counting in RSS,
     /// and what runs later faults back in from the page cache. Returns the bytes of the mappings advised.

@@ -14,9 +14,6 @@ public struct JSONReader {
         parser.skipWhitespace()
     }
 
-    /// The byte offset reached.
-    public var offset: Int { parser.index }
-
     /// Consumes `{`.
     public mutating func beginObject() throws(JSONError) { try expect(UInt8(ascii: "{"), "expected {") }
 
@@ -76,17 +73,11 @@ public struct JSONReader {
     }
 
     /// Consumes `null` and returns true, or returns false at any other value.
-    public mutating func null() throws(JSONError) -> Bool {
+    private mutating func null() throws(JSONError) -> Bool {
         guard peek == UInt8(ascii: "n") else { return false }
         try parser.literal("null")
         parser.skipWhitespace()
         return true
-    }
-
-    /// Reads and drops one value at nesting `depth` (the root is 0), checking it as `JSON.parse` would.
-    public mutating func skipValue(depth: Int) throws(JSONError) {
-        _ = try parser.value(depth: depth)
-        parser.skipWhitespace()
     }
 
     /// Throws unless every byte was read.

@@ -12,7 +12,7 @@ public final class Statement {
     /// The text of this one statement.
     public let sql: String
     let handle: OpaquePointer
-    private var connection: OpaquePointer { sqlite3_db_handle(handle) }
+    var connection: OpaquePointer { sqlite3_db_handle(handle) }
 
     /// Compiles the single statement in `sql`; more than one statement is a misuse.
     init(connection: OpaquePointer, sql: String, persistent: Bool) throws {
@@ -105,15 +105,8 @@ public final class Statement {
             rc = sqlite3_bind_int64(handle, index, v)
         case .real(let v):
             rc = sqlite3_bind_double(handle, index, v)
-        case .text(var v):
-            // The byte count carries text with embedded NULs whole. An empty string
-            // still needs a non-NULL pointer: bind_text with NULL binds NULL
-            // (https://www.sqlite.org/c3ref/bind_blob.html).
-            rc = v.withUTF8 { bytes in
-                bytes.count == 0
-                    ? sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
-                    : sqlite3_bind_text64(handle, index, bytes.baseAddress, UInt64(bytes.count), sqliteTransient, UInt8(SQLITE_UTF8))
-            }
+        case .text(let v):
+            rc = bindText(v, at: index)
         case .blob(let v):
             // Same rule for blobs: a NULL pointer binds NULL, so an empty blob is a zeroblob of length 0.
             rc = v.isEmpty
@@ -121,6 +114,17 @@ public final class Statement {
                 : v.withUnsafeBytes { sqlite3_bind_blob64(handle, index, $0.baseAddress, UInt64($0.count), sqliteTransient) }
         }
         guard rc == SQLITE_OK else { throw DatabaseError(connection: connection, code: rc, sql: sql) }
+    }
+
+    /// Binds text; SQLite's result code. The byte count carries text with embedded NULs whole. An empty string
+    /// still needs a non-NULL pointer: bind_text with NULL binds NULL (https://www.sqlite.org/c3ref/bind_blob.html).
+    func bindText(_ text: String, at index: Int32) -> Int32 {
+        var text = text
+        return text.withUTF8 { bytes in
+            bytes.count == 0
+                ? sqlite3_bind_text(handle, index, "", 0, sqliteTransient)
+                : sqlite3_bind_text64(handle, index, bytes.baseAddress, UInt64(bytes.count), sqliteTransient, UInt8(SQLITE_UTF8))
+        }
     }
 
     // MARK: Stepping

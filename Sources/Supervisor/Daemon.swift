@@ -203,10 +203,7 @@ public actor Daemon {
             if let statuses = try? await fleet.statuses() {
                 let ready = statuses.filter { $0.state == .ready }.count
                 notifier.notify("STATUS=\(ready)/\(statuses.count) bots ready" + (notifier.watchdogInterval != nil ? "\nWATCHDOG=1" : ""))
-                if trim.shouldTrim(settled: ResidentSetTrim.isSettled(statuses.map(\.state)), now: .now) {
-                    Memory.releaseFreedHeap()
-                    Memory.dropCodePages()
-                }
+                if trim.shouldTrim(settled: ResidentSetTrim.isSettled(statuses.map(\.state)), now: .now) { Memory.trimResidentSet() }
             }
             do { try await Reactor.shared.sleep(until: .now + min(interval, .seconds(5))) } catch { return }
         }

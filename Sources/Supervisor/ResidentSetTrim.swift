@@ -6,7 +6,7 @@ import Fleet
 /// resident set follows what the daemon runs now rather than everything it ever ran. The code that runs again
 /// faults back in from the page cache.
 struct ResidentSetTrim {
-    var period: Duration = .seconds(600)
+    let period: Duration
     private var lastTrim: ContinuousClock.Instant?
     private var settledSinceTrim = false
 

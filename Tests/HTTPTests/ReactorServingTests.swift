@@ -42,11 +42,7 @@ import TestSupport
 
     @Test func aHandlerThatWaitsDoesNotHoldUpTheReactor() async throws {
         let latch = Latch()
-        var router = testRouter()
-        router.get("/wait") { _, _ in
-            await latch.wait()
-            return HTTPResponse(bytes: Array("waited".utf8))
-        }
+        let router = testRouter(holding: "/wait", until: latch, answer: "waited")
         try await withServer(responder: router) { server in
             async let waited = rawExchange(port: server.port, Array("GET /wait HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".utf8))
             try await eventually { server.busyConnectionCount == 1 }

@@ -42,6 +42,16 @@ func testRouter(accepted: Counter? = nil) -> Router {
     return r
 }
 
+/// `testRouter()` plus `path`, whose handler waits until `latch` opens, then answers `answer`.
+func testRouter(holding path: String, until latch: Latch, answer: String) -> Router {
+    var r = testRouter()
+    r.get(path) { _, _ in
+        await latch.wait()
+        return HTTPResponse(bytes: Array(answer.utf8))
+    }
+    return r
+}
+
 actor Counter {
     var value = 0
     func increment() { value += 1 }
@@ -102,11 +112,7 @@ func rawExchange(port: Int, _ bytes: [UInt8], readUntilClose: Bool = true) async
     @Test func gracefulShutdownFinishesAnInFlightRequest() async throws {
         // The handler waits until the test has begun the shutdown: in flight for sure, however loaded the machine.
         let door = Latch()
-        var router = testRouter()
-        router.get("/held") { _, _ in
-            await door.wait()
-            return HTTPResponse(bytes: Array("slow done".utf8))
-        }
+        let router = testRouter(holding: "/held", until: door, answer: "slow done")
         let server = try HTTPServer(port: 0, responder: router)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await server.run() }
